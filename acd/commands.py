@@ -1,0 +1,90 @@
+"""Commands: what the core asks the telephony edge to do.
+
+The adapters turn each into Asterisk requests (the simulator into virtual actions). While a
+call waits between prompts the adapter keeps music on hold going on the caller's channel;
+that is transport detail, not a decision, so it has no command of its own.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from acd.tiers import Tier
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlayPrompt:
+    """Play a named prompt from the announcements config; `number` is said after it."""
+
+    call_id: str
+    prompt: str
+    number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RingAgent:
+    """Ring an agent's device for a call. The agent's display shows caller and region."""
+
+    call_id: str
+    offer_id: str
+    agent_id: str
+    device: str
+    caller: str
+    region_code: str
+    region_name: str
+    tier: Tier
+    timeout_s: float
+
+
+StopReason = Literal["answered_elsewhere", "no_answer", "caller_left", "logged_out"]
+
+
+@dataclass(frozen=True, slots=True)
+class StopRinging:
+    offer_id: str
+    reason: StopReason
+
+
+@dataclass(frozen=True, slots=True)
+class Bridge:
+    """Connect the caller with the agent leg that answered this offer."""
+
+    call_id: str
+    offer_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartRecording:
+    call_id: str
+    name: str  # file name without extension, derived from the call id
+    format: str
+    agent_id: str
+    centre_id: str
+    tier: Tier
+
+
+@dataclass(frozen=True, slots=True)
+class HangUp:
+    """End one leg of a call whose other side already ended the conversation."""
+
+    call_id: str
+    leg: Literal["caller", "agent"]
+
+
+@dataclass(frozen=True, slots=True)
+class Notify:
+    """An alert for supervisors and ops (also exported as a metric)."""
+
+    kind: str  # e.g. national_long_wait, centre_unstaffed, nuisance_call
+    message: str
+    at: float
+    call_id: str | None = None
+    centre_id: str | None = None
+
+
+Command = Answer | PlayPrompt | RingAgent | StopRinging | Bridge | StartRecording | HangUp | Notify

@@ -1,0 +1,135 @@
+"""Events: what the edges (Asterisk adapters, the simulator, the HTTP API) tell the core.
+
+Each event is a small frozen value. Ids are strings chosen by the edge for calls (usually
+the caller's channel id) and by the core for offers, so a late or duplicated event from
+Asterisk can always be recognised as stale and ignored.
+"""
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Ingress:
+    """What arrived with a call, used to work out the caller's region."""
+
+    trunk: str | None = None  # PJSIP endpoint (trunk) the call came in on
+    did: str | None = None  # the dialled number / DID
+    headers: tuple[tuple[str, str], ...] = ()  # SIP headers passed on by the dialplan
+
+    def header(self, name: str) -> str | None:
+        lname = name.lower()
+        return next((v for k, v in self.headers if k.lower() == lname), None)
+
+
+@dataclass(frozen=True, slots=True)
+class CallArrived:
+    call_id: str
+    caller: str  # the caller's number as delivered (any format)
+    ingress: Ingress = field(default_factory=Ingress)
+
+
+@dataclass(frozen=True, slots=True)
+class PromptFinished:
+    """A prompt played to a caller ended (or failed: a failed prompt must not stall a call)."""
+
+    call_id: str
+    prompt: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallerHungUp:
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RingAnswered:
+    """The agent picked up the phone rung for this offer."""
+
+    offer_id: str
+
+
+RingFailure = Literal["no_answer", "busy", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class RingFailed:
+    """The agent's phone could not be reached, was rejected, or rang out."""
+
+    offer_id: str
+    reason: RingFailure
+
+
+@dataclass(frozen=True, slots=True)
+class AgentHungUp:
+    """The agent ended a connected call: the conversation is complete."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class HoldStarted:
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class HoldEnded:
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedIn:
+    """Free seating: an agent logs in at any device (an Asterisk dial string)."""
+
+    agent_id: str
+    device: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLoggedOut:
+    agent_id: str
+    reason: str = "agent"  # agent, supervisor, device
+
+
+@dataclass(frozen=True, slots=True)
+class AgentPaused:
+    agent_id: str
+    reason: str  # an aux / reason code, e.g. "break", "briefing"
+
+
+@dataclass(frozen=True, slots=True)
+class AgentUnpaused:
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUpDone:
+    """The agent finished after-call work before the wrap-up time ran out."""
+
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceStateChanged:
+    """A phone registered (reachable) or went away (unregistered, unreachable)."""
+
+    device: str
+    reachable: bool
+
+
+Event = (
+    CallArrived
+    | PromptFinished
+    | CallerHungUp
+    | RingAnswered
+    | RingFailed
+    | AgentHungUp
+    | HoldStarted
+    | HoldEnded
+    | AgentLoggedIn
+    | AgentLoggedOut
+    | AgentPaused
+    | AgentUnpaused
+    | WrapUpDone
+    | DeviceStateChanged
+)

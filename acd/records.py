@@ -1,0 +1,99 @@
+"""Records: facts the core reports for the CDR, agent-state and statistics store.
+
+They are emitted alongside commands, in the order things happened, and carry everything
+the writer needs so that it never has to look at core state. Times are epoch seconds.
+A record is identified by its natural key (call id, offer id, agent id + time) so a writer
+can store it idempotently.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from acd.tiers import Tier
+
+Outcome = Literal["answered", "abandoned", "blocked"]
+OfferResult = Literal["answered", "no_answer", "rejected", "failed", "cancelled"]
+HopReason = Literal["arrival", "timeout", "unstaffed", "closed", "no_centre"]
+
+
+@dataclass(frozen=True, slots=True)
+class CallStarted:
+    call_id: str
+    caller: str  # as delivered
+    caller_e164: str | None  # None when the number could not be parsed
+    caller_class: str  # priority class name, "nuisance" for a listed nuisance number
+    line_type: str  # mobile, fixed, unknown
+    priority: int  # 0 is served first
+    region_code: str
+    region_source: str  # which ingress rule (or fallback) gave the region
+    service: str
+    trunk: str | None
+    did: str | None
+    arrived_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class TierHop:
+    """The call was queued at a tier (on arrival) or escalated to it."""
+
+    call_id: str
+    tier: Tier
+    centre_id: str
+    reason: HopReason
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class OfferEnded:
+    offer_id: str
+    call_id: str
+    agent_id: str
+    centre_id: str
+    tier: Tier
+    device: str
+    offered_at: float
+    ended_at: float
+    result: OfferResult
+
+
+AgentStateName = Literal[
+    "logged_out", "available", "ringing", "on_call", "after_call_work", "paused"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStateChanged:
+    agent_id: str
+    centre_id: str
+    state: AgentStateName
+    reason: str | None  # pause reason code, logout reason
+    device: str | None
+    at: float
+    call_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallEnded:
+    call_id: str
+    outcome: Outcome
+    arrived_at: float
+    answered_at: float | None
+    ended_at: float
+    tier: Tier  # the highest tier the call reached
+    centre_id: str | None  # answering centre, or the last centre it waited at
+    agent_id: str | None
+    wait_s: float  # arrival to answer (or to hang-up when unanswered)
+    talk_s: float  # answer to end, hold included
+    hold_s: float
+    escalations: int
+
+
+@dataclass(frozen=True, slots=True)
+class WrapUpEnded:
+    call_id: str
+    agent_id: str
+    wrap_up_s: float
+    at: float
+
+
+Record = CallStarted | TierHop | OfferEnded | AgentStateChanged | CallEnded | WrapUpEnded
