@@ -1,8 +1,44 @@
-"""The `acd117` command line."""
+"""The `acd117` command line: one sub-command per job, each defined beside the code it runs."""
 
+from __future__ import annotations
+
+import argparse
 import sys
+from collections.abc import Callable, Sequence
+
+# Each entry: name -> (help, add_arguments, run). `run` gets the parsed namespace and returns
+# the exit status. Modules are imported lazily inside `run` so that `acd117 check-config` does
+# not pay for aiohttp or asyncpg.
+Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+COMMANDS: dict[str, Command] = {}
 
 
-def main(argv: list[str] | None = None) -> int:
-    print("acd117: nothing here yet", file=sys.stderr)
-    return 2
+def command(name: str, help: str, add_arguments: Callable[[argparse.ArgumentParser], None]):
+    def register(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        COMMANDS[name] = (help, add_arguments, run)
+        return run
+
+    return register
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="acd117", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (help_text, add_arguments, _run) in COMMANDS.items():
+        add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _load_commands()
+    args = build_parser().parse_args(argv)
+    return COMMANDS[args.command][2](args)
+
+
+def _load_commands() -> None:
+    # Importing these modules registers their sub-commands.
+    from acd import cli_commands  # noqa: F401
+
+
+if __name__ == "__main__":
+    sys.exit(main())

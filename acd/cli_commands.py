@@ -1,0 +1,1 @@
+"""Sub-commands of `acd117`. Each registers itself with `acd.cli.command`."""
