@@ -57,7 +57,7 @@ class OfferEnded:
 
 
 AgentStateName = Literal[
-    "logged_out", "available", "ringing", "on_call", "after_call_work", "paused"
+    "logged_out", "available", "ringing", "on_call", "on_hold", "after_call_work", "paused"
 ]
 
 

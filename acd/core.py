@@ -1,0 +1,624 @@
+"""The routing and escalation core: events and `now` in, commands and records out.
+
+Synchronous and deterministic: no asyncio, no I/O, no wall clock. The driver (the daemon,
+the simulator, a test) passes the time with every event and asks `next_due()` when to call
+`advance()`; offer ids come from the injected `ids`. Due timers are always fired before an
+event is handled, each at its own due time, so a driver that wakes late still gets exactly
+the result of one that woke on time.
+
+What the core guarantees (checked by the stateful tests in tests/test_core_invariants.py):
+an agent never has two calls; a call is in one state until it ends; a waiting call is
+escalated no later than its deadline; only a hang-up ends a call; higher priority first and
+first come, first served within a priority class.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, Literal, cast
+
+from acd import commands as cmd
+from acd import events as ev
+from acd import records as rec
+from acd.callers import CallerPolicy, parse_caller
+from acd.ingress import IngressResolver
+from acd.model import Agent, AgentState, Call, CallState, Hop, Offer, QueueKey
+from acd.queues import QueueState
+from acd.tiers import Tier
+from config.models import CallFlows, Centre, Strategy
+from config.regions import NATIONAL_CODE, RegionTable
+from escalation.policy import TierLadder, is_open
+from escalation.timers import Timer, TimerKind, Timers
+
+Output = cmd.Command | rec.Record
+
+# If Asterisk never reports the end of the welcome prompt (a lost event), queue anyway.
+WELCOME_GUARD_S = 30.0
+# Asterisk ends an unanswered originate at its own timeout; this is the fallback if that
+# report is lost, so a call can never stay "ringing" forever.
+RING_GUARD_S = 5.0
+EWMA_ALPHA = 0.2
+
+_WAITING = (CallState.QUEUED, CallState.OFFERED)
+_RING_RESULT: dict[ev.RingFailure, rec.OfferResult] = {
+    "no_answer": "no_answer", "busy": "rejected", "failed": "failed",
+}
+
+
+class Acd:
+    def __init__(self, flows: CallFlows, regions: RegionTable, ids: Callable[[], str]) -> None:
+        self.flows = flows
+        self.regions = regions
+        self._ids = ids
+        self._callers = CallerPolicy(flows.callers)
+        self._ingress = IngressResolver(flows.ingress, regions)
+        self._ladder = TierLadder(flows, regions)
+        self._timers = Timers()
+        self._announce = flows.announcements
+        self.calls: dict[str, Call] = {}
+        self.agents: dict[str, Agent] = {}
+        self.offers: dict[str, Offer] = {}
+        self.queues: dict[QueueKey, QueueState] = {}
+        self.unreachable: set[str] = set()  # devices known to be unregistered or unreachable
+        self._device_agent: dict[str, str] = {}
+        self._last_call: OrderedDict[str, float] = OrderedDict()  # for the repeat-caller class
+        self._call_seq = 0
+        self._offer_seq = 0
+        self._out: list[Output] = []
+        self.centre_tier: dict[str, Tier] = {}
+        self._centre_queues: dict[str, dict[str, QueueKey]] = {}
+        for centre in flows.centres:
+            self.centre_tier[centre.id] = self._natural_tier(centre.region)
+            keys = self._centre_queues[centre.id] = {}
+            for q in centre.queues:
+                keys[q.service] = (centre.id, q.service)
+                self.queues[(centre.id, q.service)] = QueueState(centre.id, q)
+        for a in flows.agents:
+            agent = Agent(a.id, a.centre, dict(a.skills), ())
+            agent.queues = tuple(k for k in self._centre_queues.get(a.centre, {}).values()
+                                 if self.queues[k].eligible(agent))
+            for k in agent.queues:
+                self.queues[k].agent_ids.append(a.id)
+            self.agents[a.id] = agent
+        self._handlers: dict[type[Any], Callable[[Any, float], None]] = {
+            ev.CallArrived: self._on_call_arrived,
+            ev.PromptFinished: self._on_prompt_finished,
+            ev.CallerHungUp: self._on_caller_hung_up,
+            ev.RingAnswered: self._on_ring_answered,
+            ev.RingFailed: self._on_ring_failed,
+            ev.AgentHungUp: self._on_agent_hung_up,
+            ev.HoldStarted: self._on_hold_started,
+            ev.HoldEnded: self._on_hold_ended,
+            ev.AgentLoggedIn: self._on_agent_logged_in,
+            ev.AgentLoggedOut: self._on_agent_logged_out,
+            ev.AgentPaused: self._on_agent_paused,
+            ev.AgentUnpaused: self._on_agent_unpaused,
+            ev.WrapUpDone: self._on_wrap_up_done,
+            ev.DeviceStateChanged: self._on_device_state_changed,
+        }
+        self._timer_handlers: dict[TimerKind, Callable[[Timer], None]] = {
+            TimerKind.WELCOME_GUARD: self._on_welcome_guard,
+            TimerKind.ESCALATE: self._on_escalate,
+            TimerKind.ANNOUNCE: self._on_announce,
+            TimerKind.RING_GUARD: self._on_ring_guard,
+            TimerKind.WRAP_UP: self._on_wrap_up_timer,
+            TimerKind.NATIONAL_ALERT: self._on_national_alert,
+        }
+
+    # --- the driver's interface ------------------------------------------------------
+
+    def handle(self, event: ev.Event, now: float) -> list[Output]:
+        """Fire the timers due by `now`, then apply `event`; return what to do and record."""
+        out = self._out = []
+        self._fire_due(now)
+        self._handlers[type(event)](event, now)
+        return out
+
+    def advance(self, now: float) -> list[Output]:
+        out = self._out = []
+        self._fire_due(now)
+        return out
+
+    def next_due(self) -> float | None:
+        return self._timers.next_due()
+
+    # --- calls -----------------------------------------------------------------------
+
+    def _on_call_arrived(self, e: ev.CallArrived, now: float) -> None:
+        if e.call_id in self.calls:
+            return  # the same channel announced twice (e.g. after a reconnect): one call
+        info = parse_caller(e.caller)
+        last = self._remember_caller(info.e164, now)
+        cls = self._callers.classify(info, now, last)
+        res = self._ingress.resolve(e.ingress, info)
+        region = self.regions.get(res.region)
+        self._call_seq += 1
+        call = Call(
+            id=e.call_id, caller=e.caller, caller_e164=info.e164, caller_class=cls.caller_class,
+            priority=cls.priority, nuisance=cls.nuisance, region=res.region,
+            region_name=region.name if region else res.region, service=res.service,
+            arrived_at=now, seq=self._call_seq,
+        )
+        self.calls[call.id] = call
+        self._emit(cmd.Answer(call.id))
+        self._emit(rec.CallStarted(
+            call.id, e.caller, info.e164, cls.caller_class, info.line_type, cls.priority,
+            res.region, res.source, res.service, e.ingress.trunk, e.ingress.did, now))
+        prompt = self._announce.welcome
+        if cls.nuisance:
+            self._emit(cmd.Notify("nuisance_call", f"listed nuisance number {info.e164} called",
+                                  now, call_id=call.id))
+            if self.flows.callers.nuisance_action == "prompt" and self._announce.nuisance:
+                prompt = self._announce.nuisance
+        call.prompt = prompt
+        self._emit(cmd.PlayPrompt(call.id, prompt))
+        self._timers.set(now + WELCOME_GUARD_S, TimerKind.WELCOME_GUARD, call.id)
+
+    def _remember_caller(self, number: str | None, now: float) -> float | None:
+        if number is None:
+            return None
+        last = self._last_call.pop(number, None)
+        self._last_call[number] = now
+        horizon = now - self._callers.repeat_window_s
+        while self._last_call:  # oldest first: keep the memory bounded to the window
+            oldest, at = next(iter(self._last_call.items()))
+            if at >= horizon:
+                break
+            del self._last_call[oldest]
+        return last
+
+    def _on_prompt_finished(self, e: ev.PromptFinished, now: float) -> None:
+        call = self.calls.get(e.call_id)
+        if call and call.state is CallState.ANNOUNCING and call.prompt == e.prompt:
+            self._climb(call, now, "arrival")
+
+    def _on_welcome_guard(self, t: Timer) -> None:
+        call = self.calls.get(t.subject)
+        if call and call.state is CallState.ANNOUNCING:
+            self._climb(call, t.at, "arrival")
+
+    def _on_caller_hung_up(self, e: ev.CallerHungUp, now: float) -> None:
+        call = self.calls.get(e.call_id)
+        if call is None:
+            return  # already ended (we hung it up after the agent did) or never known
+        if call.state is CallState.CONNECTED:
+            self._end_conversation(call, now, hang_up="agent")
+            return
+        for offer_id in list(call.offers):
+            self._cancel_offer(offer_id, "caller_left", now)
+        self._leave_queues(call)
+        self._finish(call, "blocked" if call.nuisance else "abandoned", now)
+
+    def _on_agent_hung_up(self, e: ev.AgentHungUp, now: float) -> None:
+        call = self.calls.get(e.call_id)
+        if call is not None and call.state is CallState.CONNECTED:
+            self._end_conversation(call, now, hang_up="caller")
+
+    def _on_hold_started(self, e: ev.HoldStarted, now: float) -> None:
+        call = self.calls.get(e.call_id)
+        if call and call.state is CallState.CONNECTED and call.hold_started is None:
+            call.hold_started = now
+            self._record_agent(self.agents[call.agent_id or ""], "on_hold", now)
+
+    def _on_hold_ended(self, e: ev.HoldEnded, now: float) -> None:
+        call = self.calls.get(e.call_id)
+        if call and call.state is CallState.CONNECTED and call.hold_started is not None:
+            call.hold_s += now - call.hold_started
+            call.hold_started = None
+            self._record_agent(self.agents[call.agent_id or ""], "on_call", now)
+
+    def _end_conversation(self, call: Call, now: float, hang_up: Literal["caller", "agent"]) -> None:
+        self._emit(cmd.HangUp(call.id, hang_up))
+        if call.hold_started is not None:
+            call.hold_s += now - call.hold_started
+            call.hold_started = None
+        self._finish(call, "answered", now)
+        agent = self.agents[call.agent_id or ""]
+        assert call.answered_queue is not None
+        wrap_up_s = self.queues[call.answered_queue].config.wrap_up_s
+        self._set_state(agent, AgentState.AFTER_CALL_WORK, now)
+        if wrap_up_s <= 0:
+            self._wrap_up_over(agent, now)
+        else:
+            self._timers.set(now + wrap_up_s, TimerKind.WRAP_UP, agent.id, agent.token)
+
+    def _finish(self, call: Call, outcome: rec.Outcome, now: float) -> None:
+        waited_until = call.answered_at if call.answered_at is not None else now
+        steps = self._ladder.steps(call.region)
+        reached = steps[max(call.step, 0)]
+        self._emit(rec.CallEnded(
+            call.id, outcome, call.arrived_at, call.answered_at, now,
+            tier=reached.tier,
+            centre_id=call.centre_id or (call.hops[-1].centre_id if call.hops else None),
+            agent_id=call.agent_id, wait_s=waited_until - call.arrived_at,
+            talk_s=now - call.answered_at if call.answered_at is not None else 0.0,
+            hold_s=call.hold_s, escalations=max(len(call.hops) - 1, 0)))
+        call.state = CallState.ENDED
+        del self.calls[call.id]  # ended calls leave memory; the records carry their story
+
+    # --- queueing and escalation -------------------------------------------------------
+
+    def _climb(self, call: Call, now: float, reason: rec.HopReason) -> None:
+        """Move the call to its next tier (or to its first one from the welcome), skipping
+        closed centres and, where the policy says so, centres with no agent logged in."""
+        steps = self._ladder.steps(call.region)
+        first = call.step == -1
+        if first and steps[0].tier is not self._natural_tier(call.region):
+            reason = "no_centre"
+        said_after_hours = False
+        while True:
+            call.step += 1
+            step = steps[call.step]
+            last = call.step == len(steps) - 1
+            key = self._queue_key(step.centre, call.service)
+            if last:
+                break
+            if not is_open(step.centre, now):
+                if first and not said_after_hours and self._announce.after_hours:
+                    self._emit(cmd.PlayPrompt(call.id, self._announce.after_hours))
+                    said_after_hours = True
+                reason = "closed"
+                continue
+            policy = self.flows.escalation.for_tier(step.tier)
+            if policy and policy.immediate_when_unstaffed and self.queues[key].logged_in == 0:
+                reason = "unstaffed"
+                continue
+            break
+        if call.queues and not first:
+            left = self.flows.escalation.for_tier(self.centre_tier[call.queues[-1][0]])
+            if left is not None and left.mode == "move":
+                self._leave_queues(call)
+                call.queues.clear()
+        call.queues.append(key)
+        call.hops.append(Hop(step.tier, step.centre.id, now, reason))
+        self._emit(rec.TierHop(call.id, step.tier, step.centre.id, reason, now))
+        if not first and step.tier in self._announce.escalated:
+            self._emit(cmd.PlayPrompt(call.id, self._announce.escalated[step.tier]))
+        if last:
+            call.deadline = None
+            self._timers.set(now + self.flows.escalation.national.alert_after_s,
+                             TimerKind.NATIONAL_ALERT, call.id, call.step)
+            if self.queues[key].logged_in == 0:
+                self._emit(cmd.Notify("centre_unstaffed",
+                                      f"call waiting at {step.centre.id} with no agent logged in",
+                                      now, call_id=call.id, centre_id=step.centre.id))
+        else:
+            policy = self.flows.escalation.for_tier(step.tier)
+            assert policy is not None
+            # At the first tier the SLA clock started when the call arrived.
+            call.deadline = (call.arrived_at if first else now) + policy.after_s
+            self._timers.set(call.deadline, TimerKind.ESCALATE, call.id, call.step)
+        if call.state is CallState.ANNOUNCING:
+            self._make_waiting(call)
+            self._timers.set(now + self._announce.periodic_every_s, TimerKind.ANNOUNCE, call.id)
+        elif call.state is CallState.QUEUED:
+            self.queues[key].add_call(call)
+        if call.state is CallState.QUEUED:
+            self._offer_call(call, now)
+
+    def _natural_tier(self, region: str) -> Tier:
+        if region == NATIONAL_CODE:
+            return Tier.NATIONAL
+        return Tier.PROVINCE if self.regions.province_of(region) == region else Tier.KABKOTA
+
+    def _on_escalate(self, t: Timer) -> None:
+        call = self.calls.get(t.subject)
+        if call and call.state in _WAITING and call.step == t.token:
+            self._climb(call, t.at, "timeout")
+
+    def _escalate_unstaffed(self, key: QueueKey, now: float) -> None:
+        """The last agent of a queue logged out: its calls need not wait out the deadline."""
+        policy = self.flows.escalation.for_tier(self.centre_tier[key[0]])
+        if policy is None or not policy.immediate_when_unstaffed:
+            return
+        for call_id in list(self.queues[key].waiting_ids):
+            call = self.calls[call_id]
+            if call.queues[-1] == key:
+                self._climb(call, now, "unstaffed")
+
+    def _on_national_alert(self, t: Timer) -> None:
+        call = self.calls.get(t.subject)
+        if call and call.state in _WAITING and call.step == t.token:
+            waited = t.at - call.arrived_at
+            self._emit(cmd.Notify("national_long_wait",
+                                  f"call from {call.caller} waiting {waited:.0f} s at national",
+                                  t.at, call_id=call.id, centre_id=call.hops[-1].centre_id))
+            self._timers.set(t.at + self.flows.escalation.national.alert_after_s,
+                             TimerKind.NATIONAL_ALERT, call.id, call.step)
+
+    def _on_announce(self, t: Timer) -> None:
+        call = self.calls.get(t.subject)
+        if not call or call.state not in _WAITING:
+            return
+        if call.state is CallState.QUEUED:  # not while an agent's phone is ringing
+            self._emit(cmd.PlayPrompt(call.id, self._announce.periodic))
+            estimates = [w for k in call.queues if (w := self.queues[k].ewma_wait_s) is not None]
+            if self._announce.expected_wait and estimates:
+                minutes = max(1, math.ceil(min(estimates) / 60))
+                self._emit(cmd.PlayPrompt(call.id, self._announce.expected_wait, minutes))
+        self._timers.set(t.at + self._announce.periodic_every_s, TimerKind.ANNOUNCE, call.id)
+
+    def _make_waiting(self, call: Call) -> None:
+        call.state = CallState.QUEUED
+        call.queue_token += 1
+        for key in call.queues:
+            self.queues[key].add_call(call)
+
+    def _leave_queues(self, call: Call) -> None:
+        call.queue_token += 1
+        for key in call.queues:
+            self.queues[key].remove_call(call.id)
+
+    # --- matching calls and agents ----------------------------------------------------
+
+    def _offer_call(self, call: Call, now: float) -> None:
+        """A call is waiting: ring the best available agent, lowest tier first (the local
+        centre knows the area). Ring-all queues ring every available agent."""
+        def usable(agent: Agent) -> bool:
+            return agent.id not in call.missed and agent.device not in self.unreachable
+
+        for key in call.queues:
+            q = self.queues[key]
+            limit = len(q.agent_ids) if q.config.strategy is Strategy.RING_ALL else 1
+            agents = q.agents_in_order(self.agents, usable, limit)
+            if agents:
+                for agent in agents:
+                    self._ring(call, agent, key, now)
+                return
+
+    def _serve_agent(self, agent: Agent, now: float) -> None:
+        """An agent became available: ring them for the best call waiting in their queues."""
+        if agent.state is not AgentState.AVAILABLE or agent.device in self.unreachable:
+            return
+        best: Call | None = None
+        best_key: QueueKey | None = None
+        for key in agent.queues:
+            q = self.queues[key]
+            if not q.waiting_ids:
+                continue
+            call = q.first_call(self.calls, lambda c: agent.id not in c.missed)
+            if call and (best is None or (call.priority, call.seq) < (best.priority, best.seq)):
+                best, best_key = call, key
+        if best is not None and best_key is not None:
+            self._ring(best, agent, best_key, now)
+
+    def _ring(self, call: Call, agent: Agent, key: QueueKey, now: float) -> None:
+        tier = self.centre_tier[key[0]]
+        offer = Offer(self._ids(), call.id, agent.id, key, tier, agent.device or "", now)
+        self.offers[offer.id] = offer
+        call.offers.add(offer.id)
+        if call.state is CallState.QUEUED:
+            call.state = CallState.OFFERED
+            self._leave_queues(call)
+        self._offer_seq += 1
+        agent.last_offer_seq = self._offer_seq
+        agent.call_id, agent.offer_id = call.id, offer.id
+        self._set_state(agent, AgentState.RINGING, now)
+        timeout = self.queues[key].config.ring_timeout_s
+        self._emit(cmd.RingAgent(call.id, offer.id, agent.id, offer.device, call.caller,
+                                 call.region, call.region_name, tier, timeout))
+        self._timers.set(now + timeout + RING_GUARD_S, TimerKind.RING_GUARD, offer.id)
+
+    def _on_ring_answered(self, e: ev.RingAnswered, now: float) -> None:
+        offer = self.offers.pop(e.offer_id, None)
+        if offer is None:
+            # Answered after it was withdrawn (ring-all race, caller gone): drop that leg.
+            self._emit(cmd.StopRinging(e.offer_id, "answered_elsewhere"))
+            return
+        call, agent = self.calls[offer.call_id], self.agents[offer.agent_id]
+        call.offers.discard(offer.id)
+        self._record_offer(offer, "answered", now)
+        for other in list(call.offers):
+            self._cancel_offer(other, "answered_elsewhere", now)
+        call.state = CallState.CONNECTED
+        call.answered_at = now
+        call.agent_id, call.offer_id, call.centre_id = agent.id, offer.id, offer.queue[0]
+        call.answered_queue = offer.queue
+        agent.calls_answered += 1
+        self._set_state(agent, AgentState.ON_CALL, now)
+        q = self.queues[offer.queue]
+        wait = now - call.arrived_at
+        q.ewma_wait_s = wait if q.ewma_wait_s is None else (
+            q.ewma_wait_s + EWMA_ALPHA * (wait - q.ewma_wait_s))
+        self._emit(cmd.Bridge(call.id, offer.id, agent.id))
+        if self.flows.recording.records(call.service):
+            self._emit(cmd.StartRecording(call.id, call.id, self.flows.recording.format,
+                                          agent.id, offer.queue[0], offer.tier))
+
+    def _on_ring_failed(self, e: ev.RingFailed, now: float) -> None:
+        offer = self.offers.get(e.offer_id)
+        if offer is not None:
+            self._ring_failed(offer, e.reason, now)
+
+    def _on_ring_guard(self, t: Timer) -> None:
+        offer = self.offers.get(t.subject)
+        if offer is not None:
+            self._emit(cmd.StopRinging(offer.id, "no_answer"))
+            self._ring_failed(offer, "no_answer", t.at)
+
+    def _ring_failed(self, offer: Offer, reason: ev.RingFailure, now: float) -> None:
+        del self.offers[offer.id]
+        call, agent = self.calls[offer.call_id], self.agents[offer.agent_id]
+        call.offers.discard(offer.id)
+        call.missed.add(agent.id)
+        self._record_offer(offer, _RING_RESULT[reason], now)
+        if not call.offers:
+            self._make_waiting(call)
+            self._offer_call(call, now)
+        if self.queues[offer.queue].config.pause_on_no_answer:
+            agent.call_id = agent.offer_id = None
+            self._pause(agent, now, "ring_no_answer" if reason != "failed" else "ring_failed")
+        else:
+            self._release(agent, now)
+
+    def _cancel_offer(self, offer_id: str, reason: cmd.StopReason, now: float) -> None:
+        offer = self.offers.pop(offer_id)
+        self.calls[offer.call_id].offers.discard(offer_id)
+        self._emit(cmd.StopRinging(offer_id, reason))
+        self._record_offer(offer, "cancelled", now)
+        self._release(self.agents[offer.agent_id], now)
+
+    # --- agents ----------------------------------------------------------------------
+
+    def _on_agent_logged_in(self, e: ev.AgentLoggedIn, now: float) -> None:
+        agent = self.agents.get(e.agent_id)
+        if agent is None:
+            self._emit(cmd.Notify("login_rejected", f"unknown agent id {e.agent_id}", now))
+            return
+        holder = self._device_agent.get(e.device)
+        if holder is not None and holder != agent.id:
+            other = self.agents[holder]
+            if other.state in (AgentState.AVAILABLE, AgentState.PAUSED):
+                self._logout(other, now, "device_taken")
+        if agent.device is not None and self._device_agent.get(agent.device) == agent.id:
+            del self._device_agent[agent.device]
+        agent.device = e.device
+        self._device_agent[e.device] = agent.id
+        if agent.state is AgentState.LOGGED_OUT:
+            for key in agent.queues:
+                self.queues[key].logged_in += 1
+            agent.idle_since = now
+            agent.calls_answered = 0
+            self._make_available(agent, now, "login")
+        else:  # free seating: moved to another phone; the current call carries on
+            self._record_agent(agent, cast(rec.AgentStateName, agent.state.value), now,
+                               reason="device_changed")
+
+    def _on_agent_logged_out(self, e: ev.AgentLoggedOut, now: float) -> None:
+        agent = self.agents.get(e.agent_id)
+        if agent is None or agent.state is AgentState.LOGGED_OUT:
+            return
+        if agent.state in (AgentState.ON_CALL, AgentState.AFTER_CALL_WORK):
+            agent.pending = "logout"  # never cut a conversation; log out when it is done
+            return
+        if agent.state is AgentState.RINGING:
+            self._withdraw_ring(agent, now)
+        self._logout(agent, now, e.reason)
+
+    def _on_agent_paused(self, e: ev.AgentPaused, now: float) -> None:
+        agent = self.agents.get(e.agent_id)
+        if agent is None or agent.state is AgentState.LOGGED_OUT:
+            return
+        if agent.state in (AgentState.ON_CALL, AgentState.AFTER_CALL_WORK):
+            agent.pending = f"pause:{e.reason}"
+            return
+        if agent.state is AgentState.RINGING:
+            self._withdraw_ring(agent, now)
+        self._pause(agent, now, e.reason)
+
+    def _on_agent_unpaused(self, e: ev.AgentUnpaused, now: float) -> None:
+        agent = self.agents.get(e.agent_id)
+        if agent is None:
+            return
+        if agent.pending and agent.pending.startswith("pause:"):
+            agent.pending = None
+        if agent.state is AgentState.PAUSED:
+            agent.pause_reason = None
+            self._make_available(agent, now, "unpause")
+
+    def _on_wrap_up_done(self, e: ev.WrapUpDone, now: float) -> None:
+        agent = self.agents.get(e.agent_id)
+        if agent is not None and agent.state is AgentState.AFTER_CALL_WORK:
+            self._wrap_up_over(agent, now)
+
+    def _on_wrap_up_timer(self, t: Timer) -> None:
+        agent = self.agents.get(t.subject)
+        if agent and agent.state is AgentState.AFTER_CALL_WORK and agent.token == t.token:
+            self._wrap_up_over(agent, t.at)
+
+    def _on_device_state_changed(self, e: ev.DeviceStateChanged, now: float) -> None:
+        if e.reachable == (e.device not in self.unreachable):
+            return
+        if e.reachable:
+            self.unreachable.discard(e.device)
+        else:
+            self.unreachable.add(e.device)
+        agent_id = self._device_agent.get(e.device)
+        agent = self.agents[agent_id] if agent_id else None
+        if agent is not None and agent.state is AgentState.AVAILABLE:
+            self._make_available(agent, now, "device_reachable" if e.reachable
+                                 else "device_unreachable")
+
+    def _wrap_up_over(self, agent: Agent, now: float) -> None:
+        self._emit(rec.WrapUpEnded(agent.call_id or "", agent.id, now - agent.state_since, now))
+        agent.call_id = agent.offer_id = None
+        agent.idle_since = now
+        self._release(agent, now)
+
+    def _release(self, agent: Agent, now: float) -> None:
+        """The agent's call or ring is over: apply a pending logout or pause, else serve."""
+        agent.call_id = agent.offer_id = None
+        pending, agent.pending = agent.pending, None
+        if pending == "logout":
+            self._logout(agent, now, "agent")
+        elif pending is not None:
+            self._pause(agent, now, pending.removeprefix("pause:"))
+        else:
+            self._make_available(agent, now, None)
+
+    def _withdraw_ring(self, agent: Agent, now: float) -> None:
+        """The agent paused or logged out while their phone rang: give the call to others."""
+        offer = self.offers.pop(agent.offer_id or "")
+        call = self.calls[offer.call_id]
+        call.offers.discard(offer.id)
+        self._emit(cmd.StopRinging(offer.id, "logged_out"))
+        self._record_offer(offer, "cancelled", now)
+        agent.call_id = agent.offer_id = None
+        if not call.offers:
+            self._make_waiting(call)
+            self._offer_call(call, now)
+
+    def _make_available(self, agent: Agent, now: float, reason: str | None) -> None:
+        self._set_state(agent, AgentState.AVAILABLE, now, reason)
+        if agent.device in self.unreachable:
+            return  # logged in but not callable until the phone is back
+        for key in agent.queues:
+            self.queues[key].add_agent(agent)
+        self._serve_agent(agent, now)
+
+    def _pause(self, agent: Agent, now: float, reason: str) -> None:
+        agent.pause_reason = reason
+        self._set_state(agent, AgentState.PAUSED, now, reason)
+
+    def _logout(self, agent: Agent, now: float, reason: str) -> None:
+        if agent.device is not None and self._device_agent.get(agent.device) == agent.id:
+            del self._device_agent[agent.device]
+        self._set_state(agent, AgentState.LOGGED_OUT, now, reason)
+        agent.device = None
+        agent.pause_reason = None
+        for key in agent.queues:
+            q = self.queues[key]
+            q.logged_in -= 1
+            if q.logged_in == 0:
+                self._escalate_unstaffed(key, now)
+
+    def _set_state(self, agent: Agent, state: AgentState, now: float,
+                   reason: str | None = None) -> None:
+        agent.state = state
+        agent.token += 1  # every index entry and timer for the old state is now stale
+        agent.state_since = now
+        self._record_agent(agent, cast(rec.AgentStateName, state.value), now, reason)
+
+    def _record_agent(self, agent: Agent, state: rec.AgentStateName, now: float,
+                      reason: str | None = None) -> None:
+        self._emit(rec.AgentStateChanged(agent.id, agent.centre_id, state, reason, agent.device,
+                                         now, agent.call_id))
+
+    def _record_offer(self, offer: Offer, result: rec.OfferResult, now: float) -> None:
+        self._emit(rec.OfferEnded(offer.id, offer.call_id, offer.agent_id, offer.queue[0],
+                                  offer.tier, offer.device, offer.at, now, result))
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def _queue_key(self, centre: Centre, service: str) -> QueueKey:
+        keys = self._centre_queues[centre.id]
+        return keys.get(service) or next(iter(keys.values()))
+
+    def _fire_due(self, now: float) -> None:
+        while (timer := self._timers.pop_due(now)) is not None:
+            self._timer_handlers[timer.kind](timer)
+
+    def _emit(self, output: Output) -> None:
+        self._out.append(output)

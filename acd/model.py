@@ -1,0 +1,96 @@
+"""The core's mutable state: calls, agents and offers. Only `acd.core.Acd` changes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from acd.tiers import Tier
+
+QueueKey = tuple[str, str]  # (centre id, service)
+
+
+class CallState(StrEnum):
+    ANNOUNCING = "announcing"  # answered, hearing the welcome (or nuisance) prompt
+    QUEUED = "queued"  # waiting for an agent at one or more tiers
+    OFFERED = "offered"  # an agent's phone is ringing (several with ring-all)
+    CONNECTED = "connected"
+    ENDED = "ended"
+
+
+class AgentState(StrEnum):
+    LOGGED_OUT = "logged_out"
+    AVAILABLE = "available"
+    RINGING = "ringing"
+    ON_CALL = "on_call"
+    AFTER_CALL_WORK = "after_call_work"
+    PAUSED = "paused"
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    tier: Tier
+    centre_id: str
+    at: float
+    reason: str
+
+
+@dataclass(slots=True, eq=False)
+class Call:
+    id: str
+    caller: str
+    caller_e164: str | None
+    caller_class: str
+    priority: int
+    nuisance: bool
+    region: str
+    region_name: str
+    service: str
+    arrived_at: float
+    seq: int  # arrival order: FIFO within a priority class
+    state: CallState = CallState.ANNOUNCING
+    step: int = -1  # index into the call's tier ladder; -1 while announcing
+    queues: list[QueueKey] = field(default_factory=list)  # lowest tier first
+    hops: list[Hop] = field(default_factory=list)
+    deadline: float | None = None  # escalation deadline at the current tier
+    queue_token: int = 0  # bumped whenever the call leaves or re-enters waiting
+    offers: set[str] = field(default_factory=set)  # pending offer ids
+    missed: set[str] = field(default_factory=set)  # agents who let it ring out or rejected it
+    answered_at: float | None = None
+    agent_id: str | None = None
+    offer_id: str | None = None  # the answered offer
+    centre_id: str | None = None
+    hold_started: float | None = None
+    hold_s: float = 0.0
+    prompt: str | None = None  # the prompt heard while announcing
+    answered_queue: QueueKey | None = None
+
+
+@dataclass(slots=True, eq=False)
+class Agent:
+    id: str
+    centre_id: str
+    skills: dict[str, int]
+    queues: tuple[QueueKey, ...]  # queues at the agent's centre whose skills they meet
+    state: AgentState = AgentState.LOGGED_OUT
+    device: str | None = None
+    token: int = 0  # bumped on every change; stale index entries and timers see it
+    idle_since: float = 0.0
+    calls_answered: int = 0
+    last_offer_seq: int = 0
+    call_id: str | None = None  # the call ringing, connected or in wrap-up
+    offer_id: str | None = None
+    pause_reason: str | None = None
+    pending: str | None = None  # "logout" or "pause:<reason>" once the current call is done
+    state_since: float = 0.0
+
+
+@dataclass(slots=True, eq=False)
+class Offer:
+    id: str
+    call_id: str
+    agent_id: str
+    queue: QueueKey
+    tier: Tier
+    device: str
+    at: float

@@ -1,0 +1,361 @@
+"""A day of 117 traffic on a virtual clock, driven through the real core.
+
+The simulator plays the callers, the agents and Asterisk: it turns the core's commands
+into the events Asterisk and people would produce (an agent answers after a few seconds of
+ringing, a caller gives up after their patience runs out, a conversation lasts its handle
+time) and reads the core's records to build the report. Same seed, same day.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left
+import math
+import random
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from acd import commands as cmd
+from acd import events as ev
+from acd import records as rec
+from acd.core import Acd
+from acd.model import AgentState
+from acd.tiers import Tier
+from config.models import CallFlows
+from config.regions import RegionTable
+
+SL_THRESHOLD_S = 20.0
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Shift(_Model):
+    start_hour: Annotated[int, Field(ge=0, le=23)]
+    end_hour: Annotated[int, Field(ge=1, le=24)]
+    agents: Annotated[int, Field(ge=0)]
+
+
+class Traffic(_Model):
+    """What a simulated day looks like. Times in seconds."""
+
+    peak_calls_per_hour: Annotated[float, Field(gt=0)]
+    # Share of the peak rate in each hour of the (local) day, 24 values.
+    hourly_profile: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=24,
+                                                                         max_length=24)]
+    # Relative weight of each region code in arrivals; codes not listed get none.
+    region_weights: dict[str, Annotated[float, Field(gt=0)]]
+    # The carrier trunk and header the simulated calls arrive with (an ingress rule must
+    # read the region from that header).
+    trunk: str = "trunk-telkomsel"
+    region_header: str = "X-Cell-Region"
+    mobile_share: Annotated[float, Field(ge=0, le=1)] = 0.85
+    repeat_share: Annotated[float, Field(ge=0, le=1)] = 0.05
+    handle_time_mean_s: Annotated[float, Field(gt=0)] = 180
+    handle_time_sd_s: Annotated[float, Field(ge=0)] = 90
+    patience_mean_s: Annotated[float, Field(gt=0)] = 120
+    welcome_s: Annotated[float, Field(ge=0)] = 6
+    answer_delay_s: tuple[float, float] = (2.0, 6.0)
+    no_answer_share: Annotated[float, Field(ge=0, le=1)] = 0.03
+    unpause_after_s: Annotated[float, Field(gt=0)] = 60
+    # Agents logged in per centre and hour; centres not listed have every agent all day.
+    staffing: dict[str, list[Shift]] = {}
+
+    @classmethod
+    def load(cls, path: Path | str) -> Traffic:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return cls.model_validate(data.get("traffic", data))
+
+
+@dataclass
+class TierFigures:
+    offered_to: int = 0
+    answered: int = 0
+
+
+@dataclass
+class Report:
+    hours: float
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    blocked: int = 0
+    answered_within_20s: int = 0
+    wait_answered_s: float = 0.0
+    escalations: int = 0
+    events: int = 0
+    by_tier: dict[Tier, TierFigures] = field(
+        default_factory=lambda: {t: TierFigures() for t in Tier})
+    agent_time: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    alerts: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def service_level_20s(self) -> float:
+        """Answered within 20 s over answered + abandoned (nuisance calls excluded)."""
+        handled = self.answered + self.abandoned
+        return self.answered_within_20s / handled if handled else 1.0
+
+    @property
+    def asa_s(self) -> float:
+        return self.wait_answered_s / self.answered if self.answered else 0.0
+
+    @property
+    def occupancy(self) -> float:
+        """Share of staffed, unpaused time spent on calls and after-call work."""
+        t = self.agent_time
+        busy = t["on_call"] + t["on_hold"] + t["after_call_work"]
+        staffed = busy + t["available"] + t["ringing"]
+        return busy / staffed if staffed else 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "hours": self.hours,
+            "offered": self.offered,
+            "answered": self.answered,
+            "abandoned": self.abandoned,
+            "blocked": self.blocked,
+            "service_level_20s": round(self.service_level_20s, 4),
+            "asa_s": round(self.asa_s, 2),
+            "escalations": self.escalations,
+            "occupancy": round(self.occupancy, 4),
+            "by_tier": {t.value: {"offered_to": f.offered_to, "answered": f.answered}
+                        for t, f in self.by_tier.items()},
+            "alerts": dict(self.alerts),
+            "events": self.events,
+        }
+
+    def as_text(self) -> str:
+        lines = [
+            f"Simulated {self.hours:g} h of 117 traffic",
+            f"  offered            {self.offered:>8}",
+            f"  answered           {self.answered:>8}",
+            f"  abandoned          {self.abandoned:>8}",
+            f"  blocked (nuisance) {self.blocked:>8}",
+            f"  service level      {self.service_level_20s:>8.1%}  answered within 20 s",
+            f"  ASA                {self.asa_s:>8.1f} s",
+            f"  escalations        {self.escalations:>8}",
+            f"  agent occupancy    {self.occupancy:>8.1%}",
+            "  per tier           offered to   answered",
+        ]
+        lines += [f"    {t.value:<16} {f.offered_to:>10} {f.answered:>10}"
+                  for t, f in self.by_tier.items()]
+        if self.alerts:
+            lines.append("  alerts             " + ", ".join(
+                f"{k}: {v}" for k, v in sorted(self.alerts.items())))
+        return "\n".join(lines)
+
+
+class Simulation:
+    def __init__(self, flows: CallFlows, regions: RegionTable, traffic: Traffic,
+                 seed: int = 117) -> None:
+        self.traffic = traffic
+        self.rng = random.Random(seed)
+        ids = iter(range(1, 1 << 62))
+        self.core = Acd(flows, regions, ids=lambda: f"o{next(ids)}")
+        self._heap: list[tuple[float, int, Callable[[float], None]]] = []
+        self._seq = 0
+        self._calls = 0
+        self._live_offers: dict[str, str] = {}  # offer id -> call id
+        self._connected: set[str] = set()
+        self._announced: set[str] = set()
+        self._recent_callers: list[str] = []
+        self._centre_tier = self.core.centre_tier
+        self._roster = {c.id: [a.id for a in flows.agents if a.centre == c.id]
+                        for c in flows.centres}
+        self._agent_state: dict[str, tuple[str, float]] = {}
+        codes = [c for c in traffic.region_weights if c in regions]
+        unknown = sorted(set(traffic.region_weights) - set(codes))
+        if unknown:
+            raise ValueError(f"traffic: unknown region codes {', '.join(unknown)}")
+        self._codes = codes
+        weights = [traffic.region_weights[c] for c in codes]
+        total = sum(weights)
+        acc = 0.0
+        self._cum = []
+        for w in weights:
+            acc += w / total
+            self._cum.append(acc)
+
+    # --- scheduling --------------------------------------------------------------------
+
+    def _at(self, t: float, action: Callable[[float], None]) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (t, self._seq, action))
+
+    def run(self, hours: float) -> Report:
+        self.report = Report(hours)
+        end = hours * 3600.0
+        self._schedule_arrivals(end)
+        self._schedule_staffing(end)
+        while True:
+            next_event = self._heap[0][0] if self._heap else math.inf
+            due = self.core.next_due()
+            if due is not None and due <= next_event and due <= end:
+                self._apply(self.core.advance(due), due)
+                continue
+            if next_event > end:
+                break
+            t, _, action = heapq.heappop(self._heap)
+            action(t)
+        self._close_agent_time(end)
+        return self.report
+
+    def _event(self, event: ev.Event, now: float) -> None:
+        self.report.events += 1
+        self._apply(self.core.handle(event, now), now)
+
+    # --- traffic -----------------------------------------------------------------------
+
+    def _schedule_arrivals(self, end: float) -> None:
+        t = 0.0
+        tr = self.traffic
+        while True:
+            hour = int(t // 3600)
+            rate = tr.peak_calls_per_hour * tr.hourly_profile[hour % 24] / 3600.0
+            if rate <= 0:
+                t = (hour + 1) * 3600.0
+            else:
+                gap = self.rng.expovariate(rate)
+                if t + gap >= (hour + 1) * 3600.0:  # rate changes at the hour: restart there
+                    t = (hour + 1) * 3600.0
+                else:
+                    t += gap
+                    self._at(t, self._arrive)
+            if t >= end:
+                return
+
+    def _arrive(self, now: float) -> None:
+        self._calls += 1
+        call_id = f"c{self._calls}"
+        region = self._codes[min(bisect_left(self._cum, self.rng.random()), len(self._codes) - 1)]
+        tr = self.traffic
+        if self._recent_callers and self.rng.random() < tr.repeat_share:
+            caller = self.rng.choice(self._recent_callers)
+        elif self.rng.random() < tr.mobile_share:
+            caller = f"+628{self.rng.randrange(11, 99)}{self.rng.randrange(10**7, 10**8)}"
+        else:
+            caller = f"+6222{self.rng.randrange(10**6, 10**7)}"
+        self._recent_callers.append(caller)
+        if len(self._recent_callers) > 200:
+            del self._recent_callers[:100]
+        ingress = ev.Ingress(trunk=tr.trunk, headers=((tr.region_header, region),))
+        patience = self.rng.expovariate(1.0 / tr.patience_mean_s)
+        self._event(ev.CallArrived(call_id, caller, ingress), now)
+        self._at(now + patience, lambda t: self._caller_gives_up(call_id, t))
+
+    def _caller_gives_up(self, call_id: str, now: float) -> None:
+        if call_id not in self._connected and call_id in self.core.calls:
+            self._event(ev.CallerHungUp(call_id), now)
+
+    def _schedule_staffing(self, end: float) -> None:
+        for centre_id, agents in self._roster.items():
+            shifts = self.traffic.staffing.get(centre_id)
+            if shifts is None:
+                self._at(0.0, lambda t, a=agents: self._staff(a, len(a), t))
+                continue
+            for day_start in range(0, int(end) + 1, 86400):
+                for hour in range(24):
+                    wanted = sum(s.agents for s in shifts if s.start_hour <= hour < s.end_hour)
+                    self._at(day_start + hour * 3600.0,
+                             lambda t, a=agents, n=wanted: self._staff(a, n, t))
+
+    def _staff(self, agents: list[str], wanted: int, now: float) -> None:
+        for i, agent_id in enumerate(agents):
+            logged_in = self.core.agents[agent_id].state is not AgentState.LOGGED_OUT
+            if i < wanted and not logged_in:
+                self._event(ev.AgentLoggedIn(agent_id, f"PJSIP/{agent_id}"), now)
+            elif i >= wanted and logged_in:
+                self._event(ev.AgentLoggedOut(agent_id, "shift_end"), now)
+
+    # --- what the core asks for ----------------------------------------------------------
+
+    def _apply(self, outputs: list[cmd.Command | rec.Record], now: float) -> None:
+        tr = self.traffic
+        for out in outputs:
+            kind = type(out)
+            if kind is cmd.PlayPrompt:
+                assert isinstance(out, cmd.PlayPrompt)
+                if out.call_id not in self._announced:  # the first prompt is the welcome
+                    self._announced.add(out.call_id)
+                    self._at(now + tr.welcome_s,
+                             lambda t, o=out: self._event(ev.PromptFinished(o.call_id, o.prompt), t))
+            elif kind is cmd.RingAgent:
+                assert isinstance(out, cmd.RingAgent)
+                self._live_offers[out.offer_id] = out.call_id
+                if self.rng.random() < tr.no_answer_share:
+                    self._at(now + out.timeout_s, lambda t, o=out.offer_id: self._ring_out(o, t))
+                else:
+                    delay = self.rng.uniform(*tr.answer_delay_s)
+                    self._at(now + delay, lambda t, o=out.offer_id: self._pick_up(o, t))
+            elif kind is cmd.StopRinging:
+                assert isinstance(out, cmd.StopRinging)
+                self._live_offers.pop(out.offer_id, None)
+            elif kind is cmd.Bridge:
+                assert isinstance(out, cmd.Bridge)
+                self._connected.add(out.call_id)
+                talk = self.rng.lognormvariate(*_lognormal(tr.handle_time_mean_s,
+                                                           tr.handle_time_sd_s))
+                self._at(now + talk, lambda t, c=out.call_id: self._event(ev.AgentHungUp(c), t))
+            elif kind is cmd.Notify:
+                assert isinstance(out, cmd.Notify)
+                self.report.alerts[out.kind] += 1
+            elif isinstance(out, rec.Record):
+                self._observe(out)
+
+    def _pick_up(self, offer_id: str, now: float) -> None:
+        if self._live_offers.pop(offer_id, None) is not None:
+            self._event(ev.RingAnswered(offer_id), now)
+
+    def _ring_out(self, offer_id: str, now: float) -> None:
+        if self._live_offers.pop(offer_id, None) is not None:
+            self._event(ev.RingFailed(offer_id, "no_answer"), now)
+
+    # --- what happened -------------------------------------------------------------------
+
+    def _observe(self, r: rec.Record) -> None:
+        report = self.report
+        if type(r) is rec.CallEnded:
+            assert isinstance(r, rec.CallEnded)
+            self._connected.discard(r.call_id)
+            self._announced.discard(r.call_id)
+            report.offered += 1
+            report.escalations += r.escalations
+            if r.outcome == "answered":
+                report.answered += 1
+                report.wait_answered_s += r.wait_s
+                report.answered_within_20s += r.wait_s <= SL_THRESHOLD_S
+                report.by_tier[self._centre_tier[r.centre_id or ""]].answered += 1
+            elif r.outcome == "abandoned":
+                report.abandoned += 1
+            else:
+                report.blocked += 1
+        elif type(r) is rec.TierHop:
+            assert isinstance(r, rec.TierHop)
+            report.by_tier[r.tier].offered_to += 1
+        elif type(r) is rec.AgentStateChanged:
+            assert isinstance(r, rec.AgentStateChanged)
+            previous = self._agent_state.get(r.agent_id)
+            if previous is not None:
+                report.agent_time[previous[0]] += r.at - previous[1]
+            self._agent_state[r.agent_id] = (r.state, r.at)
+            if r.state == "paused" and r.reason in ("ring_no_answer", "ring_failed"):
+                self._at(r.at + self.traffic.unpause_after_s,
+                         lambda t, a=r.agent_id: self._event(ev.AgentUnpaused(a), t))
+
+    def _close_agent_time(self, end: float) -> None:
+        for state, since in self._agent_state.values():
+            self.report.agent_time[state] += max(0.0, end - since)
+
+
+def _lognormal(mean: float, sd: float) -> tuple[float, float]:
+    """mu and sigma of the lognormal distribution with this mean and standard deviation."""
+    sigma2 = math.log(1 + (sd / mean) ** 2)
+    return math.log(mean) - sigma2 / 2, math.sqrt(sigma2)
+

@@ -1,0 +1,43 @@
+"""Checks across sections that a single model cannot make: region codes exist, ids are
+unique, agents belong to a known centre, a national centre exists. Each problem comes with
+the path of the setting at fault so the loader can point at its line."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from config.models import CallFlows
+from config.regions import NATIONAL_CODE, RegionTable
+
+Located = tuple[tuple[str | int, ...], str]
+
+
+def cross_check(flows: CallFlows, regions: RegionTable) -> list[Located]:
+    problems: list[Located] = []
+    region_owner: dict[str, str] = {}
+    centre_ids = Counter(c.id for c in flows.centres)
+    for i, c in enumerate(flows.centres):
+        if centre_ids[c.id] > 1:
+            problems.append((("centres", i, "id"), f"centre id '{c.id}' is used more than once"))
+        if c.region not in regions:
+            problems.append((("centres", i, "region"),
+                             f"unknown region code '{c.region}' (Kemendagri codes look like "
+                             "'32' for a province or '32.73' for a regency/city)"))
+        elif c.region in region_owner:
+            problems.append((("centres", i, "region"),
+                             f"region {c.region} already has centre '{region_owner[c.region]}'"))
+        region_owner.setdefault(c.region, c.id)
+    if NATIONAL_CODE not in region_owner:
+        problems.append((("centres",), f"a national centre (region: {NATIONAL_CODE}) is required: "
+                         "it is the last tier and never gives up on a call"))
+    agent_ids = Counter(a.id for a in flows.agents)
+    for i, a in enumerate(flows.agents):
+        if agent_ids[a.id] > 1:
+            problems.append((("agents", i, "id"), f"agent id '{a.id}' is used more than once"))
+        if a.centre not in centre_ids:
+            problems.append((("agents", i, "centre"), f"unknown centre '{a.centre}'"))
+    for i, rule in enumerate(flows.ingress.rules):
+        if rule.region is not None and rule.region not in regions:
+            problems.append((("ingress", "rules", i, "region"),
+                             f"unknown region code '{rule.region}'"))
+    return problems
