@@ -108,7 +108,7 @@ class RegionTable:
         Takes the code with or without its trunk 0 (``"022"``). The answer is a
         kabupaten/kota where the area code's town is one, else its province. None for
         a code the table does not place (unknown, or one phonenumbers accepts but has
-        no place for): such a caller is routed by the national tier.
+        no place for), which leaves the caller to the national tier.
         """
         digits = area_code.strip()
         if digits.startswith("0"):

@@ -283,7 +283,8 @@ def build_regions(data: Dataset) -> list[dict[str, str | None]]:
 # Indonesia's fixed-line numbering plan gives each leading digit of the area code to
 # one group of islands. Place names are matched only within that group, which keeps a
 # town from landing on a namesake far away: Tebing Tinggi of 0702 is in South Sumatra,
-# not the North Sumatran city of that name.
+# not the North Sumatran city of that name. The edges are not exact (0356 reaches from
+# East Java into Rembang); OVERRIDES settles the codes that cross them.
 ZONES: Mapping[str, frozenset[str]] = {
     "2": frozenset({"31", "32", "33", "34", "36"}),  # Jakarta, W/C Java, Yogyakarta, Banten
     "3": frozenset({"35", "51", "52", "53"}),  # East Java, Bali, Nusa Tenggara
