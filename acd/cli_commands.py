@@ -1,1 +1,79 @@
 """Sub-commands of `acd117`. Each registers itself with `acd.cli.command`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from acd.cli import command
+
+EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "config" / "example"
+EXAMPLE_TRAFFIC = Path(__file__).resolve().parent.parent / "config" / "traffic" / "example.yaml"
+
+
+def default_config() -> Path:
+    return Path(os.environ.get("ACD117_CONFIG", EXAMPLE_CONFIG))
+
+
+def _config_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, default=None,
+                   help="folder of call-flow YAML files (default: $ACD117_CONFIG or the example)")
+
+
+def _check_config_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", nargs="?", type=Path, default=None,
+                   help="folder of call-flow YAML files (default: $ACD117_CONFIG or the example)")
+
+
+@command("check-config", "validate a folder of call flows; exit 1 on any error",
+         _check_config_args)
+def check_config(args: argparse.Namespace) -> int:
+    from config.loader import ConfigError, load_flows
+
+    path = args.path or default_config()
+    try:
+        flows = load_flows(path)
+    except ConfigError as e:
+        for problem in e.problems:
+            print(problem, file=sys.stderr)
+        print(f"{path}: {len(e.problems)} problem(s); nothing was loaded", file=sys.stderr)
+        return 1
+    print(f"{path}: OK — {len(flows.centres)} centres, {len(flows.agents)} agents, "
+          f"{len(flows.ingress.rules)} ingress rules, "
+          f"{len(flows.announcements.prompts)} prompts")
+    return 0
+
+
+def _simulate_args(p: argparse.ArgumentParser) -> None:
+    _config_arg(p)
+    p.add_argument("--traffic", type=Path, default=EXAMPLE_TRAFFIC,
+                   help="traffic profile YAML (default: the example's)")
+    p.add_argument("--hours", type=float, default=24.0)
+    p.add_argument("--seed", type=int, default=117)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+@command("simulate", "run the core on a virtual clock and report the day", _simulate_args)
+def simulate(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from acd.simulate import Simulation, Traffic
+    from config.loader import ConfigError, load_flows
+    from config.regions import load_regions
+
+    try:
+        flows = load_flows(args.config or default_config())
+        traffic = Traffic.load(args.traffic)
+        sim = Simulation(flows, load_regions(), traffic, seed=args.seed)
+    except ConfigError as e:
+        print(e, file=sys.stderr)
+        return 1
+    except (ValidationError, ValueError, OSError) as e:
+        print(f"{args.traffic}: {e}", file=sys.stderr)
+        return 1
+    report = sim.run(args.hours)
+    print(json.dumps(report.as_json()) if args.json else report.as_text())
+    return 0

@@ -148,9 +148,14 @@ def _convert(node: yaml.Node, path: Path_, file: str, marks: dict[Path_, _Mark],
 
 def _explain(error: ValidationError, data: dict[str, Any], marks: dict[Path_, _Mark],
              first_file: Path) -> list[Problem]:
-    problems = []
-    for err in error.errors():
-        path, missing = _data_path(err["loc"], data)
+    located = [(err, *_data_path(err["loc"], data)) for err in error.errors()]
+    # A union setting (`hours: always` or a list) fails on every branch; when one branch's
+    # error lies deeper in what the admin wrote, the shallow "should be 'always'" is noise.
+    paths = [path for _err, path, _missing in located]
+    problems: list[Problem] = []
+    for err, path, missing in located:
+        if any(len(p) > len(path) and p[:len(path)] == path for p in paths):
+            continue
         if err["type"] == "extra_forbidden":
             allowed = _allowed_keys(path[:-1], data)
             message = f"unknown setting '{path[-1]}'{_suggest(str(path[-1]), allowed)}"
