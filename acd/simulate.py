@@ -325,7 +325,6 @@ class Simulation:
             assert isinstance(r, rec.CallEnded)
             self._connected.discard(r.call_id)
             self._announced.discard(r.call_id)
-            report.offered += 1
             report.escalations += r.escalations
             if r.outcome == "answered":
                 report.answered += 1
@@ -336,6 +335,8 @@ class Simulation:
                 report.abandoned += 1
             else:
                 report.blocked += 1
+        elif type(r) is rec.CallStarted:
+            report.offered += 1
         elif type(r) is rec.TierHop:
             assert isinstance(r, rec.TierHop)
             report.by_tier[r.tier].offered_to += 1
