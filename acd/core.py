@@ -114,6 +114,7 @@ class Acd:
         out = self._out = []
         self._fire_due(now)
         self._handlers[type(event)](event, now)
+        self._fire_due(now)  # e.g. a deadline already due when the call joined its tier
         return out
 
     def advance(self, now: float) -> list[Output]:
@@ -482,7 +483,9 @@ class Acd:
             agent.idle_since = now
             agent.calls_answered = 0
             self._make_available(agent, now, "login")
-        else:  # free seating: moved to another phone; the current call carries on
+        elif agent.state is AgentState.AVAILABLE:  # free seating: callable at the new phone
+            self._make_available(agent, now, "device_changed")
+        else:  # moved to another phone mid-call: the call carries on, later ones ring there
             self._record_agent(agent, cast(rec.AgentStateName, agent.state.value), now,
                                reason="device_changed")
 

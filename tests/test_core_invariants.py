@@ -1,0 +1,253 @@
+"""The core's invariants, checked over random sequences of events and time.
+
+After every step: an agent never has two calls; every call is in exactly one consistent
+state; a waiting call is never past its escalation deadline; only hang-ups end calls; no
+free agent sits beside a call it could take; rings go to the best waiting call (higher
+priority first, first come, first served within a class).
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from acd import commands as cmd
+from acd import events as ev
+from acd import records as rec
+from acd.core import Output
+from acd.model import AgentState, CallState
+from tests.support import Harness, agent, build_flows, centre, from_region, queue
+
+AGENTS = ["1001", "1002", "1003", "2001", "2002", "7001", "9001", "9002"]
+REGIONS = ["32.73", "32.04", "32", "72.71", "72", "ID"]
+CALLERS = ["+6281234567890", "+6281311170117", "+62222034567", "+6285700000117", "anonymous"]
+
+
+def flows(variant: str):
+    ring_all = [queue(strategy="ring_all", wrap_up_s=5)]
+    return build_flows(
+        centres=[centre("bdg", "32.73", queues=ring_all if variant == "ring_all" else
+                        [queue(pause_on_no_answer=variant != "ring_all")]),
+                 centre("jabar", "32", queues=[queue(strategy="fewest_calls")]),
+                 centre("palu", "72.71", queues=[queue(strategy="round_robin", wrap_up_s=0)]),
+                 centre("bnpb", "ID")],
+        agents=[agent("1001", "bdg", 3), agent("1002", "bdg", 7), agent("1003", "bdg", 7),
+                agent("2001", "jabar"), agent("2002", "jabar"), agent("7001", "palu"),
+                agent("9001", "bnpb"), agent("9002", "bnpb", 9)],
+        escalation={"kabkota": {"after_s": 20, "mode": "move" if variant == "move" else "widen"},
+                    "province": {"after_s": 25, "immediate_when_unstaffed": variant != "move"}},
+        callers={"classes": [{"name": "listed", "numbers": ["+6281311170117"]},
+                             {"name": "repeat", "repeat": True},
+                             {"name": "mobile", "line_type": "mobile"}],
+                 "nuisance": [{"number": "+6285700000117", "until": "2099-01-01",
+                               "reason": "test"}]})
+
+
+class CoreMachine(RuleBasedStateMachine):
+    variant = "widen"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.h = Harness(flows(self.variant))
+        self.n = 0
+        self.hung_up: set[str] = set()  # calls a hang-up was reported for
+        self.ended: set[str] = set()
+        self.live_offers: dict[str, str] = {}  # offer -> call, as the phones see them
+        # each call's state and queues before the step being checked
+        self.before: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {}
+
+    # --- what happens ---------------------------------------------------------------
+
+    def _snapshot(self) -> None:
+        self.before = {c.id: (c.state.value, tuple(c.queues)) for c in self.h.acd.calls.values()}
+
+    def _send(self, event: ev.Event, after: float = 0.0) -> None:
+        self._snapshot()
+        self._observe(self.h.send(event, after))
+
+    def _observe(self, out: list[Output]) -> None:
+        for o in out:
+            if isinstance(o, cmd.RingAgent):
+                self.live_offers[o.offer_id] = o.call_id
+                self._check_ring_order(o)
+            elif isinstance(o, cmd.StopRinging):
+                self.live_offers.pop(o.offer_id, None)
+            elif isinstance(o, rec.CallEnded):
+                assert o.call_id in self.hung_up, "the core ended a call nobody hung up"
+                self.ended.add(o.call_id)
+            elif isinstance(o, cmd.HangUp):
+                assert o.call_id in self.hung_up, "the core hung up a call on its own"
+
+    def _check_ring_order(self, ring: cmd.RingAgent) -> None:
+        """No call the agent could have taken, waiting in the agent's queues before this
+        step and still waiting after it, is ahead of the one rung. (Ring-all rings agents
+        for a call, so its order is the calls' order in the queue, checked the same way.)"""
+        acd = self.h.acd
+        agent_ = acd.agents[ring.agent_id]
+        rung = acd.calls.get(ring.call_id)
+        if rung is None:
+            return
+        for call in acd.calls.values():
+            state, queues = self.before.get(call.id, ("", ()))
+            if (call.state is CallState.QUEUED and state == "queued"
+                    and agent_.id not in call.missed
+                    and any(q in agent_.queues for q in queues)):
+                assert (call.priority, call.seq) >= (rung.priority, rung.seq), (
+                    f"{call.id} waited ahead of {ring.call_id}")
+
+    @rule(region=st.sampled_from(REGIONS), caller=st.sampled_from(CALLERS),
+          after=st.floats(0, 5))
+    def call_arrives(self, region: str, caller: str, after: float) -> None:
+        self.n += 1
+        self._send(ev.CallArrived(f"c{self.n}", caller, from_region(region)), after)
+
+    @rule(data=st.data())
+    def welcome_ends(self, data: st.DataObject) -> None:
+        announcing = [c for c in self.h.acd.calls.values() if c.state is CallState.ANNOUNCING]
+        if announcing:
+            call = data.draw(st.sampled_from(announcing))
+            self._send(ev.PromptFinished(call.id, call.prompt or ""))
+
+    @rule(data=st.data(), after=st.floats(0, 10))
+    def caller_hangs_up(self, data: st.DataObject, after: float) -> None:
+        if self.h.acd.calls:
+            call_id = data.draw(st.sampled_from(sorted(self.h.acd.calls)))
+            self.hung_up.add(call_id)
+            self._send(ev.CallerHungUp(call_id), after)
+
+    @rule(data=st.data(), after=st.floats(0, 10))
+    def agent_hangs_up(self, data: st.DataObject, after: float) -> None:
+        connected = sorted(c.id for c in self.h.acd.calls.values()
+                           if c.state is CallState.CONNECTED)
+        if connected:
+            call_id = data.draw(st.sampled_from(connected))
+            self.hung_up.add(call_id)
+            self._send(ev.AgentHungUp(call_id), after)
+
+    @precondition(lambda self: self.live_offers)
+    @rule(data=st.data(), answer=st.booleans(),
+          failure=st.sampled_from(["no_answer", "busy", "failed"]))
+    def phone_rings_out_or_is_answered(self, data: st.DataObject, answer: bool,
+                                       failure: str) -> None:
+        offer_id = data.draw(st.sampled_from(sorted(self.live_offers)))
+        if not answer:
+            self.live_offers.pop(offer_id)
+        self._send(ev.RingAnswered(offer_id) if answer else ev.RingFailed(offer_id, failure))  # type: ignore[arg-type]
+
+    @rule(agent_id=st.sampled_from(AGENTS), device=st.sampled_from(["own", "PJSIP/shared"]))
+    def agent_logs_in(self, agent_id: str, device: str) -> None:
+        self._send(ev.AgentLoggedIn(agent_id, f"PJSIP/{agent_id}" if device == "own" else device))
+
+    @rule(agent_id=st.sampled_from(AGENTS))
+    def agent_logs_out(self, agent_id: str) -> None:
+        self._send(ev.AgentLoggedOut(agent_id))
+
+    @rule(agent_id=st.sampled_from(AGENTS), pause=st.booleans())
+    def agent_pauses_or_resumes(self, agent_id: str, pause: bool) -> None:
+        self._send(ev.AgentPaused(agent_id, "break") if pause else ev.AgentUnpaused(agent_id))
+
+    @rule(agent_id=st.sampled_from(AGENTS))
+    def agent_ends_wrap_up(self, agent_id: str) -> None:
+        self._send(ev.WrapUpDone(agent_id))
+
+    @rule(agent_id=st.sampled_from(AGENTS), reachable=st.booleans())
+    def phone_comes_and_goes(self, agent_id: str, reachable: bool) -> None:
+        self._send(ev.DeviceStateChanged(f"PJSIP/{agent_id}", reachable))
+
+    @rule(data=st.data())
+    def hold_and_resume(self, data: st.DataObject) -> None:
+        connected = sorted(c.id for c in self.h.acd.calls.values()
+                           if c.state is CallState.CONNECTED)
+        if connected:
+            call_id = data.draw(st.sampled_from(connected))
+            self._send(ev.HoldStarted(call_id))
+            self._send(ev.HoldEnded(call_id), after=data.draw(st.floats(0, 30)))
+
+    @rule(seconds=st.floats(0.1, 90))
+    def time_passes(self, seconds: float) -> None:
+        h = self.h
+        end = h.now + seconds
+        # One instant at a time, so each ring is checked against the state just before it.
+        while (due := h.acd.next_due()) is not None and due <= end:
+            self._snapshot()
+            h.now = max(h.now, due)
+            out = h.acd.advance(h.now)
+            h.log += out
+            self._observe(out)
+        h.now = end
+
+    # --- what must always hold ------------------------------------------------------
+
+    @invariant()
+    def an_agent_never_has_two_calls(self) -> None:
+        acd = self.h.acd
+        load: dict[str, int] = {}
+        for offer in acd.offers.values():
+            load[offer.agent_id] = load.get(offer.agent_id, 0) + 1
+        for call in acd.calls.values():
+            if call.state is CallState.CONNECTED:
+                load[call.agent_id or ""] = load.get(call.agent_id or "", 0) + 1
+        assert all(n <= 1 for n in load.values()), load
+        for agent_ in acd.agents.values():
+            busy = agent_.state in (AgentState.RINGING, AgentState.ON_CALL)
+            assert busy == (load.get(agent_.id, 0) == 1), (agent_.id, agent_.state)
+
+    @invariant()
+    def every_call_is_in_one_consistent_state(self) -> None:
+        acd = self.h.acd
+        for call in acd.calls.values():
+            assert call.id not in self.ended
+            waiting_in = [k for k in acd.queues if call.id in acd.queues[k].waiting_ids]
+            if call.state is CallState.ANNOUNCING:
+                assert not call.queues and not call.offers
+            elif call.state is CallState.QUEUED:
+                assert not call.offers and sorted(waiting_in) == sorted(call.queues)
+            elif call.state is CallState.OFFERED:
+                assert call.offers and not waiting_in
+                assert all(acd.offers[o].call_id == call.id for o in call.offers)
+            else:
+                assert call.state is CallState.CONNECTED
+                assert not call.offers and not waiting_in
+                assert acd.agents[call.agent_id or ""].call_id == call.id
+        for offer in acd.offers.values():
+            assert acd.calls[offer.call_id].state is CallState.OFFERED
+
+    @invariant()
+    def a_waiting_call_is_never_past_its_deadline(self) -> None:
+        for call in self.h.acd.calls.values():
+            if call.state in (CallState.QUEUED, CallState.OFFERED) and call.deadline is not None:
+                assert call.deadline > self.h.now
+
+    @invariant()
+    def only_a_hang_up_ends_a_call(self) -> None:
+        started = {r.call_id for r in self.h.log if isinstance(r, rec.CallStarted)}
+        assert started - self.hung_up <= set(self.h.acd.calls)
+
+    @invariant()
+    def no_free_agent_sits_beside_a_call_they_could_take(self) -> None:
+        acd = self.h.acd
+        for agent_ in acd.agents.values():
+            if agent_.state is not AgentState.AVAILABLE or agent_.device in acd.unreachable:
+                continue
+            for key in agent_.queues:
+                for call_id in acd.queues[key].waiting_ids:
+                    assert agent_.id in acd.calls[call_id].missed, (agent_.id, call_id)
+
+
+class MoveAndNoUnstaffedSkip(CoreMachine):
+    variant = "move"
+
+
+class RingAll(CoreMachine):
+    variant = "ring_all"
+
+
+SETTINGS = settings(max_examples=250, stateful_step_count=80, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+TestWidenLongestIdle = CoreMachine.TestCase
+TestWidenLongestIdle.settings = SETTINGS
+TestMoveWithoutUnstaffedSkip = MoveAndNoUnstaffedSkip.TestCase
+TestMoveWithoutUnstaffedSkip.settings = SETTINGS
+TestRingAll = RingAll.TestCase
+TestRingAll.settings = SETTINGS
