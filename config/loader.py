@@ -25,6 +25,7 @@ from config.models import SECTIONS, CallFlows
 from config.regions import RegionTable, load_regions
 
 Path_ = tuple[str | int, ...]
+_KEY = "\0key"  # appended to a path: the position of the key rather than of its value
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def _read_file(file: Path, data: dict[str, Any], marks: dict[Path_, _Mark],
     if len(problems) > before:
         return
     for key, section in value.items():
-        mark = marks[(key,)]
+        mark = marks[(key, _KEY)]
         if key not in SECTIONS:
             problems.append(Problem(name, mark.line, mark.column, str(key),
                                     f"unknown section{_suggest(str(key), SECTIONS)}; "
@@ -140,9 +141,10 @@ def _convert(node: yaml.Node, path: Path_, file: str, marks: dict[Path_, _Mark],
                                     key_node.start_mark.column + 1, _dotted((*path, key)),
                                     "this key appears twice in the same block"))
             continue
+        # Where the key stands: for "unknown setting" and "unknown section" messages.
+        marks[(*path, key, _KEY)] = _Mark(file, key_node.start_mark.line + 1,
+                                          key_node.start_mark.column + 1)
         out[key] = _convert(value_node, (*path, key), file, marks, problems)
-        marks[(*path, key)] = _Mark(file, key_node.start_mark.line + 1,
-                                    key_node.start_mark.column + 1)
     return out
 
 
@@ -159,6 +161,8 @@ def _explain(error: ValidationError, data: dict[str, Any], marks: dict[Path_, _M
         if err["type"] == "extra_forbidden":
             allowed = _allowed_keys(path[:-1], data)
             message = f"unknown setting '{path[-1]}'{_suggest(str(path[-1]), allowed)}"
+            problems.append(_at((*path, _KEY), message, marks, first_file, shown=path))
+            continue
         elif err["type"] == "missing":
             message = f"required setting '{missing}' is missing"
             path = (*path, missing) if missing is not None else path
@@ -189,12 +193,14 @@ def _data_path(loc: tuple[str | int, ...], data: Any) -> tuple[Path_, str | None
     return tuple(path), None
 
 
-def _at(path: Path_, message: str, marks: dict[Path_, _Mark], first_file: Path) -> Problem:
+def _at(path: Path_, message: str, marks: dict[Path_, _Mark], first_file: Path,
+        shown: Path_ | None = None) -> Problem:
     p = path
     while p not in marks and p:
         p = p[:-1]
     mark = marks.get(p, _Mark(str(first_file), 1, 1))
-    return Problem(mark.file, mark.line, mark.column, _dotted(path), message)
+    return Problem(mark.file, mark.line, mark.column, _dotted(path if shown is None else shown),
+                   message)
 
 
 def _allowed_keys(path: Path_, data: Any) -> list[str]:
