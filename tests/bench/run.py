@@ -1,0 +1,30 @@
+"""`make bench`: every benchmark, then one JSON line with all the figures (printed last).
+
+Targets: events_per_s >= 20,000, p99_us < 1,000, rss_mb < 300 (the core at national
+scale); sim_day_s < 60 (a 24-hour national day peaking at 10,000 calls/hour).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.bench import bench_core  # noqa: E402
+
+
+def main() -> None:
+    figures: dict[str, float] = {}
+    print("core at national scale")
+    figures.update(bench_core.run_core())
+    figures["rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print("simulated national day")
+    figures.update(bench_core.run_day())
+    print(json.dumps(figures), flush=True)
+
+
+if __name__ == "__main__":
+    main()
