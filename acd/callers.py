@@ -73,7 +73,8 @@ class CallerPolicy:
         self.nuisance_priority = len(callers.classes) + 1
         self.repeat_window_s = callers.repeat_window_min * 60
 
-    def classify(self, caller: CallerInfo, now: float, last_call_at: float | None) -> Classification:
+    def classify(self, caller: CallerInfo, now: float,
+                 last_call_at: float | None) -> Classification:
         number = caller.e164
         if number is not None and now < self._nuisance_until.get(number, float("-inf")):
             return Classification("nuisance", self.nuisance_priority, True)

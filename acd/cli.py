@@ -9,12 +9,16 @@ from collections.abc import Callable, Sequence
 # Each entry: name -> (help, add_arguments, run). `run` gets the parsed namespace and returns
 # the exit status. Modules are imported lazily inside `run` so that `acd117 check-config` does
 # not pay for aiohttp or asyncpg.
-Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
-COMMANDS: dict[str, Command] = {}
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None],
+                          Callable[[argparse.Namespace], int]]] = {}
 
 
-def command(name: str, help: str, add_arguments: Callable[[argparse.ArgumentParser], None]):
-    def register(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+Run = Callable[[argparse.Namespace], int]
+
+
+def command(name: str, help: str,
+            add_arguments: Callable[[argparse.ArgumentParser], None]) -> Callable[[Run], Run]:
+    def register(run: Run) -> Run:
         COMMANDS[name] = (help, add_arguments, run)
         return run
 

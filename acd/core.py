@@ -210,7 +210,8 @@ class Acd:
             call.hold_started = None
             self._record_agent(self.agents[call.agent_id or ""], "on_call", now)
 
-    def _end_conversation(self, call: Call, now: float, hang_up: Literal["caller", "agent"]) -> None:
+    def _end_conversation(self, call: Call, now: float,
+                          hang_up: Literal["caller", "agent"]) -> None:
         self._emit(cmd.HangUp(call.id, hang_up))
         if call.hold_started is not None:
             call.hold_s += now - call.hold_started
@@ -486,8 +487,8 @@ class Acd:
         elif agent.state is AgentState.AVAILABLE:  # free seating: callable at the new phone
             self._make_available(agent, now, "device_changed")
         else:  # moved to another phone mid-call: the call carries on, later ones ring there
-            self._record_agent(agent, cast(rec.AgentStateName, agent.state.value), now,
-                               reason="device_changed")
+            state = cast(rec.AgentStateName, agent.state.value)
+            self._record_agent(agent, state, now, reason="device_changed")
 
     def _on_agent_logged_out(self, e: ev.AgentLoggedOut, now: float) -> None:
         agent = self.agents.get(e.agent_id)
@@ -602,7 +603,7 @@ class Acd:
         agent.state = state
         agent.token += 1  # every index entry and timer for the old state is now stale
         agent.state_since = now
-        self._record_agent(agent, cast(rec.AgentStateName, state.value), now, reason)
+        self._record_agent(agent, state.value, now, reason)
 
     def _record_agent(self, agent: Agent, state: rec.AgentStateName, now: float,
                       reason: str | None = None) -> None:

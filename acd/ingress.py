@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from acd.callers import CallerInfo
 from acd.events import Ingress
-from config.models import IngressRule
 from config.models import Ingress as IngressConfig
+from config.models import IngressRule
 from config.regions import NATIONAL_CODE, RegionTable
 
 

@@ -9,9 +9,9 @@ time) and reads the core's records to build the report. Same seed, same day.
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left
 import math
 import random
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -258,21 +258,23 @@ class Simulation:
         for centre_id, agents in self._roster.items():
             shifts = self.traffic.staffing.get(centre_id)
             if shifts is None:
-                self._at(0.0, lambda t, a=agents: self._staff(a, len(a), t))
+                self._at(0.0, self._staffing(agents, len(agents)))
                 continue
             for day_start in range(0, int(end) + 1, 86400):
                 for hour in range(24):
                     wanted = sum(s.agents for s in shifts if s.start_hour <= hour < s.end_hour)
-                    self._at(day_start + hour * 3600.0,
-                             lambda t, a=agents, n=wanted: self._staff(a, n, t))
+                    self._at(day_start + hour * 3600.0, self._staffing(agents, wanted))
 
-    def _staff(self, agents: list[str], wanted: int, now: float) -> None:
-        for i, agent_id in enumerate(agents):
-            logged_in = self.core.agents[agent_id].state is not AgentState.LOGGED_OUT
-            if i < wanted and not logged_in:
-                self._event(ev.AgentLoggedIn(agent_id, f"PJSIP/{agent_id}"), now)
-            elif i >= wanted and logged_in:
-                self._event(ev.AgentLoggedOut(agent_id, "shift_end"), now)
+    def _staffing(self, agents: list[str], wanted: int) -> Callable[[float], None]:
+        """Log the first `wanted` agents of a centre in and the others out."""
+        def staff(now: float) -> None:
+            for i, agent_id in enumerate(agents):
+                logged_in = self.core.agents[agent_id].state is not AgentState.LOGGED_OUT
+                if i < wanted and not logged_in:
+                    self._event(ev.AgentLoggedIn(agent_id, f"PJSIP/{agent_id}"), now)
+                elif i >= wanted and logged_in:
+                    self._event(ev.AgentLoggedOut(agent_id, "shift_end"), now)
+        return staff
 
     # --- what the core asks for ----------------------------------------------------------
 
@@ -285,15 +287,17 @@ class Simulation:
                 if out.call_id not in self._announced:  # the first prompt is the welcome
                     self._announced.add(out.call_id)
                     self._at(now + tr.welcome_s,
-                             lambda t, o=out: self._event(ev.PromptFinished(o.call_id, o.prompt), t))
+                             self._later(ev.PromptFinished(out.call_id, out.prompt)))
             elif kind is cmd.RingAgent:
                 assert isinstance(out, cmd.RingAgent)
                 self._live_offers[out.offer_id] = out.call_id
                 if self.rng.random() < tr.no_answer_share:
-                    self._at(now + out.timeout_s, lambda t, o=out.offer_id: self._ring_out(o, t))
+                    rings_out = ev.RingFailed(out.offer_id, "no_answer")
+                    self._at(now + out.timeout_s, self._if_ringing(out.offer_id, rings_out))
                 else:
                     delay = self.rng.uniform(*tr.answer_delay_s)
-                    self._at(now + delay, lambda t, o=out.offer_id: self._pick_up(o, t))
+                    self._at(now + delay,
+                             self._if_ringing(out.offer_id, ev.RingAnswered(out.offer_id)))
             elif kind is cmd.StopRinging:
                 assert isinstance(out, cmd.StopRinging)
                 self._live_offers.pop(out.offer_id, None)
@@ -302,20 +306,22 @@ class Simulation:
                 self._connected.add(out.call_id)
                 talk = self.rng.lognormvariate(*_lognormal(tr.handle_time_mean_s,
                                                            tr.handle_time_sd_s))
-                self._at(now + talk, lambda t, c=out.call_id: self._event(ev.AgentHungUp(c), t))
+                self._at(now + talk, self._later(ev.AgentHungUp(out.call_id)))
             elif kind is cmd.Notify:
                 assert isinstance(out, cmd.Notify)
                 self.report.alerts[out.kind] += 1
             elif isinstance(out, rec.Record):
                 self._observe(out)
 
-    def _pick_up(self, offer_id: str, now: float) -> None:
-        if self._live_offers.pop(offer_id, None) is not None:
-            self._event(ev.RingAnswered(offer_id), now)
+    def _later(self, event: ev.Event) -> Callable[[float], None]:
+        return lambda t: self._event(event, t)
 
-    def _ring_out(self, offer_id: str, now: float) -> None:
-        if self._live_offers.pop(offer_id, None) is not None:
-            self._event(ev.RingFailed(offer_id, "no_answer"), now)
+    def _if_ringing(self, offer_id: str, event: ev.Event) -> Callable[[float], None]:
+        """The phone's answer or ring-out, unless the ring was stopped meanwhile."""
+        def act(t: float) -> None:
+            if self._live_offers.pop(offer_id, None) is not None:
+                self._event(event, t)
+        return act
 
     # --- what happened -------------------------------------------------------------------
 
@@ -348,7 +354,7 @@ class Simulation:
             self._agent_state[r.agent_id] = (r.state, r.at)
             if r.state == "paused" and r.reason in ("ring_no_answer", "ring_failed"):
                 self._at(r.at + self.traffic.unpause_after_s,
-                         lambda t, a=r.agent_id: self._event(ev.AgentUnpaused(a), t))
+                         self._later(ev.AgentUnpaused(r.agent_id)))
 
     def _close_agent_time(self, end: float) -> None:
         for state, since in self._agent_state.values():

@@ -85,8 +85,8 @@ def _read_file(file: Path, data: dict[str, Any], marks: dict[Path_, _Mark],
     try:
         root = yaml.compose(file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        at = e.problem_mark or e.context_mark
+        line, col = (at.line + 1, at.column + 1) if at else (1, 1)
         problems.append(Problem(name, line, col, "", f"not valid YAML: {e.problem or e}"))
         return
     except (OSError, UnicodeDecodeError) as e:
@@ -103,13 +103,13 @@ def _read_file(file: Path, data: dict[str, Any], marks: dict[Path_, _Mark],
     if len(problems) > before:
         return
     for key, section in value.items():
-        mark = marks[(key, _KEY)]
+        where = marks[(key, _KEY)]
         if key not in SECTIONS:
-            problems.append(Problem(name, mark.line, mark.column, str(key),
+            problems.append(Problem(name, where.line, where.column, str(key),
                                     f"unknown section{_suggest(str(key), SECTIONS)}; "
                                     f"sections are: {', '.join(SECTIONS)}"))
         elif key in data:
-            problems.append(Problem(name, mark.line, mark.column, str(key),
+            problems.append(Problem(name, where.line, where.column, str(key),
                                     "this section is already defined in another file"))
         else:
             data[key] = section
@@ -182,15 +182,21 @@ def _data_path(loc: tuple[str | int, ...], data: Any) -> tuple[Path_, str | None
     path: list[str | int] = []
     node = data
     for i, part in enumerate(loc):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            path.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
+        found, child = _child(node, part)
+        if found:
+            node = child
             path.append(part)
         elif isinstance(node, dict) and i == len(loc) - 1:
             return tuple(path), str(part)  # a key that is missing from this block
     return tuple(path), None
+
+
+def _child(node: Any, part: str | int) -> tuple[bool, Any]:
+    if isinstance(node, dict) and part in node:
+        return True, node[part]
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return True, node[part]
+    return False, None
 
 
 def _at(path: Path_, message: str, marks: dict[Path_, _Mark], first_file: Path,

@@ -12,7 +12,14 @@ from datetime import date, time
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from acd.tiers import Tier
 
@@ -55,7 +62,7 @@ WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun"
 
 class OpeningHours(Model):
     days: list[Weekday] = Field(min_length=1)
-    open: time  # noqa: A003 - the admin's word
+    open: time
     close: time
 
     @model_validator(mode="after")

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from acd.cli import main
 from config.loader import ConfigError, load_flows
@@ -43,14 +44,15 @@ def test_the_shipped_example_is_valid_and_realistic():
 
 def test_config_is_frozen():
     flows = load_flows(EXAMPLE)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         flows.centres[0].queues[0].ring_timeout_s = 99  # type: ignore[misc]
 
 
 def test_a_misspelt_setting_is_named_with_file_line_column_and_a_suggestion(folder: Path):
     edit(folder / "centres.yaml", "ring_timeout_s: 15", "ring_timout_s: 15")
     [problem] = problems_for(folder)
-    assert problem.startswith(f"{folder / 'centres.yaml'}:13:9: centres[0].queues[0].ring_timout_s:")
+    where = f"{folder / 'centres.yaml'}:13:9: centres[0].queues[0].ring_timout_s:"
+    assert problem.startswith(where)
     assert "did you mean 'ring_timeout_s'" in problem
 
 
@@ -129,10 +131,12 @@ def test_an_unknown_section_and_a_section_defined_twice_are_reported(folder: Pat
 
 
 def test_an_ingress_rule_needs_a_condition_and_a_region(folder: Path):
-    edit(folder / "ingress.yaml", '- {name: trunk-palu,         trunk: trunk-indosat-palu, region: "72.71"}',
+    edit(folder / "ingress.yaml",
+         '- {name: trunk-palu,         trunk: trunk-indosat-palu, region: "72.71"}',
          "- {name: trunk-palu}")
     [problem] = problems_for(folder)
-    assert "ingress.rules[5]" in problem and "at least one of trunk, did, header, area_code" in problem
+    assert "ingress.rules[5]" in problem
+    assert "at least one of trunk, did, header, area_code" in problem
 
 
 def test_check_config_exits_zero_on_the_example_and_one_on_errors(folder: Path, capsys):

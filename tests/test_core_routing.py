@@ -39,7 +39,8 @@ def test_answer_bridges_records_and_hang_up_ends_with_wrap_up():
     out = h.send(ev.CallerHungUp("c1"), after=120)
     assert of(out, cmd.HangUp) == [cmd.HangUp("c1", "agent")]
     cdr = ended(out)[0]
-    assert (cdr.outcome, cdr.agent_id, cdr.centre_id, cdr.talk_s) == ("answered", "1001", "bdg", 120)
+    assert (cdr.outcome, cdr.agent_id, cdr.centre_id, cdr.talk_s) == (
+        "answered", "1001", "bdg", 120)
     assert h.acd.agents["1001"].state is AgentState.AFTER_CALL_WORK
     out = h.wait(10)
     assert of(out, rec.WrapUpEnded)[0].wrap_up_s == 10
@@ -228,7 +229,8 @@ def test_an_expired_nuisance_listing_no_longer_applies():
 
 def test_higher_priority_first_and_first_come_first_served_within_a_class():
     flows = build_flows(callers={"classes": [
-        {"name": "listed", "numbers": ["+62222034567"]}, {"name": "mobile", "line_type": "mobile"}]})
+        {"name": "listed", "numbers": ["+62222034567"]},
+        {"name": "mobile", "line_type": "mobile"}]})
     h = Harness(flows)
     h.login("1001")
     h.send(ev.AgentPaused("1001", "break"))
@@ -429,7 +431,8 @@ def test_two_agents_never_ring_for_one_call_outside_ring_all():
 
 def test_a_call_routed_to_another_service_uses_that_queue():
     flows = build_flows(
-        centres=[centre("bdg", "32.73"), centre("jabar", "32", queues=[queue(), queue("informasi")]),
+        centres=[centre("bdg", "32.73"),
+                 centre("jabar", "32", queues=[queue(), queue("informasi")]),
                  centre("bnpb", "ID")],
         agents=[agent("2001", "jabar", darurat=5), agent("2002", "jabar", informasi=5)],
         ingress={"rules": [{"did": "+62227100118", "region": "32", "service": "informasi"}]})

@@ -75,8 +75,8 @@ def test_caller_numbers_are_parsed_to_e164_with_line_type_and_area_code(raw, e16
 
 
 def test_nuisance_listing_lasts_to_the_end_of_its_day_in_jakarta():
-    policy = CallerPolicy(Callers(nuisance=[{"number": "+6285700000117", "until": date(2026, 12, 31),
-                                             "reason": "pranks"}]))
+    listing = {"number": "+6285700000117", "until": date(2026, 12, 31), "reason": "pranks"}
+    policy = CallerPolicy(Callers(nuisance=[listing]))
     caller = parse_caller("+6285700000117")
     last_minute = 1798736340.0  # 2026-12-31 23:59 WIB
     assert policy.classify(caller, last_minute, None).nuisance

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.bench import bench_core  # noqa: E402
+from tests.bench import bench_core
 
 
 def main() -> None:
