@@ -234,7 +234,9 @@ class Acd:
             call.id, outcome, call.arrived_at, call.answered_at, now,
             tier=reached.tier,
             centre_id=call.centre_id or (call.hops[-1].centre_id if call.hops else None),
-            agent_id=call.agent_id, wait_s=waited_until - call.arrived_at,
+            agent_id=call.agent_id,
+            answered_tier=self.centre_tier[call.centre_id] if call.centre_id else None,
+            wait_s=waited_until - call.arrived_at,
             talk_s=now - call.answered_at if call.answered_at is not None else 0.0,
             hold_s=call.hold_s, escalations=max(len(call.hops) - 1, 0)))
         call.state = CallState.ENDED

@@ -166,7 +166,6 @@ class Simulation:
         self._connected: set[str] = set()
         self._announced: set[str] = set()
         self._recent_callers: list[str] = []
-        self._centre_tier = self.core.centre_tier
         self._roster = {c.id: [a.id for a in flows.agents if a.centre == c.id]
                         for c in flows.centres}
         self._agent_state: dict[str, tuple[str, float]] = {}
@@ -336,7 +335,7 @@ class Simulation:
                 report.answered += 1
                 report.wait_answered_s += r.wait_s
                 report.answered_within_20s += r.wait_s <= SL_THRESHOLD_S
-                report.by_tier[self._centre_tier[r.centre_id or ""]].answered += 1
+                report.by_tier[r.answered_tier or Tier.NATIONAL].answered += 1
             elif r.outcome == "abandoned":
                 report.abandoned += 1
             else:
