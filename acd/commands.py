@@ -87,4 +87,16 @@ class Notify:
     centre_id: str | None = None
 
 
-Command = Answer | PlayPrompt | RingAgent | StopRinging | Bridge | StartRecording | HangUp | Notify
+@dataclass(frozen=True, slots=True)
+class Fallback:
+    """Send the caller back to the dialplan's fallback (a national app_queue group).
+
+    The core never decides this; the daemon does when the core or an adapter failed on a
+    call, so that no caller is ever left stuck in acd117."""
+
+    call_id: str
+    reason: str
+
+
+Command = (Answer | PlayPrompt | RingAgent | StopRinging | Bridge | StartRecording | HangUp
+           | Notify | Fallback)

@@ -1,0 +1,118 @@
+"""The switchboard: the one place where events meet the core.
+
+Adapters `post()` events; one loop feeds them to the core in arrival order with the wall
+clock's `now`, wakes for the core's next timer, and hands the core's outputs on: commands
+to the telephony adapter, records to the record writer, alerts to the log. Commands run
+concurrently across calls but in order within a call (an `Answer` before its `PlayPrompt`),
+and every command task is owned here until it finishes.
+
+If the core fails on an event for a call, the call is sent back to the dialplan's fallback
+(`Fallback`), so no caller is ever left stuck; the failure is logged with the event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+import structlog
+
+from acd import commands as cmd
+from acd import events as ev
+from acd import records as rec
+from acd.core import Acd, Output
+
+log = structlog.get_logger("acd117.switchboard")
+
+
+class Telephony(Protocol):
+    async def execute(self, command: cmd.Command) -> None: ...
+
+
+class RecordSink(Protocol):
+    def submit(self, record: rec.Record) -> None:
+        """Take a record without blocking the call path (queue or spool it)."""
+
+
+class Switchboard:
+    def __init__(self, acd: Acd, telephony: Telephony, records: RecordSink, *,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.acd = acd
+        self._telephony = telephony
+        self._records = records
+        self._clock = clock
+        self._events: asyncio.Queue[ev.Event] = asyncio.Queue()
+        self._chains: dict[str, asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.alerts: list[cmd.Notify] = []  # recent alerts, newest last (bounded)
+
+    def post(self, event: ev.Event) -> None:
+        """Called by the adapters; never blocks."""
+        self._events.put_nowait(event)
+
+    async def run(self) -> None:
+        while True:
+            due = self.acd.next_due()
+            wait = None if due is None else max(0.0, due - self._clock())
+            try:
+                event = await asyncio.wait_for(self._events.get(), wait)
+            except TimeoutError:
+                self._apply(self._safely(None))
+                continue
+            self._apply(self._safely(event))
+
+    def _safely(self, event: ev.Event | None) -> list[Output]:
+        now = self._clock()
+        try:
+            return self.acd.handle(event, now) if event else self.acd.advance(now)
+        except Exception:
+            log.exception("core failed", acd_event=repr(event))
+            call_id = getattr(event, "call_id", None)
+            if isinstance(event, ev.CallArrived | ev.PromptFinished) and call_id:
+                return [cmd.Fallback(call_id, "internal error")]
+            return []
+
+    def _apply(self, outputs: list[Output]) -> None:
+        for out in outputs:
+            if isinstance(out, cmd.Notify):
+                log.warning(out.message, alert=out.kind, call_id=out.call_id,
+                            centre_id=out.centre_id)
+                self.alerts.append(out)
+                del self.alerts[:-100]
+            elif isinstance(out, rec.CallStarted | rec.TierHop | rec.OfferEnded
+                            | rec.AgentStateChanged | rec.CallEnded | rec.WrapUpEnded):
+                self._records.submit(out)
+            else:
+                self._execute(out)
+
+    def _execute(self, command: cmd.Command) -> None:
+        # A ring and its stop are ordered by offer; everything else by call.
+        if isinstance(command, cmd.RingAgent | cmd.StopRinging):
+            key = command.offer_id
+        else:
+            key = getattr(command, "call_id", None) or ""
+        task = asyncio.create_task(self._run_after(self._chains.get(key), command))
+        self._chains[key] = task
+        self._tasks.add(task)
+        task.add_done_callback(lambda done: self._finished(key, done))
+
+    async def _run_after(self, previous: asyncio.Task[None] | None,
+                         command: cmd.Command) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])  # order within a call; its failure is logged there
+        try:
+            await self._telephony.execute(command)
+        except Exception:
+            log.exception("command failed", command=repr(command))
+
+    def _finished(self, key: str, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if self._chains.get(key) is task:
+            del self._chains[key]
+
+    async def drain(self) -> None:
+        """Wait for every command in flight (on shutdown)."""
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
