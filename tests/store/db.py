@@ -41,7 +41,11 @@ async def snapshot(dsn: str) -> dict[str, list[tuple[Any, ...]]]:
             rows = await conn.fetch(f"SELECT * FROM {table}")
             out[table] = sorted(
                 (
-                    tuple(round(v, 6) if isinstance(v, float) else v for v in r.values())
+                    tuple(
+                        round(v, 6) if isinstance(v, float) else v
+                        for k, v in r.items()
+                        if k != "stored_at"  # when the row was written, not a fact
+                    )
                     for r in rows
                 ),
                 key=repr,
