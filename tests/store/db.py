@@ -74,3 +74,25 @@ def expected_counts(records: Sequence[StoreRecord]) -> dict[str, int]:
         "agent_states": names.count("AgentStateChanged"),
         "recordings": names.count("RecordingStored"),
     }
+
+
+async def reference_snapshot(
+    server_dsn: str, dsn_for_schema: Any, records: Sequence[StoreRecord]
+) -> dict[str, list[tuple[Any, ...]]]:
+    """What the tables hold when the records are written once, directly, into a fresh
+    schema: the yardstick for "every record exactly once"."""
+    import uuid
+
+    from acd.store.migrate import migrate_dsn
+
+    schema = f"acd117_t_ref_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(server_dsn)
+    await admin.execute(f"CREATE SCHEMA {schema}")
+    try:
+        dsn = dsn_for_schema(schema)
+        await migrate_dsn(dsn)
+        await write(dsn, records)
+        return await snapshot(dsn)
+    finally:
+        await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        await admin.close()
