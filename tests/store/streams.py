@@ -79,10 +79,14 @@ def logouts(agents: dict[str, list[Agent]], at: float) -> list[StoreRecord]:
 
 
 def call(
-    rng: random.Random, n: int, arrived_at: float, agents: dict[str, list[Agent]]
+    rng: random.Random,
+    n: int,
+    arrived_at: float,
+    agents: dict[str, list[Agent]],
+    prefix: str = "",
 ) -> list[StoreRecord]:
     """Every record of one call, in the order the core emits them."""
-    call_id = f"c{n:08d}"
+    call_id = f"{prefix}c{n:08d}"
     region, province = rng.choice(REGIONS)
     number = f"+62812{rng.randrange(10**7):07d}"
     blocked = rng.random() < 0.02
@@ -245,6 +249,7 @@ def stream(
     start: float = 1_767_225_600.0,
     rate_per_s: float = 2.0,
     agents_per_centre: int = 4,
+    prefix: str = "",
 ) -> Iterator[StoreRecord]:
     """Agents log in, `calls` calls arrive at `rate_per_s`, agents log out."""
     rng = random.Random(seed)
@@ -252,6 +257,6 @@ def stream(
     yield from logins(agents, start - 60.0)
     t = start
     for n in range(calls):
-        yield from call(rng, n, t, agents)
+        yield from call(rng, n, t, agents, prefix)
         t += rng.expovariate(rate_per_s)
     yield from logouts(agents, t + 3600.0)
