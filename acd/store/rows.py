@@ -282,7 +282,6 @@ STATEMENTS: tuple[_Statement, ...] = (
     WRAP_UP_ENDED,
     RECORDING_STORED,
 )
-_BY_TYPE = {s.record_type: s for s in STATEMENTS}
 
 
 def group(records: Sequence[StoreRecord]) -> list[tuple[_Statement, list[StoreRecord]]]:
@@ -306,10 +305,6 @@ def group(records: Sequence[StoreRecord]) -> list[tuple[_Statement, list[StoreRe
             rows = unique
         out.append((statement, rows))
     return out
-
-
-def is_store_record(record: object) -> bool:
-    return type(record) in _BY_TYPE
 
 
 async def apply_batch(conn: asyncpg.Connection, records: Sequence[StoreRecord]) -> None:

@@ -314,6 +314,9 @@ class Spool:
         """Keep a record PostgreSQL refused for good where a person can find it."""
         self._reject_line(encode(record).rstrip(b"\n").decode(), error)
 
+    def reject_unencodable(self, text: str, error: str) -> None:
+        self._reject_line(text, error)
+
     def _reject_line(self, line: str, error: str) -> None:
         entry = json.dumps({"rejected_at": time.time(), "error": error, "line": line})
         with (self.directory / "rejected.jsonl").open("a", encoding="utf-8") as f:

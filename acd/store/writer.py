@@ -156,8 +156,18 @@ class StoreWriter:
                 return out
 
     def _append(self, records: list[StoreRecord]) -> None:
+        spool = self._open_spool()
         try:
-            self._open_spool().append(records)
+            try:
+                spool.append(records)
+            except (ValueError, TypeError):
+                # A record that cannot be journalled (a NaN time): set it aside, keep the rest.
+                for record in records:
+                    try:
+                        spool.append([record])
+                    except (ValueError, TypeError) as exc:
+                        self._rejected += 1
+                        spool.reject_unencodable(repr(record), str(exc))
         except OSError as exc:
             self._dropped += len(records)
             self._note_error(exc)

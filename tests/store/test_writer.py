@@ -11,8 +11,11 @@ import asyncpg
 import pytest
 from structlog.testing import capture_logs
 
+from acd.records import TierHop
 from acd.store.migrate import migrate_dsn
 from acd.store.recordings import RecordingStored
+from acd.store.spool import Spool
+from acd.tiers import Tier
 from tests.conftest import PgServer
 from tests.store.db import counts, expected_counts, snapshot, write
 from tests.store.helpers import drained, unreachable_dsn, wait_until, writer
@@ -175,3 +178,37 @@ async def test_writing_through_the_writer_equals_writing_directly(
     finally:
         await conn.execute(f"DROP SCHEMA {schema} CASCADE")
         await conn.close()
+
+
+async def test_a_record_that_cannot_be_journalled_is_set_aside_and_the_rest_written(
+    migrated_dsn: str, tmp_path: Path
+) -> None:
+    records = list(stream(20))
+    broken = TierHop("c-nan", Tier.KABKOTA, "bpbd-32.73", "arrival", float("nan"))
+    async with writer(migrated_dsn, tmp_path) as w:
+        for r in records[:50]:
+            w.submit(r)
+        w.submit(broken)
+        for r in records[50:]:
+            w.submit(r)
+        await drained(w)
+        assert w.stats.rejected_records == 1
+    assert "c-nan" in (tmp_path / "rejected.jsonl").read_text()
+    got = await counts(migrated_dsn)
+    for table, n in expected_counts(records).items():
+        assert got[table] == n
+
+
+async def test_a_cancelled_writer_leaves_what_was_queued_in_the_spool(tmp_path: Path) -> None:
+    records = list(stream(30))
+    w = writer(unreachable_dsn(), tmp_path)
+    task = asyncio.create_task(w.run())
+    await asyncio.sleep(0.05)
+    for r in records:
+        w.submit(r)  # queued; the writer is cancelled before it runs again
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    spool = Spool(tmp_path)
+    assert spool.pending_records == len(records)
+    spool.close()
