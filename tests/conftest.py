@@ -1,5 +1,6 @@
 """PostgreSQL for the tests: the server on 127.0.0.1:5432 (database `test`) when it accepts
-connections, else an embedded server from the `pgserver` package, started once per run.
+connections, else an embedded server from the `pgserver` package, started once per run
+(ACD117_TEST_PGSERVER=1 forces the embedded one).
 
 Each test that asks for `pg_dsn` gets a schema of its own, created empty and dropped
 afterwards, and a DSN whose search_path points at it: tests stay independent and never
@@ -8,6 +9,8 @@ touch what other users of the shared server keep there.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 import socket
 import tempfile
@@ -48,17 +51,32 @@ class PgServer:
         return self.dsn.split("?")[0].rsplit("/", 1)[1]
 
 
-def _accepts_connections(host: str, port: int) -> bool:
+def _local_server_usable() -> bool:
+    """127.0.0.1:5432 accepts connections and lets us into database `test`."""
     try:
-        with socket.create_connection((host, port), timeout=1.0):
-            return True
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1.0):
+            pass
     except OSError:
         return False
+
+    async def probe() -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(LOCAL_DSN, timeout=5.0)
+        await conn.close()
+
+    # A thread of its own: this runs while pytest-asyncio may own the main thread's loop.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        try:
+            pool.submit(asyncio.run, probe()).result()
+        except Exception:
+            return False
+    return True
 
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PgServer]:
-    if os.environ.get("ACD117_TEST_PGSERVER") != "1" and _accepts_connections("127.0.0.1", 5432):
+    if os.environ.get("ACD117_TEST_PGSERVER") != "1" and _local_server_usable():
         yield PgServer(LOCAL_DSN, "127.0.0.1", 5432)
         return
     import pgserver

@@ -330,6 +330,8 @@ class StoreWriter:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop_requested.wait(), jittered)
                 delay = min(delay * 2, self.config.retry_max_s)
+                if self._stop_requested.is_set():
+                    return False  # asked to stop during the backoff: no further attempt
 
     async def _write_isolating(self, records: Sequence[StoreRecord]) -> None:
         """Write the batch; if PostgreSQL refuses its data, split it until the refused

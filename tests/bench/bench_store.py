@@ -43,12 +43,24 @@ def _say(line: str) -> None:
     print(f"bench_store: {line}", flush=True)
 
 
-def _accepts(host: str, port: int) -> bool:
+def _local_server_usable() -> bool:
     try:
-        with socket.create_connection((host, port), timeout=1.0):
-            return True
+        with socket.create_connection(("127.0.0.1", 5432), timeout=1.0):
+            pass
     except OSError:
         return False
+
+    async def probe() -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(LOCAL_DSN, timeout=5.0)
+        await conn.close()
+
+    try:
+        asyncio.run(probe())
+    except Exception:
+        return False
+    return True
 
 
 async def _throughput(server_dsn: str) -> float:
@@ -94,7 +106,7 @@ async def _throughput(server_dsn: str) -> float:
 
 
 def db_events_per_s() -> float:
-    if _accepts("127.0.0.1", 5432):
+    if _local_server_usable():
         return asyncio.run(_throughput(LOCAL_DSN))
     import pgserver
 
