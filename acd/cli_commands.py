@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from acd.cli import command
+from acd.store import cli as store_cli
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "config" / "example"
 EXAMPLE_TRAFFIC = Path(__file__).resolve().parent.parent / "config" / "traffic" / "example.yaml"
@@ -77,3 +78,10 @@ def simulate(args: argparse.Namespace) -> int:
     report = sim.run(args.hours)
     print(json.dumps(report.as_json()) if args.json else report.as_text())
     return 0
+
+
+# Schema migrations and retention live beside the store (acd/store/cli.py).
+command("migrate", "apply the SQL migrations to PostgreSQL",
+        store_cli.migrate_arguments)(store_cli.run_migrate)
+command("purge", "delete stored data older than N days (at least 365 unless --force)",
+        store_cli.purge_arguments)(store_cli.run_purge)

@@ -82,11 +82,11 @@ class CallEnded:
     tier: Tier  # the highest tier the call reached
     centre_id: str | None  # answering centre, or the last centre it waited at
     agent_id: str | None
-    answered_tier: Tier | None  # with `widen` a lower tier may answer after escalation
     wait_s: float  # arrival to answer (or to hang-up when unanswered)
     talk_s: float  # answer to end, hold included
     hold_s: float
     escalations: int
+    answered_tier: Tier | None = None  # with `widen` a lower tier may answer after escalation
 
 
 @dataclass(frozen=True, slots=True)

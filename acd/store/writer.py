@@ -1,0 +1,401 @@
+"""The store writer: records from the call path into PostgreSQL, losing none.
+
+    core --submit()--> bounded queue --ingest--> spool (fsync'd journal) --flush--> PostgreSQL
+
+`submit` is synchronous and never waits: it puts the record on a bounded asyncio.Queue, or,
+when the queue is full, writes the queue's contents and the record straight to the spool,
+so nothing is dropped and order is kept. The ingest task moves whatever is queued into the
+spool and fsyncs it, one fsync per batch. The flush task reads batches from the spool,
+writes each in one idempotent transaction (acd.store.rows) and only then moves the spool's
+cursor past it.
+
+Because every record goes through the spool, a database that is down or slow changes
+nothing upstream: the spool grows on disk, memory stays at one queue plus one batch, and
+the flush task retries with backoff and replays the backlog in order when PostgreSQL is
+back. A spool left by a killed process is replayed on the next start. A commit whose
+acknowledgement is lost is replayed too, and absorbed by the natural keys.
+
+Lifecycle: `await writer.run()` inside the daemon's supervisor (it returns after `stop()`),
+or `await writer.start()` ... `await writer.stop()`, which owns the task itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import structlog
+
+from acd.store.codec import RECORD_TYPES, StoreRecord
+from acd.store.rows import SCHEMA_VERSION, apply_batch
+from acd.store.spool import DEFAULT_SEGMENT_BYTES, Spool
+
+if TYPE_CHECKING:
+    import asyncpg
+
+log = structlog.get_logger()
+
+_RECORD_TYPES = frozenset(RECORD_TYPES)
+
+
+@dataclass(frozen=True, slots=True)
+class WriterConfig:
+    dsn: str
+    spool_dir: Path
+    queue_size: int = 10_000
+    batch_size: int = 1_000
+    # How long the flush task lets a small batch fill before writing it.
+    batch_max_age_s: float = 0.05
+    # A batch that takes longer counts as the database being unavailable.
+    write_timeout_s: float = 10.0
+    connect_timeout_s: float = 5.0
+    retry_initial_s: float = 0.2
+    retry_max_s: float = 10.0
+    segment_bytes: int = DEFAULT_SEGMENT_BYTES
+    # On stop, how long a reachable database may take to absorb the backlog; what is left
+    # stays in the spool for the next start.
+    drain_timeout_s: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class WriterStats:
+    """Health and backlog, for logs and (later) Prometheus."""
+
+    queue_depth: int
+    queue_capacity: int
+    spool_records: int  # journalled, not yet committed to PostgreSQL
+    spool_bytes: int
+    connected: bool
+    last_error: str | None
+    last_error_at: float | None
+    committed_records: int  # records (lines) committed by this process
+    rejected_records: int  # refused by PostgreSQL for good, kept in rejected.jsonl
+    overflowed_records: int  # written to the spool by submit() because the queue was full
+    dropped_records: int  # lost: the spool itself could not be written (disk full)
+
+    @property
+    def backlog(self) -> int:
+        return self.queue_depth + self.spool_records
+
+
+class _Poison(Exception):
+    """PostgreSQL refuses these records as data; retrying will not help."""
+
+
+def _is_poison(exc: BaseException) -> bool:
+    import asyncpg
+
+    if isinstance(exc, asyncpg.PostgresError):
+        state = str(getattr(exc, "sqlstate", "") or "")
+        return state[:2] in ("22", "23")  # data exception, integrity constraint violation
+    # Argument encoding (asyncpg.DataError is a ValueError) of a malformed record.
+    return isinstance(exc, ValueError | TypeError)
+
+
+class SchemaNotReadyError(RuntimeError):
+    pass
+
+
+class StoreWriter:
+    def __init__(self, config: WriterConfig) -> None:
+        self.config = config
+        self._queue: asyncio.Queue[StoreRecord] = asyncio.Queue(maxsize=config.queue_size)
+        self._spool: Spool | None = None
+        self._conn: asyncpg.Connection | None = None
+        self._work = asyncio.Event()  # something was queued or spooled, or stop was asked
+        self._spooled = asyncio.Event()  # the ingest task put records in the spool
+        self._stop_requested = asyncio.Event()
+        self._ingest_done = False
+        self._closed = False
+        self._deadline: float | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._connected = False
+        self._outage = False  # a failure happened since the last time the spool was empty
+        self._last_error: str | None = None
+        self._last_error_at: float | None = None
+        self._committed = 0
+        self._rejected = 0
+        self._overflowed = 0
+        self._dropped = 0
+
+    # ----- the call path ---------------------------------------------------------------
+
+    def submit(self, record: StoreRecord) -> None:
+        """Hand a record over; never waits, never drops (short of a full disk)."""
+        if type(record) not in _RECORD_TYPES:
+            raise TypeError(f"not a store record: {type(record).__name__}")
+        if self._closed:
+            raise RuntimeError("store writer is stopped")
+        try:
+            self._queue.put_nowait(record)
+        except asyncio.QueueFull:
+            self._overflow(record)
+        self._work.set()
+
+    def _overflow(self, record: StoreRecord) -> None:
+        # The queue is full (the disk is slower than the call path, or the writer is not
+        # running yet): move the queue and the record to the spool here, in order. The
+        # ingest task fsyncs them with its next batch.
+        batch = self._drain_queue()
+        batch.append(record)
+        self._overflowed += len(batch)
+        self._append(batch)
+
+    def _drain_queue(self) -> list[StoreRecord]:
+        out: list[StoreRecord] = []
+        while True:
+            try:
+                out.append(self._queue.get_nowait())
+            except asyncio.QueueEmpty:
+                return out
+
+    def _append(self, records: list[StoreRecord]) -> None:
+        spool = self._open_spool()
+        try:
+            try:
+                spool.append(records)
+            except (ValueError, TypeError):
+                # A record that cannot be journalled (a NaN time): set it aside, keep the rest.
+                for record in records:
+                    try:
+                        spool.append([record])
+                    except (ValueError, TypeError) as exc:
+                        self._rejected += 1
+                        spool.reject_unencodable(repr(record), str(exc))
+        except OSError as exc:
+            self._dropped += len(records)
+            self._note_error(exc)
+            log.error(
+                "store: cannot write the spool; records lost", error=str(exc), records=len(records)
+            )
+
+    # ----- lifecycle -------------------------------------------------------------------
+
+    def _open_spool(self) -> Spool:
+        if self._spool is None:
+            self._spool = Spool(self.config.spool_dir, self.config.segment_bytes)
+        return self._spool
+
+    async def start(self) -> None:
+        if self._task is not None:
+            raise RuntimeError("store writer already started")
+        self._open_spool()
+        self._task = asyncio.create_task(self.run(), name="acd117-store-writer")
+
+    async def stop(self, drain_timeout_s: float | None = None) -> None:
+        """Stop taking the backlog to PostgreSQL after at most `drain_timeout_s`; whatever
+        is left stays in the spool. Returns once the writer has shut down."""
+        timeout = self.config.drain_timeout_s if drain_timeout_s is None else drain_timeout_s
+        self._deadline = asyncio.get_running_loop().time() + timeout
+        self._stop_requested.set()
+        self._work.set()
+        self._spooled.set()
+        if self._task is not None:
+            await self._task
+
+    async def __aenter__(self) -> StoreWriter:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def run(self) -> None:
+        spool = self._open_spool()
+        if spool.pending_records:
+            log.info(
+                "store: replaying spooled records",
+                records=spool.pending_records,
+                spool_bytes=spool.pending_bytes,
+            )
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(self._ingest(spool), name="acd117-store-ingest")
+                tg.create_task(self._flush(spool), name="acd117-store-flush")
+        finally:
+            self._closed = True
+            # Whatever is still queued (a cancelled run) goes to the spool, not to waste.
+            leftover = self._drain_queue()
+            if leftover:
+                self._append(leftover)
+            await self._disconnect()
+            spool.close()
+            log.info("store: writer stopped", spool_records=spool.pending_records)
+
+    @property
+    def stats(self) -> WriterStats:
+        spool = self._spool
+        return WriterStats(
+            queue_depth=self._queue.qsize(),
+            queue_capacity=self.config.queue_size,
+            spool_records=spool.pending_records if spool else 0,
+            spool_bytes=spool.pending_bytes if spool else 0,
+            connected=self._connected,
+            last_error=self._last_error,
+            last_error_at=self._last_error_at,
+            committed_records=self._committed,
+            rejected_records=self._rejected,
+            overflowed_records=self._overflowed,
+            dropped_records=self._dropped,
+        )
+
+    @property
+    def spooled_total(self) -> int:
+        """Records this process has appended to the spool and fsync'd."""
+        return self._spool.synced_total if self._spool else 0
+
+    # ----- ingest: queue -> spool ------------------------------------------------------
+
+    async def _ingest(self, spool: Spool) -> None:
+        stopping = self._stop_requested
+        while True:
+            if self._queue.empty() and not spool.dirty:
+                if stopping.is_set():
+                    break
+                self._work.clear()
+                await self._work.wait()
+                continue
+            # Take and write in one step, with no await between: nothing submitted
+            # meanwhile can overtake these records on their way into the spool.
+            batch = self._drain_queue()
+            if batch:
+                self._append(batch)
+            try:
+                await spool.sync()
+            except OSError as exc:
+                self._note_error(exc)
+                log.error("store: spool fsync failed", error=str(exc))
+            spool.roll_if_full()
+            self._spooled.set()
+        self._ingest_done = True
+        self._spooled.set()
+
+    # ----- flush: spool -> PostgreSQL --------------------------------------------------
+
+    async def _flush(self, spool: Spool) -> None:
+        cfg = self.config
+        while True:
+            if self._past_deadline():
+                break
+            if spool.pending_records == 0:
+                if self._ingest_done:
+                    break
+                self._spooled.clear()
+                await self._spooled.wait()
+                continue
+            if spool.pending_records < cfg.batch_size and not self._stop_requested.is_set():
+                # Let a small batch fill a little: fewer, larger transactions.
+                await asyncio.sleep(cfg.batch_max_age_s)
+            batch = spool.read(cfg.batch_size)
+            if batch.records and not await self._write(batch.records):
+                break  # stopping while the database is unavailable
+            self._committed += batch.lines
+            self._rejected += len(batch.undecodable)
+            spool.commit(batch)
+            if self._outage and spool.pending_records == 0:
+                self._outage = False
+                log.info("store: backlog written, spool empty")
+
+    def _past_deadline(self) -> bool:
+        return self._deadline is not None and asyncio.get_running_loop().time() >= self._deadline
+
+    async def _write(self, records: Sequence[StoreRecord]) -> bool:
+        """Commit the records, retrying until done; False when stopping first."""
+        delay = self.config.retry_initial_s
+        while True:
+            try:
+                await self._write_isolating(records)
+                return True
+            except Exception as exc:
+                await self._disconnect()
+                self._note_error(exc)
+                if self._connected or not self._outage:
+                    backlog = self._spool.pending_records if self._spool else 0
+                    log.warning(
+                        "store: database unavailable; records stay in the spool",
+                        error=self._last_error,
+                        backlog=backlog,
+                    )
+                self._connected = False
+                self._outage = True
+                if self._stop_requested.is_set():
+                    return False
+                jittered = delay * random.uniform(0.8, 1.2)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop_requested.wait(), jittered)
+                delay = min(delay * 2, self.config.retry_max_s)
+                if self._stop_requested.is_set():
+                    return False  # asked to stop during the backoff: no further attempt
+
+    async def _write_isolating(self, records: Sequence[StoreRecord]) -> None:
+        """Write the batch; if PostgreSQL refuses its data, split it until the refused
+        records are isolated, set them aside and write the rest."""
+        try:
+            await self._apply(records)
+        except _Poison as exc:
+            if len(records) == 1:
+                assert self._spool is not None
+                self._spool.reject(records[0], str(exc.__cause__ or exc))
+                self._rejected += 1
+                return
+            mid = len(records) // 2
+            await self._write_isolating(records[:mid])
+            await self._write_isolating(records[mid:])
+
+    async def _apply(self, records: Sequence[StoreRecord]) -> None:
+        conn = await self._connection()
+        try:
+            async with asyncio.timeout(self.config.write_timeout_s):
+                await apply_batch(conn, records)
+        except Exception as exc:
+            if _is_poison(exc):
+                raise _Poison(str(exc)) from exc
+            raise
+
+    async def _connection(self) -> asyncpg.Connection:
+        import asyncpg
+
+        if self._conn is not None and not self._conn.is_closed():
+            return self._conn
+        conn = await asyncpg.connect(
+            self.config.dsn,
+            timeout=self.config.connect_timeout_s,
+            server_settings={"application_name": "acd117-store"},
+        )
+        try:
+            async with asyncio.timeout(self.config.connect_timeout_s):
+                version = 0
+                if await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL"):
+                    version = await conn.fetchval(
+                        "SELECT coalesce(max(version), 0) FROM schema_migrations"
+                    )
+            if int(version) < SCHEMA_VERSION:
+                raise SchemaNotReadyError(
+                    f"database schema is at version {version}, acd117 needs {SCHEMA_VERSION}: "
+                    "run `acd117 migrate`"
+                )
+        except BaseException:
+            conn.terminate()
+            raise
+        self._conn = conn
+        if not self._connected:
+            backlog = self._spool.pending_records if self._spool else 0
+            log.info("store: database connected", backlog=backlog)
+        self._connected = True
+        return conn
+
+    async def _disconnect(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            # terminate, not close: a connection that just failed may never answer a close.
+            conn.terminate()
+
+    def _note_error(self, exc: BaseException) -> None:
+        self._last_error = f"{type(exc).__name__}: {exc}"
+        self._last_error_at = time.time()

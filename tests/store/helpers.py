@@ -1,0 +1,48 @@
+"""Shared bits of the writer and fault tests."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from acd.store.writer import StoreWriter, WriterConfig
+
+
+def closed_port() -> int:
+    """A local port nothing listens on: connecting to it is refused at once."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def unreachable_dsn() -> str:
+    return f"postgresql://postgres@127.0.0.1:{closed_port()}/test"
+
+
+def writer(dsn: str, spool_dir: Path, **overrides: object) -> StoreWriter:
+    settings: dict[str, object] = {
+        "retry_initial_s": 0.05,
+        "retry_max_s": 0.5,
+        "connect_timeout_s": 2.0,
+        "write_timeout_s": 5.0,
+        "batch_max_age_s": 0.01,
+    }
+    settings.update(overrides)
+    return StoreWriter(WriterConfig(dsn=dsn, spool_dir=spool_dir, **settings))  # type: ignore[arg-type]
+
+
+async def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        await asyncio.sleep(0.02)
+
+
+async def drained(w: StoreWriter, timeout: float = 30.0) -> None:
+    await wait_until(
+        lambda: w.stats.backlog == 0 and w.stats.connected, timeout, "an empty backlog"
+    )

@@ -1,0 +1,397 @@
+"""What the records become in PostgreSQL, and that replaying them never duplicates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import asyncpg
+import pytest
+
+from acd.records import AgentStateChanged, CallEnded, CallStarted, OfferEnded, TierHop, WrapUpEnded
+from acd.store.recordings import RecordingStored
+from acd.tiers import Tier
+from tests.store.db import counts, expected_counts, snapshot, write
+from tests.store.streams import stream
+
+T0 = 1_767_225_600.0  # 2026-01-01 00:00 UTC
+
+
+def ts(epoch: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC)
+
+
+def a_call(call_id: str = "c1", at: float = T0 + 100.0) -> list:  # type: ignore[type-arg]
+    return [
+        CallStarted(
+            call_id,
+            "0812345678",
+            "+62812345678",
+            "standard",
+            "mobile",
+            1,
+            "32.73",
+            "trunk",
+            "117",
+            "telkomsel-1",
+            "117",
+            at,
+        ),
+        TierHop(call_id, Tier.KABKOTA, "bpbd-32.73", "arrival", at),
+        OfferEnded(
+            f"{call_id}-o1",
+            call_id,
+            "ag1",
+            "bpbd-32.73",
+            Tier.KABKOTA,
+            "PJSIP/d1",
+            at + 2,
+            at + 8,
+            "answered",
+        ),
+        CallEnded(
+            call_id,
+            "answered",
+            at,
+            at + 8,
+            at + 128,
+            Tier.KABKOTA,
+            "bpbd-32.73",
+            "ag1",
+            8.0,
+            120.0,
+            10.0,
+            0,
+        ),
+        WrapUpEnded(call_id, "ag1", 30.0, at + 158),
+    ]
+
+
+async def test_a_realistic_stream_lands_one_row_per_fact(migrated_dsn: str) -> None:
+    records = list(stream(400))
+    await write(migrated_dsn, records)
+    got = await counts(migrated_dsn)
+    for table, n in expected_counts(records).items():
+        assert got[table] == n, table
+
+
+async def test_a_call_row_carries_its_ids_caller_ingress_times_outcome_and_durations(
+    migrated_dsn: str,
+) -> None:
+    await write(migrated_dsn, a_call())
+    conn = await asyncpg.connect(migrated_dsn)
+    try:
+        row = await conn.fetchrow("SELECT * FROM calls WHERE call_id = 'c1'")
+    finally:
+        await conn.close()
+    assert row is not None
+    assert row["caller_e164"] == "+62812345678" and row["caller_class"] == "standard"
+    assert (row["region_code"], row["trunk"], row["did"]) == ("32.73", "telkomsel-1", "117")
+    assert row["arrived_at"] == ts(T0 + 100) and row["answered_at"] == ts(T0 + 108)
+    assert row["ended_at"] == ts(T0 + 228)
+    assert (row["outcome"], row["answer_tier"], row["centre_id"], row["agent_id"]) == (
+        "answered",
+        "kabkota",
+        "bpbd-32.73",
+        "ag1",
+    )
+    assert (row["wait_s"], row["talk_s"], row["hold_s"], row["wrap_up_s"]) == (8, 120, 10, 30)
+
+
+async def test_replaying_the_whole_stream_in_other_batches_changes_nothing(
+    migrated_dsn: str,
+) -> None:
+    records = list(stream(300, seed=5))
+    await write(migrated_dsn, records, batch=97)
+    before = await snapshot(migrated_dsn)
+    await write(migrated_dsn, records, batch=1000)
+    await write(migrated_dsn, records[100:700], batch=31)
+    assert await snapshot(migrated_dsn) == before
+
+
+async def test_duplicates_inside_one_batch_are_absorbed(migrated_dsn: str) -> None:
+    records = a_call()
+    await write(migrated_dsn, records + records + list(reversed(records)), batch=100)
+    rows = await snapshot(migrated_dsn)
+    assert len(rows["calls"]) == 1
+    assert len(rows["call_hops"]) == 1 and len(rows["call_offers"]) == 1
+    (interval,) = rows["call_intervals"]
+    assert interval[3:6] == (1, 0, 1)  # offered, escalated, answered
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
+async def test_the_call_row_and_its_statistics_do_not_depend_on_record_order(
+    order: tuple[int, ...], migrated_dsn: str
+) -> None:
+    # CallStarted, CallEnded and WrapUpEnded each own their columns: after a crash the
+    # CallStarted may be missing or come later, a wrap-up may be replayed before its end.
+    started, hop, offer, ended, wrapped = a_call()
+    parts = [started, ended, wrapped]
+    await write(migrated_dsn, [hop, offer])
+    for i in order:
+        await write(migrated_dsn, [parts[i]])
+    got = await snapshot(migrated_dsn)
+
+    conn = await asyncpg.connect(migrated_dsn)
+    try:
+        row = await conn.fetchrow("SELECT caller, outcome, wrap_up_s, talk_s FROM calls")
+        stats = await conn.fetchrow("SELECT answered, talk_s, wrap_up_s FROM call_intervals")
+    finally:
+        await conn.close()
+    assert tuple(row) == ("0812345678", "answered", 30.0, 120.0)
+    assert tuple(stats) == (1, 120.0, 30.0)
+    assert len(got["calls"]) == 1
+
+
+async def test_a_call_end_without_its_start_is_stored_and_completed_later(
+    migrated_dsn: str,
+) -> None:
+    started, hop, offer, ended, wrapped = a_call()
+    await write(migrated_dsn, [ended])
+    conn = await asyncpg.connect(migrated_dsn)
+    try:
+        row = await conn.fetchrow("SELECT caller, outcome, arrived_at FROM calls")
+        assert (row["caller"], row["outcome"], row["arrived_at"]) == (
+            None,
+            "answered",
+            ts(T0 + 100),
+        )
+        await write(migrated_dsn, [started, hop, offer, ended, wrapped])
+        row = await conn.fetchrow("SELECT caller, outcome, wrap_up_s FROM calls")
+        assert tuple(row) == ("0812345678", "answered", 30.0)
+        assert await conn.fetchval("SELECT sum(answered) FROM call_intervals") == 1
+    finally:
+        await conn.close()
+
+
+async def test_tier_hops_and_offers_keep_every_step_with_its_time(migrated_dsn: str) -> None:
+    at = T0 + 500
+    records = [
+        TierHop("c9", Tier.KABKOTA, "bpbd-32.73", "arrival", at),
+        OfferEnded(
+            "o1", "c9", "ag1", "bpbd-32.73", Tier.KABKOTA, "PJSIP/d1", at + 1, at + 16, "no_answer"
+        ),
+        TierHop("c9", Tier.PROVINCE, "bpbd-32", "timeout", at + 30),
+        OfferEnded(
+            "o2", "c9", "ag7", "bpbd-32", Tier.PROVINCE, "PJSIP/d7", at + 31, at + 33, "rejected"
+        ),
+        TierHop("c9", Tier.NATIONAL, "bnpb", "timeout", at + 90),
+        OfferEnded(
+            "o3", "c9", "ag9", "bnpb", Tier.NATIONAL, "PJSIP/d9", at + 91, at + 95, "answered"
+        ),
+        CallEnded(
+            "c9",
+            "answered",
+            at,
+            at + 95,
+            at + 200,
+            Tier.NATIONAL,
+            "bnpb",
+            "ag9",
+            95.0,
+            105.0,
+            0.0,
+            2,
+        ),
+    ]
+    await write(migrated_dsn, records)
+    conn = await asyncpg.connect(migrated_dsn)
+    try:
+        hops = await conn.fetch("SELECT tier, centre_id, reason, at FROM call_hops ORDER BY at")
+        offers = await conn.fetch("SELECT offer_id, result FROM call_offers ORDER BY offered_at")
+        intervals = {
+            (r["centre_id"], r["tier"]): (r["offered"], r["escalated"], r["answered"])
+            for r in await conn.fetch("SELECT * FROM call_intervals")
+        }
+    finally:
+        await conn.close()
+    assert [(h["tier"], h["reason"], h["at"]) for h in hops] == [
+        ("kabkota", "arrival", ts(at)),
+        ("province", "timeout", ts(at + 30)),
+        ("national", "timeout", ts(at + 90)),
+    ]
+    assert [(o["offer_id"], o["result"]) for o in offers] == [
+        ("o1", "no_answer"),
+        ("o2", "rejected"),
+        ("o3", "answered"),
+    ]
+    assert intervals == {
+        ("bpbd-32.73", "kabkota"): (1, 1, 0),
+        ("bpbd-32", "province"): (1, 1, 0),
+        ("bnpb", "national"): (1, 0, 1),
+    }
+
+
+async def test_an_escalated_call_answered_by_a_lower_tier_agent_counts_there(
+    migrated_dsn: str,
+) -> None:
+    at = T0 + 1000
+    await write(
+        migrated_dsn,
+        [
+            TierHop("c5", Tier.KABKOTA, "bpbd-32.73", "arrival", at),
+            TierHop("c5", Tier.PROVINCE, "bpbd-32", "timeout", at + 30),
+            OfferEnded(
+                "o1",
+                "c5",
+                "ag1",
+                "bpbd-32.73",
+                Tier.KABKOTA,
+                "PJSIP/d1",
+                at + 31,
+                at + 35,
+                "answered",
+            ),
+            CallEnded(
+                "c5",
+                "answered",
+                at,
+                at + 35,
+                at + 90,
+                Tier.PROVINCE,
+                "bpbd-32.73",
+                "ag1",
+                35.0,
+                55.0,
+                0.0,
+                1,
+            ),
+        ],
+    )
+    conn = await asyncpg.connect(migrated_dsn)
+    try:
+        assert await conn.fetchval("SELECT answer_tier FROM calls") == "kabkota"
+        answered = await conn.fetch(
+            "SELECT centre_id, tier, answered FROM call_intervals WHERE answered > 0"
+        )
+    finally:
+        await conn.close()
+    assert [tuple(r) for r in answered] == [("bpbd-32.73", "kabkota", 1)]
+
+
+async def test_agent_sessions_run_from_first_state_to_logout_with_device_and_reason(
+    migrated_dsn: str,
+) -> None:
+    t = T0
+    states = [
+        AgentStateChanged("ag1", "bpbd-32.73", "available", None, "PJSIP/d1", t),
+        AgentStateChanged("ag1", "bpbd-32.73", "ringing", None, "PJSIP/d1", t + 10, "c1"),
+        AgentStateChanged("ag1", "bpbd-32.73", "on_call", None, "PJSIP/d1", t + 12, "c1"),
+        AgentStateChanged("ag1", "bpbd-32.73", "after_call_work", None, "PJSIP/d1", t + 99, "c1"),
+        AgentStateChanged("ag1", "bpbd-32.73", "paused", "break", "PJSIP/d1", t + 120),
+        AgentStateChanged("ag1", "bpbd-32.73", "logged_out", "agent", "PJSIP/d1", t + 900),
+        # Free seating: the next login is at another desk.
+        AgentStateChanged("ag1", "bpbd-32.73", "available", None, "PJSIP/d4", t + 1800),
+    ]
+    await write(migrated_dsn, states, batch=3)
+    await write(migrated_dsn, states)  # a replay opens no new session
+    conn = await asyncpg.connect(migrated_dsn)
+    try:
+        sessions = await conn.fetch("SELECT * FROM agent_sessions ORDER BY login_at")
+        paused = await conn.fetchrow(
+            "SELECT reason, device FROM agent_states WHERE state = 'paused'"
+        )
+        spans = await conn.fetch(
+            "SELECT state, duration_s FROM agent_state_spans"
+            " WHERE agent_id = 'ag1' ORDER BY started_at"
+        )
+    finally:
+        await conn.close()
+    assert [(s["login_at"], s["logout_at"], s["device"], s["logout_reason"]) for s in sessions] == [
+        (ts(t), ts(t + 900), "PJSIP/d1", "agent"),
+        (ts(t + 1800), None, "PJSIP/d4", None),
+    ]
+    assert tuple(paused) == ("break", "PJSIP/d1")
+    assert [(s["state"], s["duration_s"]) for s in spans][:5] == [
+        ("available", 10),
+        ("ringing", 2),
+        ("on_call", 87),
+        ("after_call_work", 21),
+        ("paused", 780),
+    ]
+
+
+async def test_two_refused_offers_at_the_same_instant_are_both_kept(migrated_dsn: str) -> None:
+    # A simulated clock can put two state changes of one agent at the same instant.
+    await write(
+        migrated_dsn,
+        [
+            AgentStateChanged("ag1", "k", "ringing", None, "PJSIP/d1", T0, "c1"),
+            AgentStateChanged("ag1", "k", "available", None, "PJSIP/d1", T0, "c1"),
+            AgentStateChanged("ag1", "k", "ringing", None, "PJSIP/d1", T0, "c2"),
+        ],
+    )
+    assert (await counts(migrated_dsn))["agent_states"] == 3
+
+
+async def test_recordings_are_found_by_number_date_agent_and_centre(migrated_dsn: str) -> None:
+    records = []
+    for i, (number, agent, centre) in enumerate(
+        [
+            ("+62811000001", "ag1", "bpbd-32.73"),
+            ("+62811000002", "ag2", "bpbd-32.73"),
+            ("+62811000001", "ag3", "bpbd-32"),
+        ]
+    ):
+        at = T0 + 86400 * i
+        call_id = f"r{i}"
+        records += [
+            CallStarted(
+                call_id,
+                number,
+                number,
+                "standard",
+                "mobile",
+                1,
+                "32.73",
+                "trunk",
+                "117",
+                None,
+                None,
+                at,
+            ),
+            RecordingStored(
+                call_id,
+                agent,
+                centre,
+                f"/rec/{call_id}.wav",
+                "wav",
+                at + 5,
+                60.0,
+                960_000,
+                f"{i:064x}",
+            ),
+        ]
+    await write(migrated_dsn, records)
+    await write(migrated_dsn, records)
+    conn = await asyncpg.connect(migrated_dsn)
+
+    async def paths(where: str, *args: object) -> list[str]:
+        rows = await conn.fetch(
+            f"SELECT path FROM recording_search WHERE {where} ORDER BY path", *args
+        )
+        return [r["path"] for r in rows]
+
+    try:
+        assert await paths("caller_e164 = $1", "+62811000001") == ["/rec/r0.wav", "/rec/r2.wav"]
+        assert await paths(
+            "started_at >= $1 AND started_at < $2", ts(T0 + 86400), ts(T0 + 2 * 86400)
+        ) == ["/rec/r1.wav"]
+        assert await paths("agent_id = $1", "ag2") == ["/rec/r1.wav"]
+        assert await paths("centre_id = $1", "bpbd-32.73") == ["/rec/r0.wav", "/rec/r1.wav"]
+        indexed = {
+            r["indexdef"].split(" USING btree ")[1]
+            for r in await conn.fetch(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+                " AND tablename IN ('recordings', 'calls')"
+            )
+        }
+        assert {
+            "(started_at)",
+            "(agent_id, started_at)",
+            "(centre_id, started_at)",
+            "(caller_e164, arrived_at)",
+            "(call_id)",
+        } <= indexed
+    finally:
+        await conn.close()
