@@ -418,7 +418,7 @@ class Acd:
             self._cancel_offer(other, "answered_elsewhere", now)
         call.state = CallState.CONNECTED
         call.answered_at = now
-        call.agent_id, call.offer_id, call.centre_id = agent.id, offer.id, offer.queue[0]
+        call.agent_id = agent.id
         call.answered_queue = offer.queue
         agent.calls_answered += 1
         self._set_state(agent, AgentState.ON_CALL, now)
@@ -549,7 +549,6 @@ class Acd:
 
     def _wrap_up_over(self, agent: Agent, now: float) -> None:
         self._emit(rec.WrapUpEnded(agent.call_id or "", agent.id, now - agent.state_since, now))
-        agent.call_id = agent.offer_id = None
         agent.idle_since = now
         self._release(agent, now)
 

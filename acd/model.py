@@ -58,12 +58,15 @@ class Call:
     missed: set[str] = field(default_factory=set)  # agents who let it ring out or rejected it
     answered_at: float | None = None
     agent_id: str | None = None
-    offer_id: str | None = None  # the answered offer
-    centre_id: str | None = None
     hold_started: float | None = None
     hold_s: float = 0.0
     prompt: str | None = None  # the prompt heard while announcing
     answered_queue: QueueKey | None = None
+
+    @property
+    def centre_id(self) -> str | None:
+        """The answering centre."""
+        return self.answered_queue[0] if self.answered_queue else None
 
 
 @dataclass(slots=True, eq=False)
