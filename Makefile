@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench lint venv clean
+.PHONY: demo test bench lint venv clean prompts
 
 venv: $(STAMP)
 
@@ -29,3 +29,9 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+
+# Placeholder Indonesian recordings of every announcement (needs espeak-ng and sox).
+prompts: $(STAMP)
+	@command -v espeak-ng >/dev/null && command -v sox >/dev/null || { \
+	  echo "prompts need espeak-ng and sox: sudo apt install espeak-ng sox"; exit 1; }
+	$(BIN)/acd117 prompts --out build/sounds
