@@ -127,8 +127,21 @@ def _float(value: str | None) -> float | None:
         return None
 
 
-def facts_from_variables(values: dict[str, str | None]) -> dict[str, object]:
-    """The CallReadopted fields kept in `values` (variable name -> value or None)."""
+@dataclass(frozen=True, slots=True)
+class KeptFacts:
+    """What was found in a caller channel's variables (None: not set)."""
+
+    arrived_at: float | None = None
+    tier: Tier | None = None
+    tier_deadline: float | None = None
+    region_code: str | None = None
+    centre_id: str | None = None
+    priority: int | None = None
+    recording: str | None = None
+
+
+def facts_from_variables(values: dict[str, str | None]) -> KeptFacts:
+    """The facts kept in `values` (variable name -> value or None); bad values -> None."""
     tier: Tier | None = None
     raw_tier = values.get(TIER_VAR)
     if raw_tier:
@@ -139,12 +152,12 @@ def facts_from_variables(values: dict[str, str | None]) -> dict[str, object]:
     if raw_priority:
         with contextlib.suppress(ValueError):
             priority = int(raw_priority)
-    return {
-        "arrived_at": _float(values.get(ARRIVED_AT_VAR)),
-        "tier": tier,
-        "tier_deadline": _float(values.get(TIER_DEADLINE_VAR)),
-        "region_code": values.get(REGION_VAR) or None,
-        "centre_id": values.get(CENTRE_VAR) or None,
-        "priority": priority,
-        "recording": values.get(RECORDING_VAR) or None,
-    }
+    return KeptFacts(
+        arrived_at=_float(values.get(ARRIVED_AT_VAR)),
+        tier=tier,
+        tier_deadline=_float(values.get(TIER_DEADLINE_VAR)),
+        region_code=values.get(REGION_VAR) or None,
+        centre_id=values.get(CENTRE_VAR) or None,
+        priority=priority,
+        recording=values.get(RECORDING_VAR) or None,
+    )

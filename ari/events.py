@@ -62,6 +62,23 @@ class Backoff:
         self._next = self.initial
 
 
+class Deduplicator:
+    """Recognises a message identical to one of the last few (overlapping subscriptions
+    deliver channel events twice, identical JSON back to back [01, 02b])."""
+
+    def __init__(self, window: int = 16) -> None:
+        self._recent: deque[str] = deque(maxlen=window)
+
+    def seen(self, text: str) -> bool:
+        if text in self._recent:
+            return True
+        self._recent.append(text)
+        return False
+
+    def clear(self) -> None:
+        self._recent.clear()
+
+
 @dataclass
 class StreamStats:
     connects: int = 0
@@ -95,7 +112,7 @@ class AriEventStream:
         self.heartbeat = heartbeat
         self.connected = asyncio.Event()
         self.stats = StreamStats()
-        self._recent: deque[str] = deque(maxlen=dedupe_window)
+        self._dedupe = Deduplicator(dedupe_window)
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._stopping = False
 
@@ -165,16 +182,15 @@ class AriEventStream:
                 log.warning("ari websocket closed (code %s), reconnecting", ws.close_code)
         finally:
             self.connected.clear()
-            self._recent.clear()
+            self._dedupe.clear()
             if not ws.closed:
                 await ws.close()
 
     async def _dispatch(self, text: str) -> bool:
         """Hand one message on; True when the socket must be given up."""
-        if text in self._recent:
+        if self._dedupe.seen(text):
             self.stats.duplicates += 1
             return False
-        self._recent.append(text)
         try:
             event = json.loads(text)
         except ValueError:

@@ -343,6 +343,7 @@ class FakeAsterisk:
         self.ami_port = 0
         self._timers: set[asyncio.TimerHandle] = set()
         self._route_table: dict[tuple[str, str], _Handler] | None = None
+        self._refuse_ws_until = 0.0
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -508,6 +509,8 @@ class FakeAsterisk:
     # --- websocket -------------------------------------------------------------------------
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        if time.monotonic() < self._refuse_ws_until:
+            return web.Response(status=503, text="Service Unavailable")
         if self.phase == "stopping":
             return web.Response(status=503, text="Service Unavailable")
         if self.phase == "booting-404":
@@ -547,8 +550,11 @@ class FakeAsterisk:
                 self._sockets.remove(sock)
         return ws
 
-    async def drop_websocket(self) -> None:
-        """Abort the app's TCP connection without a close frame (client sees 1006) [07]."""
+    async def drop_websocket(self, refuse_s: float = 0.0) -> None:
+        """Abort the app's TCP connection without a close frame (client sees 1006) [07],
+        and refuse new websockets for `refuse_s` (a network hiccup)."""
+        if refuse_s > 0:
+            self._refuse_ws_until = time.monotonic() + refuse_s
         for sock in list(self._sockets):
             await sock.flush()
         for sock in list(self._sockets):
@@ -1629,6 +1635,7 @@ class ScriptedCore:
     ring_at_once: bool = False  # ring the first agent on arrival (benchmark)
     record: bool = True
     save_facts: bool = True
+    offer_prefix: str = "offer"
     calls: dict[str, dict[str, Any]] = field(default_factory=dict)
     offers: dict[str, str] = field(default_factory=dict)  # offer -> call
     outcomes: dict[str, str] = field(default_factory=dict)  # call -> answered/abandoned
@@ -1711,7 +1718,7 @@ class ScriptedCore:
             if call["agent"] < len(agents):
                 agent_id, device = agents[call["agent"]]
                 call["agent"] += 1
-                offer = f"offer-{next(self._n)}"
+                offer = f"{self.offer_prefix}-{next(self._n)}"
                 call["offer"] = offer
                 self.offers[offer] = call_id
                 if self.save_facts:

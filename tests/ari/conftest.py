@@ -48,3 +48,70 @@ async def client(peer: FakeAsterisk) -> AsyncIterator[AriClient]:
     c = AriClient(peer.ari_url, peer.ari_user, peer.ari_password, timeout=2.0)
     yield c
     await c.close()
+
+
+class Rig:
+    """acd117's Asterisk side wired to a peer: client, Stasis app, events stream, and a
+    core stand-in (anything that maps an event to commands)."""
+
+    def __init__(self, peer: FakeAsterisk, core: Any, **app_options: Any) -> None:
+        from ari.events import AriEventStream, Backoff
+        from ari.stasis import StasisApp
+        from ari.testing import CoreHarness
+
+        self.peer = peer
+        self.client = AriClient(peer.ari_url, peer.ari_user, peer.ari_password, timeout=2.0)
+        self.harness = CoreHarness(core)
+        app_options.setdefault("moh_grace_s", 0.01)
+        app_options.setdefault("digit_timeouts_s", (1.0, 0.5))
+        self.app = StasisApp(self.client, self.harness.emit, **app_options)
+        self.harness.executor = self.app.execute
+        self.stream = AriEventStream(
+            self.client, "acd117", self.app.handle_ari_event, self.app.resync,
+            backoff=Backoff(initial=0.01, maximum=0.05),
+        )
+        self._task: Any = None
+
+    @property
+    def events(self) -> list[Any]:
+        return self.harness.events
+
+    async def start(self) -> Rig:
+        import asyncio
+
+        self._task = asyncio.create_task(self.stream.run())
+        await asyncio.wait_for(self.stream.connected.wait(), 2)
+        return self
+
+    async def settle(self) -> None:
+        """Let every queued request and event run to completion."""
+        import asyncio
+
+        for _ in range(3):
+            await self.harness.drain()
+            await self.app.drain()
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        import asyncio
+
+        await self.stream.stop()
+        if self._task is not None:
+            await asyncio.wait_for(self._task, 2)
+        await self.app.close()
+        await self.harness.drain()
+        await self.client.close()
+
+
+@pytest.fixture
+async def rig_factory(peer: FakeAsterisk) -> AsyncIterator[Any]:
+    rigs: list[Rig] = []
+
+    async def make(core: Any, **options: Any) -> Rig:
+        rig = await Rig(peer, core, **options).start()
+        rigs.append(rig)
+        return rig
+
+    yield make
+    for rig in rigs:
+        await rig.stop()
