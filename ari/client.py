@@ -117,6 +117,10 @@ class AllocationFailed(AriServerError):
     """
 
 
+class VariablesUnsupported(AriError):
+    """This Asterisk has no `/channels/{id}/variables` (before 20.20 / 22.10)."""
+
+
 class AriUnavailable(AriServerError):
     """503: Asterisk is shutting down or has not finished booting [11]."""
 
@@ -187,9 +191,12 @@ class AriClient:
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session = session
         self._own_session = session is None
+        self._closed = False
 
     @property
     def session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("AriClient is closed")
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 timeout=self.timeout,
@@ -198,7 +205,12 @@ class AriClient:
             self._own_session = True
         return self._session
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     async def close(self) -> None:
+        self._closed = True
         if self._session is not None and self._own_session and not self._session.closed:
             await self._session.close()
 
@@ -227,6 +239,8 @@ class AriClient:
         url = self._url(*segments)
         path = url.path
         query = _query(params or {})
+        if self._closed:
+            raise AriTransportError(method, path, None, "client closed")
         try:
             async with self.session.request(
                 method, url, params=query or None, json=body, headers=self.auth_headers
@@ -400,6 +414,22 @@ class AriClient:
             ("channels", _seg(channel_id), "variable"),
             {"variable": variable, "value": value},
         )
+
+    async def set_variables(self, channel_id: str, variables: Mapping[str, str]) -> None:
+        """Several variables in one request (`POST /channels/{id}/variables`, Asterisk
+        20.20 / 22.10 and later). Older versions answer 404 or 405 for the resource itself:
+        `VariablesUnsupported`, then use `set_variable` for each."""
+        try:
+            await self.request(
+                "POST", ("channels", _seg(channel_id), "variables"), None,
+                {"variables": dict(variables)},
+            )
+        except AriError as exc:
+            if exc.status == 405 or (
+                exc.status == 404 and "channel" not in exc.message.lower()
+            ):
+                raise VariablesUnsupported(exc.method, exc.path, exc.status, exc.message) from exc
+            raise
 
     async def get_variable(self, channel_id: str, variable: str) -> str | None:
         """A channel variable, or None when it is not set.

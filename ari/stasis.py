@@ -48,7 +48,8 @@ Commands executed (`COMMANDS` below):
 |                |   POST /channels/{call}/variable ACD117_RECORDING                     |
 | HangUp         | DELETE /channels/{call or its agent leg}?reason=normal                |
 | Notify         | none (not a telephony action)                                         |
-| SaveCallFacts  | POST /channels/{call}/variable, one per fact (ari.adoption)           |
+| SaveCallFacts  | POST /channels/{call}/variables (Asterisk >= 20.20/22.10), else       |
+|                |   POST /channels/{call}/variable per fact (ari.adoption)              |
 
 While a call waits between prompts the caller hears music on hold (channel MOH, which
 produces no ARI event [03, 05]).
@@ -99,7 +100,14 @@ from acd.events import (
 from acd.tiers import Tier
 from ari import adoption
 from ari.adoption import AdapterCommand, AdapterEvent, CallReadopted, ConnectedAgent, SaveCallFacts
-from ari.client import AllocationFailed, AriClient, AriError, AriNotFound, HangupReason
+from ari.client import (
+    AllocationFailed,
+    AriClient,
+    AriError,
+    AriNotFound,
+    HangupReason,
+    VariablesUnsupported,
+)
 from ari.features import FEATURE_CODES, FeaturePrompts, FeatureSession, PinCheck
 from ari.models import (
     AriEvent,
@@ -313,6 +321,7 @@ class StasisApp:
         self.clock = clock
         self.moh_grace_s = moh_grace_s
         self.digit_timeouts_s = digit_timeouts_s
+        self._bulk_variables = True  # POST /channels/{id}/variables until refused
 
         self.calls: dict[str, CallerLeg] = {}
         self.offers: dict[str, AgentLeg] = {}
@@ -322,6 +331,7 @@ class StasisApp:
         self._features: dict[str, FeatureSession] = {}
         self._agents_at_devices: dict[str, str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._timers: set[asyncio.TimerHandle] = set()
         self._locks = _KeyedLocks()
         self._ids = itertools.count(1)
         self.supervisor = Supervisor(client, app, self._spawn)
@@ -377,6 +387,9 @@ class StasisApp:
         Stasis; the next process re-adopts them."""
         for channel_id in list(self._features):
             self._cancel_feature(channel_id)
+        for handle in list(self._timers):
+            handle.cancel()
+        self._timers.clear()
         await self.drain()
         await self.recordings.drain()
 
@@ -749,8 +762,18 @@ class StasisApp:
         leg = self.calls.get(cmd.call_id)
         if leg is None or not leg.in_stasis:
             return
+        variables = cmd.variables()
         async with self._locks(cmd.call_id):
-            for name, value in cmd.variables().items():
+            if self._bulk_variables:
+                try:
+                    await self._call_request(
+                        leg, self.client.set_variables(cmd.call_id, variables), reraise=True
+                    )
+                    return
+                except VariablesUnsupported:
+                    log.info("no POST /channels/{id}/variables here; one request per variable")
+                    self._bulk_variables = False
+            for name, value in variables.items():
                 request = self.client.set_variable(cmd.call_id, name, value)
                 if not await self._call_request(leg, request):
                     return
@@ -1084,8 +1107,12 @@ class StasisApp:
             self._spawn(self._quietly(self.client.destroy_bridge(leg.bridge_id)))
 
     def _schedule_moh(self, call_id: str, delay: float) -> None:
-        loop = asyncio.get_running_loop()
-        loop.call_later(delay, lambda: self._spawn(self._reconcile_moh(call_id)))
+        def fire() -> None:
+            self._timers.discard(handle)
+            self._spawn(self._reconcile_moh(call_id))
+
+        handle = asyncio.get_running_loop().call_later(delay, fire)
+        self._timers.add(handle)
 
     async def _reconcile_moh(self, call_id: str) -> None:
         leg = self.calls.get(call_id)
@@ -1112,11 +1139,17 @@ class StasisApp:
         leg.moh = False
         await self._call_request(leg, self.client.stop_moh(leg.call_id))
 
-    async def _call_request(self, leg: CallerLeg, request: Awaitable[None]) -> bool:
+    async def _call_request(
+        self, leg: CallerLeg, request: Awaitable[None], reraise: bool = False
+    ) -> bool:
         """A request on a caller channel; False when it failed (logged unless the
         channel has simply gone meanwhile)."""
         try:
             await request
+        except VariablesUnsupported:
+            if reraise:
+                raise
+            return False
         except AriNotFound:
             return False
         except AriError as exc:

@@ -344,6 +344,7 @@ class FakeAsterisk:
         self._timers: set[asyncio.TimerHandle] = set()
         self._route_table: dict[tuple[str, str], _Handler] | None = None
         self._refuse_ws_until = 0.0
+        self.bulk_variables = True  # POST /channels/{id}/variables (20.20 / 22.10 and later)
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -613,6 +614,7 @@ class FakeAsterisk:
             ("POST", "/channels/{id}/dtmf"): self._dtmf,
             ("GET", "/channels/{id}/variable"): self._get_var,
             ("POST", "/channels/{id}/variable"): self._set_var,
+            ("POST", "/channels/{id}/variables"): self._set_vars,
             ("POST", "/channels/{id}/snoop"): self._snoop,
             ("GET", "/bridges"): self._list_bridges,
             ("POST", "/bridges"): self._create_bridge,
@@ -990,6 +992,18 @@ class FakeAsterisk:
         else:
             ch.variables.pop(name, None)
         self._chan_event("ChannelVarset", ch, variable=name, value=value)
+        return 204, None
+
+    def _set_vars(self, p: _P, q: _P, b: _B) -> _R:
+        if not self.bulk_variables:  # an Asterisk before 20.20 / 22.10
+            return 404, {"message": "Resource not found"}
+        ch = self._stasis_channel(p["id"])
+        for name, value in (b.get("variables") or {}).items():
+            text = value.get("value", "") if isinstance(value, dict) else str(value)
+            if text:
+                ch.variables[name] = text
+            else:
+                ch.variables.pop(name, None)
         return 204, None
 
     def _snoop(self, p: _P, q: _P, b: _B) -> _R:
@@ -1636,16 +1650,19 @@ class ScriptedCore:
     record: bool = True
     save_facts: bool = True
     offer_prefix: str = "offer"
+    spread: bool = False  # start each call at the next agent (round robin)
     calls: dict[str, dict[str, Any]] = field(default_factory=dict)
     offers: dict[str, str] = field(default_factory=dict)  # offer -> call
     outcomes: dict[str, str] = field(default_factory=dict)  # call -> answered/abandoned
     _n: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _arrivals: itertools.count[int] = field(default_factory=lambda: itertools.count(0))
 
     def __call__(self, event: AdapterEvent) -> list[AdapterCommand]:
         if isinstance(event, CallArrived):
             self.calls[event.call_id] = {
                 "caller": event.caller, "step": 0, "agent": 0, "offer": None,
-                "connected": None, "arrived": time.time(),
+                "connected": None, "arrived": time.time(), "agent_id": None,
+                "rotation": next(self._arrivals) if self.spread else 0,
             }
             out: list[AdapterCommand] = [Answer(event.call_id)]
             if self.ring_at_once or self.welcome is None:
@@ -1657,7 +1674,8 @@ class ScriptedCore:
             self.calls[event.call_id] = {
                 "caller": event.caller, "step": 0, "agent": 0, "offer": None,
                 "connected": event.agent.offer_id if event.agent else None,
-                "arrived": event.arrived_at, "readopted": event,
+                "arrived": event.arrived_at, "readopted": event, "rotation": 0,
+                "agent_id": event.agent.agent_id if event.agent else None,
             }
             if event.agent is not None:
                 return []
@@ -1679,8 +1697,8 @@ class ScriptedCore:
             call["connected"] = event.offer_id
             call["offer"] = None
             self.outcomes[call_id] = "answered"
-            tier, agents = self.tiers[call["step"]]
-            agent_id = agents[call["agent"] - 1][0]
+            tier = self.tiers[call["step"]][0]
+            agent_id = call["agent_id"]
             out = [Bridge(call_id, event.offer_id, agent_id)]
             if self.record:
                 out.append(StartRecording(call_id, call_id.replace("/", "_"), "wav", agent_id,
@@ -1716,17 +1734,18 @@ class ScriptedCore:
         while call["step"] < len(self.tiers):
             tier, agents = self.tiers[call["step"]]
             if call["agent"] < len(agents):
-                agent_id, device = agents[call["agent"]]
+                agent_id, device = agents[(call["agent"] + call["rotation"]) % len(agents)]
                 call["agent"] += 1
+                call["agent_id"] = agent_id
                 offer = f"{self.offer_prefix}-{next(self._n)}"
                 call["offer"] = offer
                 self.offers[offer] = call_id
+                out.append(RingAgent(call_id, offer, agent_id, device, call["caller"], "32.73",
+                                     "Kota Bandung", tier, self.ring_timeout_s))
                 if self.save_facts:
                     out.append(SaveCallFacts(call_id, call["arrived"], tier,
                                              time.time() + 60.0, "32.73", f"centre-{tier.value}",
                                              1))
-                out.append(RingAgent(call_id, offer, agent_id, device, call["caller"], "32.73",
-                                     "Kota Bandung", tier, self.ring_timeout_s))
                 return out
             call["step"] += 1
             call["agent"] = 0

@@ -303,3 +303,20 @@ async def test_an_unreadable_stasis_start_is_given_to_the_dialplan(
     await rig.app.handle_ari_event({"type": "StasisStart", "channel": {"id": call}})
     await peer.wait_for(lambda: peer.dialplan_exits, what="continue")
     assert peer.dialplan_exits[0].context == "acd117-fallback"
+
+
+async def test_call_facts_are_kept_on_asterisk_without_the_bulk_variables_resource(
+    peer: FakeAsterisk, rig_factory: Any
+) -> None:
+    peer.bulk_variables = False  # POST /channels/{id}/variables came with 20.20 / 22.10
+    peer.register("PJSIP/1001", answer="manual")
+    rig = await rig_factory(ScriptedCore([KAB], welcome=None))
+    first = await peer.incoming_call()
+    await peer.wait_for(lambda: adoption.TIER_VAR in peer.channels[first or ""].variables,
+                        what="facts of the first call saved one variable at a time")
+    second = await peer.incoming_call()
+    await peer.wait_for(lambda: adoption.TIER_VAR in peer.channels[second or ""].variables)
+    bulk = [r for r in peer.requests if r.path.endswith("/variables")]
+    assert len(bulk) == 1  # refused once, not asked again
+    assert peer.channels[second or ""].variables[adoption.REGION_VAR] == "32.73"
+    assert rig.app.calls
