@@ -312,10 +312,10 @@ async def test_call_facts_are_kept_on_asterisk_without_the_bulk_variables_resour
     peer.register("PJSIP/1001", answer="manual")
     rig = await rig_factory(ScriptedCore([KAB], welcome=None))
     first = await peer.incoming_call()
-    await peer.wait_for(lambda: adoption.TIER_VAR in peer.channels[first or ""].variables,
+    await peer.wait_for(lambda: adoption.PRIORITY_VAR in peer.channels[first or ""].variables,
                         what="facts of the first call saved one variable at a time")
     second = await peer.incoming_call()
-    await peer.wait_for(lambda: adoption.TIER_VAR in peer.channels[second or ""].variables)
+    await peer.wait_for(lambda: adoption.PRIORITY_VAR in peer.channels[second or ""].variables)
     bulk = [r for r in peer.requests if r.path.endswith("/variables")]
     assert len(bulk) == 1  # refused once, not asked again
     assert peer.channels[second or ""].variables[adoption.REGION_VAR] == "32.73"
