@@ -1,32 +1,34 @@
 """Calls that outlive acd117: what is kept on the caller's channel, and how it comes back.
 
 Asterisk keeps a call in Stasis, in its bridge, while acd117 is away (websocket closed or
-the daemon restarted [07]). acd117 keeps the core's per-call facts in channel variables so
-that a new process can carry on with the original arrival time, tier and deadline:
+the daemon restarted [07]). acd117 keeps what the core needs to resume the call in channel
+variables; at the next resync the Stasis adapter finds the call and emits
+`acd.events.CallAdopted` with the original arrival time, the tier the call had reached
+and since when (so deadlines stay what they were), or the agent it is connected to.
 
-    command  SaveCallFacts   core -> adapter   whenever a call is queued or escalated
-    event    CallReadopted   adapter -> core   for each call found in Stasis at resync
+The adapter writes what it knows itself (arrival, answer, recording). The tier comes from
+the core through one command that `acd.commands` does not have yet:
 
-Neither exists in `acd.commands` / `acd.events` yet; they are defined here, and the
-adapters accept and emit them (`AdapterCommand`, `AdapterEvent`).
+    SaveCallFacts(call_id, tier, tier_since)     core (or daemon) -> adapter
 
-Variables (all strings; an empty value is the same as unset in Asterisk [10]):
+The daemon can make it from the core's `records.TierHop` (`SaveCallFacts.from_tier_hop`),
+which the core emits whenever a call is queued at a tier or escalated.
 
-| variable             | on        | value                                  | set by         |
-|----------------------|-----------|----------------------------------------|----------------|
-| ACD117_ARRIVED_AT    | caller    | epoch seconds when the call arrived    | SaveCallFacts  |
-| ACD117_TIER          | caller    | kabkota / province / national          | SaveCallFacts  |
-| ACD117_TIER_DEADLINE | caller    | epoch s when it leaves the tier        | SaveCallFacts  |
-| ACD117_REGION        | caller    | Kemendagri code, e.g. 32.73            | SaveCallFacts  |
-| ACD117_CENTRE        | caller    | centre id the call waits at            | SaveCallFacts  |
-| ACD117_PRIORITY      | caller    | priority class, 0 first                | SaveCallFacts  |
-| ACD117_RECORDING     | caller    | name of the bridge recording           | StartRecording |
-| ACD117_CALL_ID       | agent leg | call id the leg was rung for           | RingAgent      |
-| ACD117_AGENT_ID      | agent leg | agent id                               | RingAgent      |
+Variables (strings; an empty value is the same as unset in Asterisk [10]):
 
-Agent legs are also recognisable from their Stasis arguments once answered
-(`agent,<call_id>,<agent_id>`, visible as `dialplan.app_data` in GET /channels), and their
-channel id is the offer id.
+| variable           | on        | value                                   | written on       |
+|--------------------|-----------|-----------------------------------------|------------------|
+| ACD117_ARRIVED_AT  | caller    | epoch s of StasisStart                  | first facts      |
+| ACD117_TIER        | caller    | kabkota / province / national           | SaveCallFacts    |
+| ACD117_TIER_SINCE  | caller    | epoch s the call joined that tier       | SaveCallFacts    |
+| ACD117_ANSWERED_AT | caller    | epoch s the agent answered              | Bridge           |
+| ACD117_RECORDING   | caller    | name of the bridge recording            | StartRecording   |
+| ACD117_CALL_ID     | agent leg | call id the leg was rung for            | RingAgent        |
+| ACD117_AGENT_ID    | agent leg | agent id                                | RingAgent        |
+
+An answered agent leg is also recognisable from its Stasis arguments
+(`agent,<call_id>,<agent_id>`, the `dialplan.app_data` of GET /channels); its channel id
+is the offer id.
 """
 
 from __future__ import annotations
@@ -35,87 +37,54 @@ import contextlib
 from dataclasses import dataclass
 
 from acd.commands import Command
-from acd.events import Event, Ingress
+from acd.events import Event
+from acd.records import TierHop
 from acd.tiers import Tier
 
 ARRIVED_AT_VAR = "ACD117_ARRIVED_AT"
 TIER_VAR = "ACD117_TIER"
-TIER_DEADLINE_VAR = "ACD117_TIER_DEADLINE"
-REGION_VAR = "ACD117_REGION"
-CENTRE_VAR = "ACD117_CENTRE"
-PRIORITY_VAR = "ACD117_PRIORITY"
+TIER_SINCE_VAR = "ACD117_TIER_SINCE"
+ANSWERED_AT_VAR = "ACD117_ANSWERED_AT"
 RECORDING_VAR = "ACD117_RECORDING"
 AGENT_CALL_ID_VAR = "ACD117_CALL_ID"
 AGENT_ID_VAR = "ACD117_AGENT_ID"
 
-CALL_FACT_VARS = (
-    ARRIVED_AT_VAR,
-    TIER_VAR,
-    TIER_DEADLINE_VAR,
-    REGION_VAR,
-    CENTRE_VAR,
-    PRIORITY_VAR,
-    RECORDING_VAR,
-)
+CALL_FACT_VARS = (ARRIVED_AT_VAR, TIER_VAR, TIER_SINCE_VAR, ANSWERED_AT_VAR, RECORDING_VAR)
 
 
 @dataclass(frozen=True, slots=True)
 class SaveCallFacts:
-    """Command: keep what the core needs to re-adopt this call on its channel."""
+    """Command: the call now waits at `tier`, which it joined at `tier_since` (epoch s)."""
 
     call_id: str
-    arrived_at: float
     tier: Tier
-    tier_deadline: float | None  # epoch s when the call leaves this tier; None: never
-    region_code: str | None = None
-    centre_id: str | None = None
-    priority: int | None = None
+    tier_since: float
+
+    @classmethod
+    def from_tier_hop(cls, hop: TierHop) -> SaveCallFacts:
+        return cls(hop.call_id, hop.tier, hop.at)
 
     def variables(self) -> dict[str, str]:
-        return {
-            ARRIVED_AT_VAR: f"{self.arrived_at:.3f}",
-            TIER_VAR: self.tier.value,
-            TIER_DEADLINE_VAR: "" if self.tier_deadline is None else f"{self.tier_deadline:.3f}",
-            REGION_VAR: self.region_code or "",
-            CENTRE_VAR: self.centre_id or "",
-            PRIORITY_VAR: "" if self.priority is None else str(self.priority),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectedAgent:
-    """The agent leg a re-adopted call is bridged with."""
-
-    offer_id: str  # = the agent leg's channel id
-    agent_id: str
-    device: str
-
-
-@dataclass(frozen=True, slots=True)
-class CallReadopted:
-    """Event: a call found in Stasis after a restart or reconnect that acd117 did not know.
-
-    `tier` is None when the core never saved facts for it (it crashed before queuing the
-    call, or the call arrived during the reconnect): treat it as a new arrival at
-    `arrived_at`. With `agent` set the call is connected and talking; otherwise it waits
-    (queued at `tier` until `tier_deadline`).
-    """
-
-    call_id: str
-    caller: str
-    ingress: Ingress
-    arrived_at: float
-    tier: Tier | None
-    tier_deadline: float | None
-    region_code: str | None
-    centre_id: str | None
-    priority: int | None
-    agent: ConnectedAgent | None = None
-    recording: str | None = None
+        return {TIER_VAR: self.tier.value, TIER_SINCE_VAR: epoch(self.tier_since)}
 
 
 AdapterCommand = Command | SaveCallFacts
-AdapterEvent = Event | CallReadopted
+AdapterEvent = Event
+
+
+def epoch(value: float) -> str:
+    return f"{value:.3f}"
+
+
+@dataclass(frozen=True, slots=True)
+class KeptFacts:
+    """What was found in a caller channel's variables (None: not set or unreadable)."""
+
+    arrived_at: float | None = None
+    tier: Tier | None = None
+    tier_since: float | None = None
+    answered_at: float | None = None
+    recording: str | None = None
 
 
 def _float(value: str | None) -> float | None:
@@ -127,19 +96,6 @@ def _float(value: str | None) -> float | None:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class KeptFacts:
-    """What was found in a caller channel's variables (None: not set)."""
-
-    arrived_at: float | None = None
-    tier: Tier | None = None
-    tier_deadline: float | None = None
-    region_code: str | None = None
-    centre_id: str | None = None
-    priority: int | None = None
-    recording: str | None = None
-
-
 def facts_from_variables(values: dict[str, str | None]) -> KeptFacts:
     """The facts kept in `values` (variable name -> value or None); bad values -> None."""
     tier: Tier | None = None
@@ -147,17 +103,10 @@ def facts_from_variables(values: dict[str, str | None]) -> KeptFacts:
     if raw_tier:
         with contextlib.suppress(ValueError):
             tier = Tier(raw_tier)
-    priority: int | None = None
-    raw_priority = values.get(PRIORITY_VAR)
-    if raw_priority:
-        with contextlib.suppress(ValueError):
-            priority = int(raw_priority)
     return KeptFacts(
         arrived_at=_float(values.get(ARRIVED_AT_VAR)),
         tier=tier,
-        tier_deadline=_float(values.get(TIER_DEADLINE_VAR)),
-        region_code=values.get(REGION_VAR) or None,
-        centre_id=values.get(CENTRE_VAR) or None,
-        priority=priority,
+        tier_since=_float(values.get(TIER_SINCE_VAR)),
+        answered_at=_float(values.get(ANSWERED_AT_VAR)),
         recording=values.get(RECORDING_VAR) or None,
     )

@@ -7,8 +7,8 @@
         ...                                      # the core: for each command,
         await side.execute(command)              #   in the order the core issued them
 
-`emit` receives acd.events events plus `ari.adoption.CallReadopted`; `execute` accepts
-acd.commands commands plus `ari.adoption.SaveCallFacts`.
+`emit` receives acd.events events (CallAdopted included); `execute` accepts acd.commands
+commands plus `ari.adoption.SaveCallFacts` (e.g. made from the core's TierHop records).
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ Commands executed (`COMMANDS` below):
 |----------------|-----------------------------------------------------------------------|
 | Answer         | POST /channels/{call}/answer                                          |
 | PlayPrompt     | [DELETE /channels/{call}/moh] POST /channels/{call}/play              |
-|                |   ?media=sound:<prompt>[,number:<n>]&playbackId=acd117-pb-<n>         |
+|                |   ?media=sound:<file>[,sound:acd117/numbers/<n>]&playbackId=acd117-pb-<n>|
 | RingAgent      | POST /channels?endpoint=<device>&app=acd117&appArgs=agent,<call>,     |
 |                |   <agent>&callerId=&timeout=&channelId=<offer> + body variables       |
 | StopRinging    | DELETE /channels/{offer}?reason=answered_elsewhere|no_answer|normal   |
@@ -47,6 +47,8 @@ Commands executed (`COMMANDS` below):
 | StartRecording | POST /bridges/{b}/record?name=&format=&ifExists=,                     |
 |                |   POST /channels/{call}/variable ACD117_RECORDING                     |
 | HangUp         | DELETE /channels/{call or its agent leg}?reason=normal                |
+| Fallback       | POST /channels/{call}/continue?context=acd117-fallback&extension=s&    |
+|                |   priority=1 (the national fallback queue [08])                       |
 | Notify         | none (not a telephony action)                                         |
 | SaveCallFacts  | POST /channels/{call}/variables (Asterisk >= 20.20/22.10), else       |
 |                |   POST /channels/{call}/variable per fact (ari.adoption)              |
@@ -74,6 +76,7 @@ from urllib.parse import unquote
 from acd.commands import (
     Answer,
     Bridge,
+    Fallback,
     HangUp,
     Notify,
     PlayPrompt,
@@ -86,6 +89,7 @@ from acd.events import (
     AgentHungUp,
     AgentLoggedIn,
     AgentLoggedOut,
+    CallAdopted,
     CallArrived,
     CallerHungUp,
     Event,
@@ -97,9 +101,10 @@ from acd.events import (
     RingFailed,
     RingFailure,
 )
+from acd.prompts import NUMBER_SOUND
 from acd.tiers import Tier
 from ari import adoption
-from ari.adoption import AdapterCommand, AdapterEvent, CallReadopted, ConnectedAgent, SaveCallFacts
+from ari.adoption import AdapterCommand, AdapterEvent, SaveCallFacts
 from ari.client import (
     AllocationFailed,
     AriClient,
@@ -168,13 +173,23 @@ PromptMedia = Callable[[str, int | None], Sequence[str]]
 Emit = Callable[[AdapterEvent], None]
 
 
-def default_prompt_media(prompt: str, number: int | None) -> list[str]:
-    """`sound:<prompt>` then, if given, `number:<n>`: one playback, one PlaybackFinished
-    (a multi-media playback sends PlaybackContinuing/PlaybackStarted between items [05])."""
-    media = [f"sound:{prompt}"]
-    if number is not None:
-        media.append(f"number:{number}")
+def prompt_media_for(files: Mapping[str, str] | None = None) -> PromptMedia:
+    """Media of a prompt: `sound:<file>` (the announcements config maps prompt names to
+    files; without a mapping the name is the file), then, for a number, its recording
+    `sound:acd117/numbers/<n>` (Asterisk has no Indonesian number rules; `make prompts`
+    writes them). One playback, one PlaybackFinished: a multi-media playback sends
+    PlaybackContinuing/PlaybackStarted between items [05]."""
+
+    def media(prompt: str, number: int | None) -> list[str]:
+        out = [f"sound:{(files or {}).get(prompt, prompt)}"]
+        if number is not None:
+            out.append("sound:" + NUMBER_SOUND.format(n=number))
+        return out
+
     return media
+
+
+default_prompt_media = prompt_media_for()
 
 
 def parse_ingress(args: Sequence[str]) -> tuple[str, Ingress]:
@@ -215,6 +230,7 @@ class CallerLeg:
     core_ended: bool = False  # the core asked for HangUp(caller): report nothing more
     handed_off: bool = False  # sent back to the dialplan
     recording: str | None = None
+    facts_saved: bool = False  # ACD117_ARRIVED_AT written
 
 
 @dataclass(slots=True)
@@ -225,6 +241,7 @@ class AgentLeg:
     agent_id: str
     device: str
     answered: bool = False
+    answered_at: float | None = None
     stopped: bool = False  # ended by the core (StopRinging / HangUp): report nothing more
     reported: bool = False  # the final RingFailed / AgentHungUp went out
     ended: bool = False
@@ -449,6 +466,7 @@ class StasisApp:
                 self._spawn(self._hangup_quietly(channel.id, "normal"))
                 return
             agent.answered = True
+            agent.answered_at = self.clock()
             if agent.stopped:
                 # Answered while our DELETE was on its way (ring-all race [12]); the
                 # DELETE ends it with a BYE carrying "Call completed elsewhere".
@@ -692,6 +710,11 @@ class StasisApp:
                     return  # a leg left meanwhile; its own event reports it
                 log.error("bridging %s with %s failed: %s", cmd.call_id, cmd.offer_id, exc)
                 raise
+            # For a re-adoption: connected since (the agent leg itself says who).
+            answered_at = agent.answered_at or self.clock()
+            await self._set_call_variables(
+                leg, {adoption.ANSWERED_AT_VAR: adoption.epoch(answered_at)}
+            )
 
     async def _start_recording(self, cmd: StartRecording) -> None:
         policy = self.recordings.policy
@@ -763,20 +786,31 @@ class StasisApp:
         if leg is None or not leg.in_stasis:
             return
         variables = cmd.variables()
+        if not leg.facts_saved:
+            variables[adoption.ARRIVED_AT_VAR] = adoption.epoch(leg.arrived_at)
         async with self._locks(cmd.call_id):
-            if self._bulk_variables:
-                try:
-                    await self._call_request(
-                        leg, self.client.set_variables(cmd.call_id, variables), reraise=True
-                    )
-                    return
-                except VariablesUnsupported:
-                    log.info("no POST /channels/{id}/variables here; one request per variable")
-                    self._bulk_variables = False
-            for name, value in variables.items():
-                request = self.client.set_variable(cmd.call_id, name, value)
-                if not await self._call_request(leg, request):
-                    return
+            if await self._set_call_variables(leg, variables):
+                leg.facts_saved = True
+
+    async def _fallback(self, cmd: Fallback) -> None:
+        await self.hand_off(cmd.call_id, cmd.reason)
+
+    async def _set_call_variables(self, leg: CallerLeg, variables: dict[str, str]) -> bool:
+        """Variables on a caller channel: in one request where Asterisk has
+        POST /channels/{id}/variables, else one request each. Call under the call lock."""
+        if self._bulk_variables:
+            try:
+                return await self._call_request(
+                    leg, self.client.set_variables(leg.call_id, variables), reraise=True
+                )
+            except VariablesUnsupported:
+                log.info("no POST /channels/{id}/variables here; one request per variable")
+                self._bulk_variables = False
+        for name, value in variables.items():
+            request = self.client.set_variable(leg.call_id, name, value)
+            if not await self._call_request(leg, request):
+                return False
+        return True
 
     # --- resync: after every (re)connect of the websocket ------------------------------
 
@@ -896,9 +930,10 @@ class StasisApp:
             up=channel.state == "Up",
             bridge_id=bridge_of.get(channel.id),
             recording=facts.recording,
+            facts_saved=facts.arrived_at is not None,
         )
         self.calls[channel.id] = leg
-        connected: ConnectedAgent | None = None
+        agent: AgentLeg | None = None
         if (
             agent_channel is not None
             and leg.bridge_id is not None
@@ -912,12 +947,12 @@ class StasisApp:
                 agent_id=args[2],
                 device=agent_channel.device,
                 answered=True,
+                answered_at=facts.answered_at or parse_ari_time(agent_channel.creationtime),
             )
             self.offers[agent.offer_id] = agent
             self._agent_channels[agent.channel_id] = agent
             leg.offers.add(agent.offer_id)
             leg.connected_offer = agent.offer_id
-            connected = ConnectedAgent(agent.offer_id, agent.agent_id, agent.device)
             if leg.recording:
                 # Still recording the bridge; its RecordingFinished comes to this process.
                 self.recordings.adopt(
@@ -926,27 +961,25 @@ class StasisApp:
                         call_id=leg.call_id,
                         caller=leg.caller,
                         agent_id=agent.agent_id,
-                        centre_id=facts.centre_id,
+                        centre_id=None,
                         tier=facts.tier,
                         format=self.recordings.policy.format,
                     )
                 )
         self.emit(
-            CallReadopted(
+            CallAdopted(
                 call_id=leg.call_id,
                 caller=leg.caller,
                 ingress=ingress,
                 arrived_at=arrived_at,
                 tier=facts.tier,
-                tier_deadline=facts.tier_deadline,
-                region_code=facts.region_code,
-                centre_id=facts.centre_id,
-                priority=facts.priority,
-                agent=connected,
-                recording=leg.recording,
+                tier_since=facts.tier_since,
+                agent_id=agent.agent_id if agent else None,
+                device=agent.device if agent else None,
+                answered_at=(agent.answered_at or arrived_at) if agent else None,
             )
         )
-        if connected is None:
+        if agent is None:
             # MOH is not visible over ARI [03]; (re)start it for a waiting caller.
             self._spawn(self._reconcile_moh(leg.call_id))
 
@@ -1267,5 +1300,6 @@ COMMANDS: dict[type, _Runner] = {
     StartRecording: StasisApp._start_recording,
     HangUp: StasisApp._hang_up,
     Notify: StasisApp._notify,
+    Fallback: StasisApp._fallback,
     SaveCallFacts: StasisApp._save_call_facts,
 }

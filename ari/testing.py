@@ -51,6 +51,7 @@ from acd.commands import (
 )
 from acd.events import (
     AgentHungUp,
+    CallAdopted,
     CallArrived,
     CallerHungUp,
     PromptFinished,
@@ -58,7 +59,7 @@ from acd.events import (
     RingFailed,
 )
 from acd.tiers import Tier
-from ari.adoption import AdapterCommand, AdapterEvent, CallReadopted, SaveCallFacts
+from ari.adoption import AdapterCommand, AdapterEvent, SaveCallFacts
 from ari.swagger import ApiDocs, RequestRejected, load_api_docs
 
 log = logging.getLogger(__name__)
@@ -1670,14 +1671,13 @@ class ScriptedCore:
             else:
                 out.append(PlayPrompt(event.call_id, self.welcome))
             return out
-        if isinstance(event, CallReadopted):
+        if isinstance(event, CallAdopted):
             self.calls[event.call_id] = {
                 "caller": event.caller, "step": 0, "agent": 0, "offer": None,
-                "connected": event.agent.offer_id if event.agent else None,
-                "arrived": event.arrived_at, "readopted": event, "rotation": 0,
-                "agent_id": event.agent.agent_id if event.agent else None,
+                "connected": event.agent_id, "arrived": event.arrived_at,
+                "adopted": event, "rotation": 0, "agent_id": event.agent_id,
             }
-            if event.agent is not None:
+            if event.agent_id is not None:
                 return []
             if event.tier is not None:
                 self.calls[event.call_id]["step"] = [t for t, _ in self.tiers].index(event.tier)
@@ -1742,10 +1742,9 @@ class ScriptedCore:
                 self.offers[offer] = call_id
                 out.append(RingAgent(call_id, offer, agent_id, device, call["caller"], "32.73",
                                      "Kota Bandung", tier, self.ring_timeout_s))
-                if self.save_facts:
-                    out.append(SaveCallFacts(call_id, call["arrived"], tier,
-                                             time.time() + 60.0, "32.73", f"centre-{tier.value}",
-                                             1))
+                if self.save_facts and call.get("tier") != tier:
+                    call["tier"] = tier
+                    out.append(SaveCallFacts(call_id, tier, time.time()))
                 return out
             call["step"] += 1
             call["agent"] = 0

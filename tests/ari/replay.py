@@ -53,6 +53,7 @@ class ReplayServer:
     plays: dict[str, list[tuple[int, Any]]] = field(default_factory=dict)  # call -> answers
     playback_ids: dict[str, str] = field(default_factory=dict)  # recorded id -> adapter id
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    bodies: list[Any] = field(default_factory=list)  # JSON bodies, one per request
     runner: web.AppRunner | None = None
     url: str = ""
 
@@ -105,7 +106,9 @@ class ReplayServer:
     async def handle(self, request: web.Request) -> web.Response:
         path = "/ari/" + request.match_info["tail"]
         query = dict(request.query)
+        text = await request.text() if request.can_read_body else ""
         self.requests.append((request.method, path, query))
+        self.bodies.append(json.loads(text) if text else None)
         status, body = self.answer(request.method, path, query)
         if status == 204:
             return web.Response(status=204)
@@ -168,6 +171,7 @@ class Replay:
     commands: list[AdapterCommand]
     requests: list[tuple[str, str, dict[str, str]]]
     recordings: list[RecordingMetadata]
+    bodies: list[Any] = field(default_factory=list)
 
 
 async def replay(scenario: str, ws: str = "acd117") -> Replay:
@@ -277,4 +281,4 @@ async def replay(scenario: str, ws: str = "acd117") -> Replay:
     finally:
         await client.close()
         await server.stop()
-    return Replay(events, commands, server.requests, list(recordings.finished))
+    return Replay(events, commands, server.requests, list(recordings.finished), server.bodies)

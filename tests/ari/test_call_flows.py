@@ -10,6 +10,7 @@ from typing import Any
 
 from acd.events import (
     AgentHungUp,
+    CallAdopted,
     CallArrived,
     CallerHungUp,
     HoldEnded,
@@ -20,7 +21,6 @@ from acd.events import (
 )
 from acd.tiers import Tier
 from ari import adoption
-from ari.adoption import CallReadopted
 from ari.testing import FakeAsterisk, ScriptedCore
 
 KAB = (Tier.KABKOTA, [("kab-1", "PJSIP/1001")])
@@ -225,6 +225,8 @@ async def test_daemon_restart_readopts_queued_and_connected_calls(
     facts = peer.channels[waiting].variables
     assert facts[adoption.TIER_VAR] == "kabkota"
     arrived_at = float(facts[adoption.ARRIVED_AT_VAR])
+    tier_since = float(facts[adoption.TIER_SINCE_VAR])
+    answered_at = float(peer.channels[talking].variables[adoption.ANSWERED_AT_VAR])
 
     # acd117 dies: its websocket goes, the calls stay in Stasis [07].
     await first.stop()
@@ -233,16 +235,15 @@ async def test_daemon_restart_readopts_queued_and_connected_calls(
                                offer_prefix="new")
     second = await rig_factory(second_core)
     await second.settle()
-    readopted = {e.call_id: e for e in second.events if isinstance(e, CallReadopted)}
-    assert set(readopted) == {talking, waiting}
-    assert readopted[talking].agent is not None
-    assert readopted[talking].agent.agent_id == "kab-1"
-    assert readopted[talking].agent.device == "PJSIP/1001"
-    assert readopted[waiting].agent is None
-    assert readopted[waiting].tier is Tier.KABKOTA
-    assert readopted[waiting].arrived_at == arrived_at
-    assert readopted[waiting].tier_deadline is not None
-    assert readopted[waiting].caller == "+628222"
+    adopted = {e.call_id: e for e in second.events if isinstance(e, CallAdopted)}
+    assert set(adopted) == {talking, waiting}
+    assert (adopted[talking].agent_id, adopted[talking].device) == ("kab-1", "PJSIP/1001")
+    assert adopted[talking].answered_at == answered_at
+    assert adopted[waiting].agent_id is None and adopted[waiting].answered_at is None
+    assert adopted[waiting].tier is Tier.KABKOTA
+    assert (adopted[waiting].arrived_at, adopted[waiting].tier_since) == (arrived_at, tier_since)
+    assert adopted[waiting].caller == "+628222"
+    assert adopted[waiting].ingress.trunk == "trunk-telkomsel"
     # The old ringing leg of the waiting call was ended; the new process rings again.
     assert peer.channels["offer-2"].gone
     await peer.wait_for(lambda: "new-1" in peer.channels, what="re-rung")
@@ -312,11 +313,45 @@ async def test_call_facts_are_kept_on_asterisk_without_the_bulk_variables_resour
     peer.register("PJSIP/1001", answer="manual")
     rig = await rig_factory(ScriptedCore([KAB], welcome=None))
     first = await peer.incoming_call()
-    await peer.wait_for(lambda: adoption.PRIORITY_VAR in peer.channels[first or ""].variables,
+    await peer.wait_for(lambda: adoption.TIER_SINCE_VAR in peer.channels[first or ""].variables,
                         what="facts of the first call saved one variable at a time")
     second = await peer.incoming_call()
-    await peer.wait_for(lambda: adoption.PRIORITY_VAR in peer.channels[second or ""].variables)
+    await peer.wait_for(lambda: adoption.TIER_SINCE_VAR in peer.channels[second or ""].variables)
     bulk = [r for r in peer.requests if r.path.endswith("/variables")]
     assert len(bulk) == 1  # refused once, not asked again
-    assert peer.channels[second or ""].variables[adoption.REGION_VAR] == "32.73"
+    assert peer.channels[second or ""].variables[adoption.TIER_VAR] == "kabkota"
     assert rig.app.calls
+
+
+async def test_fallback_command_gives_the_call_to_the_dialplan_queue(
+    peer: FakeAsterisk, rig_factory: Any
+) -> None:
+    from acd.commands import Fallback
+
+    peer.register("PJSIP/1001", answer="manual")
+    rig = await rig_factory(ScriptedCore([KAB], welcome=None))
+    call = await peer.incoming_call()
+    await peer.wait_for(lambda: call in rig.app.calls)
+    await rig.app.execute(Fallback(call or "", "internal error"))
+    [exit_] = peer.dialplan_exits
+    assert (exit_.channel_id, exit_.context, exit_.extension, exit_.priority) == (
+        call, "acd117-fallback", "s", 1,
+    )
+    await rig.settle()
+    assert CallerHungUp(call or "") in rig.events
+
+
+async def test_numbers_are_said_from_the_recorded_number_files(
+    peer: FakeAsterisk, rig_factory: Any
+) -> None:
+    from acd.commands import PlayPrompt
+    from ari.stasis import prompt_media_for
+
+    rig = await rig_factory(lambda event: [],
+                            prompt_media=prompt_media_for({"expected_wait": "acd117/wait"}))
+    call = await peer.incoming_call()
+    await peer.wait_for(lambda: call in rig.app.calls)
+    await rig.app.execute(PlayPrompt(call or "", "expected_wait", 7))
+    [play] = peer.requests_to("POST", f"/ari/channels/{call}/play")
+    assert play.query["media"] == "sound:acd117/wait,sound:acd117/numbers/7"
+    await peer.wait_for(lambda: PromptFinished(call or "", "expected_wait") in rig.events)

@@ -166,6 +166,6 @@ async def test_01_presence_events_over_ari_are_left_to_ami() -> None:
 )
 async def test_replayed_requests_are_all_documented(api_docs: ApiDocs, scenario: str) -> None:
     r = await replay(scenario)
-    for method, path, query in r.requests:
+    for (method, path, query), body in zip(r.requests, r.bodies, strict=True):
         op, _ = api_docs.match(method, path.removeprefix("/ari"))
-        api_docs.validate(op, query, None)
+        api_docs.validate(op, query, body)
