@@ -46,19 +46,19 @@ FEATURE_CODES = ("login", "logout", "pause", "unpause", "wrapup")
 
 @dataclass(frozen=True, slots=True)
 class FeaturePrompts:
-    """Sound names played by the feature dialogs (`sound:<name>`)."""
+    """Prompts of the feature dialogs: names of the announcements config (`prompts:`),
+    played through the Stasis adapter's prompt media like the core's prompts."""
 
-    enter_agent_id: str = "acd117-enter-agent-id"
-    enter_pin: str = "acd117-enter-pin"
-    enter_pause_reason: str = "acd117-enter-pause-reason"
-    logged_in: str = "acd117-logged-in"
-    logged_out: str = "acd117-logged-out"
-    paused: str = "acd117-paused"
-    unpaused: str = "acd117-unpaused"
-    wrapup_done: str = "acd117-wrapup-done"
-    invalid: str = "acd117-invalid"
-    not_logged_in: str = "acd117-not-logged-in"
-    goodbye: str = "acd117-goodbye"
+    enter_agent_id: str = "agent-enter-id"
+    enter_pin: str = "agent-enter-pin"
+    enter_pause_reason: str = "agent-enter-reason"
+    logged_in: str = "agent-logged-in"
+    logged_out: str = "agent-logged-out"
+    paused: str = "agent-paused"
+    unpaused: str = "agent-unpaused"
+    wrapup_done: str = "agent-unpaused"  # ready for the next call
+    login_failed: str = "agent-login-failed"
+    goodbye: str = "goodbye"
 
 
 class PromptHandle(Protocol):
@@ -141,13 +141,13 @@ class FeatureSession:
             return AgentLoggedIn(agent_id=agent_id, device=self.device), p.logged_in
         if self.code not in FEATURE_CODES:
             log.warning("unknown feature code %r from %s", self.code, self.device)
-            return None, p.invalid
+            return None, p.goodbye
         agent_id = self.agent_at_device(self.device)
         if agent_id is None:
             # Nobody known at this phone: identify (e.g. after a restart of acd117).
             agent_id = await self._authenticate(None)
             if agent_id is None:
-                return None, p.not_logged_in
+                return None, p.goodbye
         if self.code == "logout":
             return AgentLoggedOut(agent_id=agent_id, reason="agent"), p.logged_out
         if self.code == "pause":
@@ -168,7 +168,7 @@ class FeatureSession:
                 if pin and await self._check_pin(candidate, pin):
                     return candidate
             log.info("feature %s from %s: agent id/PIN rejected", self.code, self.device)
-            await self._say(self.prompts.invalid)
+            await self._say(self.prompts.login_failed)
         return None
 
     async def _check_pin(self, agent_id: str, pin: str) -> bool:
@@ -185,8 +185,7 @@ class FeatureSession:
                     return candidate
                 if candidate in self.pause_reasons:
                     return self.pause_reasons[candidate]
-            await self._say(self.prompts.invalid)
-            code = None
+            code = None  # not a reason code: ask again
         return None
 
     # --- media -------------------------------------------------------------------------

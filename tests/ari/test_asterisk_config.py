@@ -327,3 +327,22 @@ def test_install_script_refuses_weak_or_unsafe_passwords(tmp_path: Path, passwor
     result = run_install(tmp_path, ACD117_ARI_PASSWORD=password)
     assert result.returncode != 0
     assert not (tmp_path / "acd117-secrets").exists()
+
+
+def test_sounds_played_are_announcements_of_the_config() -> None:
+    import dataclasses
+
+    import yaml
+
+    from ari.features import FeaturePrompts
+
+    example = Path(__file__).resolve().parents[2] / "config" / "example" / "announcements.yaml"
+    prompts = yaml.safe_load(example.read_text())["announcements"]["prompts"]
+    files = {p["file"] for p in prompts.values()}
+    steps, _ = dialplan()
+    played = {s.data for ss in steps.values() for s in ss if s.app == "Playback"}
+    queued = {v.split(";")[0].strip() for c in conf("queues.conf").categories
+              for v in c.get("periodic-announce")}
+    assert played | queued and (played | queued) <= files
+    feature = {getattr(FeaturePrompts(), f.name) for f in dataclasses.fields(FeaturePrompts)}
+    assert feature <= set(prompts)
