@@ -131,7 +131,7 @@ from ari.models import (
     parse_event,
 )
 from ari.supervisor import MonitorMode, Supervisor
-from recording.hooks import LiveRecordingInfo, Recordings
+from recording.hooks import LiveRecordingInfo, Recordings, recording_name
 
 log = logging.getLogger(__name__)
 
@@ -723,40 +723,40 @@ class StasisApp:
         leg = self.calls.get(cmd.call_id)
         if leg is None:
             return
-        fmt = cmd.format or policy.format
+        name = recording_name(cmd.name)
+        fmt = policy.written_format(cmd.format)  # mp3: wav now, a hook converts
         # Under the call's lock: a Bridge sent just before must have created the bridge.
         async with self._locks(cmd.call_id):
             if leg.bridge_id is None or not leg.in_stasis:
-                log.warning("recording %s: call %s is not bridged", cmd.name, cmd.call_id)
+                log.warning("recording %s: call %s is not bridged", name, cmd.call_id)
                 return
             self.recordings.begin(
                 LiveRecordingInfo(
-                    name=cmd.name,
+                    name=name,
                     call_id=cmd.call_id,
                     caller=leg.caller,
                     agent_id=cmd.agent_id,
                     centre_id=cmd.centre_id,
                     tier=cmd.tier,
                     format=fmt,
+                    requested_format=cmd.format,
                 )
             )
             try:
                 await self.client.record_bridge(
                     leg.bridge_id,
-                    name=cmd.name,
+                    name=name,
                     format=fmt,
                     if_exists=policy.if_exists,
                     max_duration_s=policy.max_duration_s,
                     beep=policy.beep or None,
                 )
             except AriError as exc:
-                log.error("recording %s for %s could not start: %s", cmd.name, cmd.call_id, exc)
-                self.recordings.ended(cmd.name, state="failed", at=self.clock(), duration_s=None)
+                log.error("recording %s for %s could not start: %s", name, cmd.call_id, exc)
+                self.recordings.ended(name, state="failed", at=self.clock(), duration_s=None)
                 return
-            leg.recording = cmd.name
-            await self._quietly(
-                self.client.set_variable(cmd.call_id, adoption.RECORDING_VAR, cmd.name)
-            )
+            leg.recording = name
+            await self._set_call_variables(leg, {adoption.RECORDING_VAR: name})
 
     async def _hang_up(self, cmd: HangUp) -> None:
         leg = self.calls.get(cmd.call_id)

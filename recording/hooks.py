@@ -46,13 +46,21 @@ class RecordingPolicy:
     enabled: bool = True
     tiers: frozenset[Tier] | None = None  # None: every tier
     centres: frozenset[str] | None = None  # None: every centre
-    format: str = "wav"  # what Asterisk writes (wav, gsm, wav49, ulaw, ...)
+    format: str = "wav"  # what Asterisk writes when asked for a format it cannot write
+    # Formats Asterisk writes itself; anything else (mp3) is recorded in `format` and left
+    # to a post-recording hook to convert (RecordingMetadata.requested_format).
+    asterisk_formats: frozenset[str] = frozenset(
+        {"wav", "WAV", "wav49", "gsm", "ulaw", "alaw", "sln", "g722", "g729"}
+    )
     max_duration_s: int | None = None
     beep: bool = False
     # A second StartRecording for the same call (e.g. after re-adoption) continues the
     # file rather than replacing it: never lose evidence.
     if_exists: IfExists = "append"
     spool_dir: str = "/var/spool/asterisk/recording"
+
+    def written_format(self, requested: str) -> str:
+        return requested if requested in self.asterisk_formats else self.format
 
     def applies_to(self, tier: Tier, centre_id: str) -> bool:
         if not self.enabled:
@@ -83,13 +91,18 @@ class RecordingMetadata:
     agent_id: str | None
     centre_id: str | None
     tier: Tier | None
-    format: str
+    format: str  # what Asterisk wrote
     started_at: float | None  # epoch s
     ended_at: float | None
     duration_s: float | None
     state: str  # done, failed, canceled
     path: str  # where Asterisk wrote it (on the Asterisk host)
     cause: str | None = None
+    requested_format: str | None = None  # e.g. mp3: for a hook to convert to
+
+    @property
+    def needs_conversion(self) -> bool:
+        return self.requested_format is not None and self.requested_format != self.format
 
 
 MetadataSink = Callable[[RecordingMetadata], Awaitable[None] | None]
@@ -106,6 +119,7 @@ class LiveRecordingInfo:
     tier: Tier | None
     format: str
     started_at: float | None = None
+    requested_format: str | None = None
 
 
 class ExternalCommandHook:
@@ -113,7 +127,9 @@ class ExternalCommandHook:
 
     The program gets the file path as its last argument and the metadata in the
     environment (`ACD117_RECORDING_NAME`, `_CALL_ID`, `_CALLER`, `_AGENT_ID`, `_CENTRE_ID`,
-    `_TIER`, `_FORMAT`, `_STARTED_AT`, `_DURATION_S`, `_PATH`, `_STATE`).
+    `_TIER`, `_FORMAT`, `_REQUESTED_FORMAT`, `_STARTED_AT`, `_DURATION_S`, `_PATH`,
+    `_STATE`). Example, mp3 next to the wav:
+    `ExternalCommandHook(["sh", "-c", 'lame --quiet "$1" "${1%.wav}.mp3"', "convert"])`.
     """
 
     def __init__(self, argv: Sequence[str], *, timeout_s: float = 300.0) -> None:
@@ -139,6 +155,7 @@ class ExternalCommandHook:
             "ACD117_RECORDING_DURATION_S": s(meta.duration_s),
             "ACD117_RECORDING_PATH": meta.path,
             "ACD117_RECORDING_STATE": meta.state,
+            "ACD117_RECORDING_REQUESTED_FORMAT": meta.requested_format or meta.format,
         }
 
     async def __call__(self, meta: RecordingMetadata) -> None:
@@ -225,6 +242,7 @@ class Recordings:
             state=state,
             path=self.path_for(name, fmt),
             cause=cause,
+            requested_format=info.requested_format,
         )
         self.finished.append(meta)
         if len(self.finished) > 1000:

@@ -146,3 +146,28 @@ async def test_a_recording_that_cannot_start_is_reported_failed(
     await asyncio.sleep(0)
     assert sunk[0].state == "failed" and sunk[0].name == "same-name"
     assert rig.app.calls  # the call itself goes on
+
+
+async def test_mp3_is_recorded_as_wav_and_marked_for_conversion(
+    peer: FakeAsterisk, rig_factory: Any
+) -> None:
+    from acd.commands import StartRecording
+
+    peer.register("PJSIP/1001")
+    sunk: list[RecordingMetadata] = []
+    core = ScriptedCore([(Tier.KABKOTA, [("kab-1", "PJSIP/1001")])], welcome=None)
+
+    def mp3(event: Any) -> list[Any]:
+        return [StartRecording(c.call_id, c.name, "mp3", c.agent_id, c.centre_id, c.tier)
+                if isinstance(c, StartRecording) else c for c in core(event)]
+
+    rig = await rig_factory(mp3, recordings=Recordings(on_metadata=sunk.append))
+    call = await peer.incoming_call()
+    await peer.wait_for(lambda: RingAnswered("offer-1") in rig.events)
+    await rig.settle()
+    [record] = [r for r in peer.requests if r.path.endswith("/record")]
+    assert record.query["format"] == "wav"  # Asterisk writes no mp3 by itself
+    await peer.caller_hangs_up(call or "")
+    await peer.wait_for(lambda: sunk, what="metadata")
+    assert (sunk[0].format, sunk[0].requested_format, sunk[0].needs_conversion) == (
+        "wav", "mp3", True)
