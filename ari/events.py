@@ -17,7 +17,8 @@ What Asterisk does, and what this module does about it:
   drop: close and reconnect (which takes the app back).
 * With overlapping subscriptions Asterisk sends the same event twice, identical JSON back
   to back [01, 02b]; such repeats are dropped here.
-* A pinged heartbeat notices a dead TCP connection (host gone) within `heartbeat` s.
+* A websocket ping every `heartbeat` s notices a dead TCP connection (host gone) within
+  1.5 x `heartbeat` s.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ class AriEventStream:
         on_connected: ConnectHandler | None = None,
         *,
         backoff: Backoff | None = None,
-        heartbeat: float = 5.0,
+        heartbeat: float = 10.0,
         dedupe_window: int = 16,
     ) -> None:
         self.client = client
