@@ -36,9 +36,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
-from aiohttp import WSCloseCode, web
+from aiohttp import web
 
 from acd.commands import (
     Answer,
@@ -565,10 +565,6 @@ class FakeAsterisk:
                 transport.abort()
         await asyncio.sleep(0)
 
-    async def close_websocket(self) -> None:
-        for sock in list(self._sockets):
-            await sock.ws.close(code=WSCloseCode.GOING_AWAY)
-
     # --- routing table of the simulated REST API -------------------------------------------
 
     def _route(
@@ -586,7 +582,7 @@ class FakeAsterisk:
             params: dict[str, str] = {}
             for t, p in zip(tparts, parts, strict=True):
                 if t.startswith("{"):
-                    params[t[1:-1]] = _unquote(p)
+                    params[t[1:-1]] = unquote(p)
                 elif t != p:
                     break
             else:
@@ -617,6 +613,7 @@ class FakeAsterisk:
             ("POST", "/channels/{id}/variable"): self._set_var,
             ("POST", "/channels/{id}/variables"): self._set_vars,
             ("POST", "/channels/{id}/snoop"): self._snoop,
+            ("POST", "/channels/{id}/dial"): self._dial_created,
             ("GET", "/bridges"): self._list_bridges,
             ("POST", "/bridges"): self._create_bridge,
             ("GET", "/bridges/{id}"): self._get_bridge,
@@ -786,11 +783,28 @@ class FakeAsterisk:
                         kind="created", subscribed=True, in_stasis=True,
                         args=q.get("appArgs", "").split(",") if q.get("appArgs") else [],
                         app_name="Stasis", app_data=",".join([self.app, q.get("appArgs", "")]),
-                        variables={k: str(v) for k, v in (b.get("variables") or {}).items()})
+                        variables={k: str(v) for k, v in (b.get("variables") or {}).items()},
+                        endpoint=ep)
         self.channels[ch.id] = ch
         # Created channels are in Stasis at once, before being dialled [10].
         self._chan_event("StasisStart", ch, args=ch.args)
         return 200, ch.snapshot()
+
+    def _dial_created(self, p: _P, q: _P, b: _B) -> _R:
+        """Dial a channel made with /channels/create: it is already in Stasis [10]."""
+        ch = self._stasis_channel(p["id"])
+        if ch.kind != "created" or ch.state != "Down" or ch.endpoint is None:
+            return 409, {"message": "Channel cannot be dialed"}
+        ep = ch.endpoint
+        ch.state = "Ringing"
+        self._chan_event("ChannelStateChange", ch)
+        self._event("Dial", dialstatus="RINGING", forward="", peer=ch.snapshot())
+        if ep.answer == "auto":
+            ch.state = "Up"
+            ch.answered = True
+            self._chan_event("ChannelStateChange", ch)
+            self._event("Dial", dialstatus="ANSWER", forward="", peer=ch.snapshot())
+        return 204, None
 
     def answer_now(self, channel_id: str) -> None:
         """The agent's phone answers (auto-answer, or `answer()` for manual phones)."""
@@ -1432,9 +1446,6 @@ class FakeAsterisk:
     def requests_to(self, method: str, path: str) -> list[RecordedRequest]:
         return [r for r in self.requests if r.method == method and r.path == path]
 
-    def channel_of_offer(self, offer_id: str) -> SimChannel | None:
-        return self.channels.get(offer_id)
-
     # --- AMI ----------------------------------------------------------------------------
 
     async def _ami_connection(
@@ -1614,12 +1625,6 @@ class _AmiSession:
             self._send({"Response": "Error", "ActionID": aid,
                         "Message": "Invalid/unknown command"})
         return True
-
-
-def _unquote(value: str) -> str:
-    from urllib.parse import unquote
-
-    return unquote(value)
 
 
 def _parse_caller_id(value: str) -> tuple[str, str]:

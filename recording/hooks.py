@@ -203,12 +203,6 @@ class Recordings:
         if info is not None and info.started_at is None:
             info.started_at = at
 
-    def is_live(self, name: str) -> bool:
-        return name in self._live
-
-    def live_for_call(self, call_id: str) -> LiveRecordingInfo | None:
-        return next((i for i in self._live.values() if i.call_id == call_id), None)
-
     def ended(
         self,
         name: str,
