@@ -209,3 +209,19 @@ async def test_wrong_secret_is_logged_and_nothing_is_reported(
             await task
     assert "AMI login as 'acd117' refused" in caplog.text
     assert seen == [] and adapter.resyncs == 0
+
+
+def test_02_a_phone_in_a_call_stays_reachable_through_ringing_and_in_use() -> None:
+    presence = DevicePresence()
+    states: list[str] = []
+    changes: list[DeviceStateChanged] = []
+    for item in ami_stream("02-answered-call"):
+        if isinstance(item, _Received) and item.message.get("Device") == "PJSIP/1001":
+            changes += presence.on_event(item.message)
+            states.append(item.message.get("State"))
+    assert {"RINGING", "INUSE", "NOT_INUSE"} <= set(states)
+    # Reachable once, through the whole call; unreachable only when the phone stopped
+    # at the end of the scenario.
+    assert states[-1] == "UNAVAILABLE"
+    assert changes == [DeviceStateChanged("PJSIP/1001", True),
+                       DeviceStateChanged("PJSIP/1001", False)]
