@@ -321,6 +321,7 @@ class StasisApp:
         clock: Callable[[], float] = time.time,
         moh_grace_s: float = 0.3,
         digit_timeouts_s: tuple[float, float] = (8.0, 4.0),
+        handoff_retries_s: tuple[float, ...] = (0.5, 1.0, 2.0),
     ) -> None:
         self.client = client
         self.emit = emit
@@ -338,6 +339,7 @@ class StasisApp:
         self.clock = clock
         self.moh_grace_s = moh_grace_s
         self.digit_timeouts_s = digit_timeouts_s
+        self.handoff_retries_s = handoff_retries_s
         self._bulk_variables = True  # POST /channels/{id}/variables until refused
 
         self.calls: dict[str, CallerLeg] = {}
@@ -992,21 +994,34 @@ class StasisApp:
             return
         leg.handed_off = True
         log.error("call %s handed back to the dialplan: %s", call_id, why)
-        try:
-            await self.client.continue_in_dialplan(
-                call_id,
-                context=self.fallback.context,
-                extension=self.fallback.extension,
-                priority=self.fallback.priority,
-            )
-        except AriError as exc:
-            log.error("continue for %s failed: %s", call_id, exc)
-        # After StasisEnd nothing more about the channel arrives over ARI [08]; the
-        # AMI adapter can follow it (Newexten, Hangup).
-        if self.on_handoff is not None:
-            self.on_handoff(call_id)
         if not leg.core_ended:
-            self.emit(CallerHungUp(call_id=call_id))
+            self.emit(CallerHungUp(call_id=call_id))  # the core lets go of it
+        for delay in self.handoff_retries_s:
+            try:
+                await self.client.continue_in_dialplan(
+                    call_id,
+                    context=self.fallback.context,
+                    extension=self.fallback.extension,
+                    priority=self.fallback.priority,
+                )
+            except AriNotFound:
+                return  # the caller has gone
+            except AriError as exc:
+                log.error("continue for %s failed (%s); retrying in %s s", call_id, exc, delay)
+                await asyncio.sleep(delay)
+                if not leg.in_stasis:
+                    return
+                continue
+            # After StasisEnd nothing more about the channel arrives over ARI [08]; the
+            # AMI adapter can follow it (Newexten, Hangup).
+            if self.on_handoff is not None:
+                self.on_handoff(call_id)
+            return
+        # Still in Stasis and Asterisk refuses to let it go: forget it here, so that the
+        # next resync adopts it afresh rather than leaving a caller nobody serves.
+        log.error("call %s could not be handed to the dialplan; left for the next resync",
+                  call_id)
+        self.calls.pop(call_id, None)
 
     async def _continue(self, channel_id: str) -> None:
         await self._quietly(

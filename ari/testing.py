@@ -346,6 +346,7 @@ class FakeAsterisk:
         self._route_table: dict[tuple[str, str], _Handler] | None = None
         self._refuse_ws_until = 0.0
         self.bulk_variables = True  # POST /channels/{id}/variables (20.20 / 22.10 and later)
+        self._failures: list[_Failure] = []
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -499,6 +500,12 @@ class FakeAsterisk:
             except RequestRejected as exc:
                 self.rejected.append(rec)
                 return exc.status, {"message": exc.message}
+        for failure in self._failures:
+            if failure.method == request.method and tail.endswith(failure.path_end) and (
+                failure.times > 0
+            ):
+                failure.times -= 1
+                return failure.status, {"message": failure.message}
         handler, params = self._route(request.method, tail)
         if handler is None:
             self.rejected.append(rec)
@@ -1116,14 +1123,21 @@ class FakeAsterisk:
         self._event("ChannelLeftBridge", bridge=br.snapshot(), channel=ch.snapshot())
         if not br.channels and br.recording:
             # The recording ends by itself when the last channel leaves [02, 14].
-            rec = self.live_recordings.pop(br.recording, None)
+            self._finish_recording(br.recording)
+
+    def _finish_recording(self, name: str) -> bool:
+        rec = self.live_recordings.pop(name, None)
+        if rec is None:
+            return False
+        br = self.bridges.get(rec.bridge)
+        if br is not None:
             br.recording = None
-            if rec is not None:
-                rec.state = "done"
-                snap = rec.snapshot()
-                snap["duration"] = int(time.time() - rec.started)
-                self.stored_recordings[rec.name] = rec.format
-                self._event("RecordingFinished", recording=snap)
+        rec.state = "done"
+        snap = rec.snapshot()
+        snap["duration"] = int(time.time() - rec.started)  # whole seconds [02]
+        self.stored_recordings[rec.name] = rec.format
+        self._event("RecordingFinished", recording=snap)
+        return True
 
     def _bridge_moh_on(self, p: _P, q: _P, b: _B) -> _R:
         self._bridge(p["id"]).moh = True
@@ -1170,17 +1184,8 @@ class FakeAsterisk:
         return 200, rec.snapshot()
 
     def _stop_live(self, p: _P, q: _P, b: _B) -> _R:
-        rec = self.live_recordings.pop(p["name"], None)
-        if rec is None:
+        if not self._finish_recording(p["name"]):
             return 404, {"message": "Recording not found"}
-        br = self.bridges.get(rec.bridge)
-        if br is not None:
-            br.recording = None
-        rec.state = "done"
-        snap = rec.snapshot()
-        snap["duration"] = int(time.time() - rec.started)
-        self.stored_recordings[rec.name] = rec.format
-        self._event("RecordingFinished", recording=snap)
         return 204, None
 
     def _list_stored(self, p: _P, q: _P, b: _B) -> _R:
@@ -1432,6 +1437,13 @@ class FakeAsterisk:
         for session in list(self._ami_sessions):
             session.fully_booted()
 
+    def fail_requests(
+        self, method: str, path_end: str, status: int = 503, message: str = "Service "
+        "Unavailable", times: int = 1
+    ) -> None:
+        """The next `times` documented requests `method .../path_end` get `status`."""
+        self._failures.append(_Failure(method, path_end, status, message, times))
+
     # --- waiting -------------------------------------------------------------------------
 
     async def wait_for(
@@ -1490,6 +1502,15 @@ class FakeAsterisk:
                 states[device] = "NOT_INUSE"
         states.update(self.device_states)
         return states
+
+
+@dataclass
+class _Failure:
+    method: str
+    path_end: str
+    status: int
+    message: str
+    times: int
 
 
 class _Http(Exception):

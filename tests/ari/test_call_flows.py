@@ -355,3 +355,33 @@ async def test_numbers_are_said_from_the_recorded_number_files(
     [play] = peer.requests_to("POST", f"/ari/channels/{call}/play")
     assert play.query["media"] == "sound:acd117/wait,sound:acd117/numbers/7"
     await peer.wait_for(lambda: PromptFinished(call or "", "expected_wait") in rig.events)
+
+
+async def test_hand_off_is_retried_until_asterisk_lets_the_caller_go(
+    peer: FakeAsterisk, rig_factory: Any
+) -> None:
+    from acd.commands import Fallback
+
+    rig = await rig_factory(lambda event: [], handoff_retries_s=(0.01, 0.01, 0.01))
+    call = await peer.incoming_call()
+    await peer.wait_for(lambda: call in rig.app.calls)
+    peer.fail_requests("POST", "/continue", 503, times=2)
+    await rig.app.execute(Fallback(call or "", "internal error"))
+    assert [e.channel_id for e in peer.dialplan_exits] == [call]
+    assert len(peer.requests_to("POST", f"/ari/channels/{call}/continue")) == 3
+
+
+async def test_a_caller_asterisk_will_not_let_go_is_adopted_again_at_the_next_resync(
+    peer: FakeAsterisk, rig_factory: Any
+) -> None:
+    from acd.commands import Fallback
+
+    rig = await rig_factory(lambda event: [], handoff_retries_s=(0.01, 0.01))
+    call = await peer.incoming_call()
+    await peer.wait_for(lambda: call in rig.app.calls)
+    peer.fail_requests("POST", "/continue", 500, times=2)
+    await rig.app.execute(Fallback(call or "", "internal error"))
+    assert peer.dialplan_exits == [] and call not in rig.app.calls
+    await peer.drop_websocket()
+    await peer.wait_for(lambda: any(isinstance(e, CallAdopted) and e.call_id == call
+                                    for e in rig.events), what="adopted again")
