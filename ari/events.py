@@ -133,7 +133,7 @@ class AriEventStream:
             await self._ws.close()
 
     async def drop(self) -> None:
-        """Close the current socket; `run` reconnects (used by tests and admin tools)."""
+        """Close the current socket; `run` reconnects (tests, admin commands)."""
         if self._ws is not None and not self._ws.closed:
             await self._ws.close()
 

@@ -1103,7 +1103,7 @@ class StasisApp:
         if self._features.pop(channel_id, None) is not None:
             await self._hangup_quietly(channel_id, "normal")
 
-    # --- helpers -----------------------------------------------------------------------
+    # --- internals ---------------------------------------------------------------------
 
     def _agent_ended(self, agent: AgentLeg, cause: int | None) -> None:
         """The agent leg is gone: StasisEnd (answered legs), ChannelDestroyed (all legs

@@ -180,7 +180,7 @@ class Supervisor:
             if s.agent_channel == agent_channel:
                 self.spawn(self.stop(s.session_id))
 
-    # --- helpers -----------------------------------------------------------------------
+    # --- internals ---------------------------------------------------------------------
 
     async def _new_snoop(self, s: MonitorSession) -> None:
         spy, whisper = SNOOP_DIRECTIONS[s.mode]

@@ -75,7 +75,7 @@ def conf(name: str) -> Conf:
     return parse_conf(ASTERISK / name)
 
 
-# --- dialplan helpers ----------------------------------------------------------------------
+# --- reading the dialplan --------------------------------------------------------------------
 
 
 @dataclass
