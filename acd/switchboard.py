@@ -43,7 +43,7 @@ class Switchboard:
         self._telephony = telephony
         self._records = records
         self._clock = clock
-        self._events: asyncio.Queue[ev.Event] = asyncio.Queue()
+        self._events: asyncio.Queue[ev.Event | None] = asyncio.Queue()  # None: timers due
         self._chains: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.alerts: list[cmd.Notify] = []  # recent alerts, newest last (bounded)
@@ -53,15 +53,17 @@ class Switchboard:
         self._events.put_nowait(event)
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        wake: asyncio.TimerHandle | None = None
         while True:
+            # One timer handle for the core's next due time: it posts None, which makes the
+            # core fire its due timers. (Cheaper than a wait_for task per event.)
             due = self.acd.next_due()
-            wait = None if due is None else max(0.0, due - self._clock())
-            try:
-                event = await asyncio.wait_for(self._events.get(), wait)
-            except TimeoutError:
-                self._apply(self._safely(None))
-                continue
-            self._apply(self._safely(event))
+            if wake is not None:
+                wake.cancel()
+            wake = None if due is None else loop.call_later(
+                max(0.0, due - self._clock()), self._events.put_nowait, None)
+            self._apply(self._safely(await self._events.get()))
 
     def _safely(self, event: ev.Event | None) -> list[Output]:
         now = self._clock()
@@ -100,7 +102,7 @@ class Switchboard:
 
     async def _run_after(self, previous: asyncio.Task[None] | None,
                          command: cmd.Command) -> None:
-        if previous is not None:
+        if previous is not None and not previous.done():
             await asyncio.wait([previous])  # order within a call; its failure is logged there
         try:
             await self._telephony.execute(command)

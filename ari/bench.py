@@ -5,12 +5,13 @@
 prints `{"originate_p99_ms": ..., "originate_p50_ms": ..., "cpu_per_call_ms": ...}`.
 
 The simulated Asterisk (ari.testing.FakeAsterisk, without request validation) runs in a
-child process and offers `rate` new calls per second; acd117's side (client, events
-websocket, Stasis adapter, and a scripted core that rings an agent at once) runs in this
-process. Latency is measured inside the child, from the moment StasisStart is written to
-the websocket to the moment the originate request (POST /channels) arrives: both on one
-clock. CPU is this process's CPU time divided by the number of calls, for whole calls
-(answer, ring, bridge, record, hang-up, clean-up).
+child process and offers `rate` new calls per second; acd117 as `acd117 run` wires it (the
+routing core, the switchboard, the Asterisk adapters) runs in this process. The welcome
+prompt takes no time in the simulated Asterisk, so the latency is acd117's own: measured
+inside the child, from the moment StasisStart is written to the websocket, through the
+answer, the prompt and its PlaybackFinished, to the moment the originate request (POST
+/channels) arrives: both on one clock. CPU is this process's CPU time divided by the number
+of calls, for whole calls (answer, prompt, ring, bridge, record, hang-up, clean-up).
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ import statistics
 import time
 from multiprocessing.connection import Connection
 from typing import Any
-
-from acd.tiers import Tier
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -42,11 +41,12 @@ def _peer_main(conn: Connection, calls: int, rate: float, agents: int, talk_s: f
 async def _peer(conn: Connection, calls: int, rate: float, agents: int, talk_s: float) -> None:
     from ari.testing import FakeAsterisk
 
-    async with FakeAsterisk(docs=None, playback_s=0.01) as peer:
+    async with FakeAsterisk(docs=None, playback_s=0.0) as peer:
         for n in range(agents):
             peer.register(f"PJSIP/{7000 + n}")
         conn.send({"ari_url": peer.ari_url, "user": peer.ari_user,
-                   "password": peer.ari_password})
+                   "password": peer.ari_password, "ami_port": peer.ami_port,
+                   "ami_user": peer.ami_user, "ami_secret": peer.ami_secret})
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, conn.recv)  # acd117's side is connected
         ids: list[str] = []
@@ -85,37 +85,61 @@ def _hang_up_later(peer: Any, call: str) -> None:
     task.add_done_callback(_hangups.discard)
 
 
+def _flows(agents: int) -> Any:
+    from config.models import CallFlows
+
+    q = [{"service": "darurat", "skills": {"darurat": 1}, "ring_timeout_s": 10,
+          "wrap_up_s": 0}]
+    return CallFlows.model_validate({
+        "centres": [{"id": "bnpb", "name": "Pusdalops BNPB", "region": "ID", "queues": q}],
+        "agents": [{"id": str(7000 + n), "name": "agent", "centre": "bnpb",
+                    "skills": {"darurat": 5}} for n in range(agents)],
+        "announcements": {"welcome": "welcome", "periodic": "periodic", "prompts": {
+            p: {"file": f"acd117/{p}", "text": p} for p in ("welcome", "periodic")}},
+    })
+
+
+class _NoRecords:
+    def submit(self, record: Any) -> None:
+        pass
+
+
 async def _acd117_side(conn: Connection, agents: int) -> dict[str, Any]:
-    from ari.client import AriClient
-    from ari.events import AriEventStream
-    from ari.stasis import StasisApp
-    from ari.testing import CoreHarness, ScriptedCore
+    import itertools
+
+    from acd.core import Acd
+    from acd.events import AgentLoggedIn
+    from acd.switchboard import Switchboard
+    from ari.runtime import AsteriskSettings
+    from ari.telephony import AsteriskTelephony
+    from config.regions import load_regions
 
     info = conn.recv()
-    client = AriClient(info["ari_url"], info["user"], info["password"], timeout=5.0)
-    staff = [(f"agent-{n}", f"PJSIP/{7000 + n}") for n in range(agents)]
-    core = ScriptedCore([(Tier.KABKOTA, staff)], welcome=None, ring_at_once=True,
-                        ring_timeout_s=10, spread=True)
-    harness = CoreHarness(core)
-    app = StasisApp(client, harness.emit)
-    harness.executor = app.execute
-    stream = AriEventStream(client, "acd117", app.handle_ari_event, app.resync)
-    task = asyncio.create_task(stream.run())
-    await asyncio.wait_for(stream.connected.wait(), 5)
+    settings = AsteriskSettings(ari_url=info["ari_url"], ari_user=info["user"],
+                                ari_password=info["password"], ami_port=info["ami_port"],
+                                ami_user=info["ami_user"], ami_secret=info["ami_secret"])
+    flows = _flows(agents)
+    telephony = AsteriskTelephony(settings, flows)
+    ids = itertools.count(1)
+    board = Switchboard(Acd(flows, load_regions(), ids=lambda: f"o{next(ids)}"), telephony,
+                        _NoRecords())
+    telephony.attach(board.post)
+    tasks = [asyncio.create_task(board.run()), asyncio.create_task(telephony.run())]
+    await asyncio.wait_for(telephony.side.stream.connected.wait(), 5)
+    for n in range(agents):
+        board.post(AgentLoggedIn(str(7000 + n), f"PJSIP/{7000 + n}"))
     cpu0 = time.process_time()
     conn.send("go")
     loop = asyncio.get_running_loop()
     result: dict[str, Any] = await loop.run_in_executor(None, conn.recv)
-    await app.drain()
+    await board.drain()
     cpu = time.process_time() - cpu0
-    await stream.stop()
-    await asyncio.wait_for(task, 5)
-    await app.close()
-    await client.close()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
     conn.send("done")
     result["cpu_s"] = cpu
     return result
-
 
 def run_benchmark(
     calls: int = 1000, rate: float = 100.0, agents: int = 200, talk_s: float = 1.0

@@ -591,9 +591,13 @@ class StasisApp:
         leg = self.calls.get(cmd.call_id)
         if leg is None or not leg.in_stasis:
             return
-        async with self._locks(cmd.call_id):
-            if await self._call_request(leg, self.client.answer(cmd.call_id)):
-                leg.up = True
+        # The 117 dialplan answers before Stasis(), so the channel is usually Up already at
+        # StasisStart; answering again would return 204 [02] but costs a round trip before
+        # the welcome and the agent's ring.
+        if not leg.up:
+            async with self._locks(cmd.call_id):
+                if await self._call_request(leg, self.client.answer(cmd.call_id)):
+                    leg.up = True
         # Music on hold only once the core has had a chance to start a prompt.
         self._schedule_moh(cmd.call_id, self.moh_grace_s)
 
