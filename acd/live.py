@@ -7,7 +7,8 @@ day in WIB) and in the last hour (escalations, the rolling service level).
 
 Counting follows the store's rules (sql/003), so the wallboard and the reports agree: a
 call is offered to each queue (centre at a tier) it joins; an answered call is counted at
-the answering centre and tier, an abandoned one at the last queue it waited in.
+the answering centre and tier (at the moment it is answered, not when it ends), an
+abandoned one at the last queue it waited in.
 """
 
 from __future__ import annotations
@@ -127,6 +128,8 @@ class LiveFigures:
         # (ended at, centre, answered within the threshold, counts towards service level)
         self._ended: deque[tuple[float, str, bool, bool]] = deque()
         self.records_seen = 0
+        self._arrivals: dict[str, float] = {}  # calls in flight: arrival times
+        self._counted: set[str] = set()  # calls in flight already counted as answered
 
     # --- from the records ------------------------------------------------------------
 
@@ -136,18 +139,35 @@ class LiveFigures:
             self._tally(r.at, r.centre_id, r.tier).offered += 1
             if r.reason != "arrival":
                 self._escalations.append((r.at, r.centre_id, r.tier))
+        elif isinstance(r, rec.CallStarted):
+            self._arrivals[r.call_id] = r.arrived_at
+        elif isinstance(r, rec.OfferEnded):
+            arrived = self._arrivals.get(r.call_id)
+            if r.result == "answered" and arrived is not None:
+                # Counted when answered, not when the conversation ends: live.
+                self._answered(r.ended_at, r.centre_id, r.tier, r.ended_at - arrived)
+                self._counted.add(r.call_id)
         elif isinstance(r, rec.CallEnded):
-            self._call_ended(r)
+            self._arrivals.pop(r.call_id, None)
+            if r.call_id in self._counted:
+                self._counted.discard(r.call_id)
+            else:
+                self._call_ended(r)
+
+    def _answered(self, at: float, centre: str, tier: Tier, wait_s: float) -> None:
+        t = self._tally(at, centre, tier)
+        t.answered += 1
+        t.answer_wait_s += wait_s
+        within = wait_s <= self.service_level_s
+        t.within_sl += within
+        self._ended.append((at, centre, within, True))
 
     def _call_ended(self, r: rec.CallEnded) -> None:
+        """A call whose answer was not seen (the daemon restarted), or one not answered."""
         centre = r.centre_id or ""
         if r.outcome == "answered":
-            t = self._tally(r.ended_at, centre, r.answered_tier or r.tier)
-            t.answered += 1
-            t.answer_wait_s += r.wait_s
-            within = r.wait_s <= self.service_level_s
-            t.within_sl += within
-            self._ended.append((r.ended_at, centre, within, True))
+            assert r.answered_at is not None
+            self._answered(r.answered_at, centre, r.answered_tier or r.tier, r.wait_s)
         elif r.outcome == "abandoned":
             t = self._tally(r.ended_at, centre, r.tier)
             t.abandoned += 1

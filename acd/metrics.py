@@ -25,7 +25,7 @@ alerts (`Metrics.alert`); gauges are read from the live state at scrape time. Na
 | acd117_store_backlog_records | | records not yet in PostgreSQL (queue + spool) |
 | acd117_store_spool_bytes | | size of the spool on disk |
 | acd117_store_dropped_records_total | | records lost (the spool's disk failed) |
-| acd117_event_loop_lag_seconds | | how late the event loop ran a 0.25 s timer, last check |
+| acd117_event_loop_lag_seconds | | how late the event loop ran a 0.25 s timer, worst of 10 s |
 | acd117_config_reloads_total | result | call-flow reloads, applied or rejected |
 """
 
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 
 from prometheus_client import (
@@ -56,6 +57,7 @@ from escalation.policy import is_open
 disable_created_metrics()  # type: ignore[no-untyped-call]  # the _created series only add noise to every counter
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+LAG_WINDOW_S = 10.0  # the lag gauge shows the worst of the last 10 s, so scrapes see stalls
 WAIT_BUCKETS = (5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200)
 RING_BUCKETS = (1, 2, 3, 5, 8, 10, 15, 20, 30)
 
@@ -121,10 +123,15 @@ class Metrics:
     async def watch_loop_lag(self, every_s: float = 0.25) -> None:
         """Event-loop lag: how much later than asked a short sleep returns."""
         loop = asyncio.get_running_loop()
+        recent: deque[tuple[float, float]] = deque()
         while True:
             start = loop.time()
             await asyncio.sleep(every_s)
-            self.loop_lag_s = max(0.0, loop.time() - start - every_s)
+            now = loop.time()
+            recent.append((now, max(0.0, now - start - every_s)))
+            while recent[0][0] < now - LAG_WINDOW_S:
+                recent.popleft()
+            self.loop_lag_s = max(lag for _, lag in recent)
 
 
 class _StateCollector(Collector):
@@ -227,7 +234,8 @@ class _StateCollector(Collector):
         yield spool
         yield dropped
 
-        lag = GaugeMetricFamily("acd117_event_loop_lag_seconds",
-                                "How late the event loop ran a short timer (last check)")
+        lag = GaugeMetricFamily(
+            "acd117_event_loop_lag_seconds",
+            "How late the event loop ran a short timer (worst of the last 10 s)")
         lag.add_metric((), m.loop_lag_s)
         yield lag

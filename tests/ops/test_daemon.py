@@ -81,7 +81,8 @@ async def test_the_simulated_daemon_answers_calls_and_writes_them_to_postgres(
         assert status == 200 and ready["checks"]["ari"]["detail"] == "simulated"
     conn = await asyncpg.connect(migrated_dsn)
     try:
-        stored = await conn.fetchval("SELECT count(*) FROM calls WHERE outcome = 'answered'")
+        stored = await conn.fetchval(
+            "SELECT count(*) FROM call_offers WHERE result = 'answered'")
     finally:
         await conn.close()
     assert stored >= 3  # the writer drained on stop
@@ -126,3 +127,22 @@ def test_acd117_run_without_asterisk_explains_itself(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 1
     assert "Asterisk adapters not configured" in done.stderr
+
+
+async def test_state_and_metrics_are_served_over_http(tmp_path: Path) -> None:
+    async with serving(settings(tmp_path), time_scale=100.0) as daemon:
+        daemon.switchboard.post(ev.AgentLoggedIn("1001", "PJSIP/1001"))
+        await until(lambda: daemon.acd.agents["1001"].device is not None)
+        status, state = await get_json(daemon.url + "/api/state")
+        assert status == 200
+        assert {"centres", "tiers", "queues", "calls", "agents"} <= set(state)
+        agent = next(a for a in state["agents"] if a["id"] == "1001")
+        assert agent["state"] == "available" and agent["device"] == "PJSIP/1001"
+        import aiohttp
+
+        async with aiohttp.ClientSession() as s, s.get(daemon.url + "/metrics") as r:
+            text = await r.text()
+        assert r.headers["Content-Type"].startswith("text/plain")
+        logged_in = sum(a.device is not None for a in daemon.acd.agents.values()
+                        if a.centre_id == "bpbd-kota-bandung")
+        assert f'acd117_agents_logged_in{{centre="bpbd-kota-bandung"}} {logged_in}.0' in text
