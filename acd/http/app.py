@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from acd.http import ops
+from acd.http import ops, wallboard
 
 if TYPE_CHECKING:
     from acd.daemon import Daemon
@@ -18,4 +18,5 @@ def build_app(daemon: Daemon) -> web.Application:
     app = web.Application()
     app[DAEMON] = daemon
     ops.setup(app)
+    wallboard.setup(app)
     return app
