@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench lint venv clean prompts
+.PHONY: demo simulate test bench lint venv clean prompts
 
 venv: $(STAMP)
 
@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
+	$(BIN)/acd117 run --simulate
+
+simulate: $(STAMP)
 	$(BIN)/acd117 simulate --hours 24
 
 test: $(STAMP)

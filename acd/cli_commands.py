@@ -112,3 +112,17 @@ command("migrate", "apply the SQL migrations to PostgreSQL",
         store_cli.migrate_arguments)(store_cli.run_migrate)
 command("purge", "delete stored data older than N days (at least 365 unless --force)",
         store_cli.purge_arguments)(store_cli.run_purge)
+
+
+def _run_args(p: argparse.ArgumentParser) -> None:
+    from acd.run import run_arguments
+
+    run_arguments(p)
+
+
+@command("run", "run the acd117 daemon (HTTP API, wallboard and metrics on 127.0.0.1:8117)",
+         _run_args)
+def run_daemon(args: argparse.Namespace) -> int:
+    from acd.run import run
+
+    return run(args)

@@ -47,6 +47,14 @@ _RING_RESULT: dict[ev.RingFailure, rec.OfferResult] = {
 }
 
 
+class ReloadRefused(Exception):
+    """New call flows that cannot be adopted now; `problems` says why. Nothing changed."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
 class Acd:
     def __init__(self, flows: CallFlows, regions: RegionTable, ids: Callable[[], str]) -> None:
         self.flows = flows
@@ -69,6 +77,7 @@ class Acd:
         self._out: list[Output] = []
         self.centre_tier: dict[str, Tier] = {}
         self._centre_queues: dict[str, dict[str, QueueKey]] = {}
+        self._centres = {c.id: c for c in flows.centres}
         for centre in flows.centres:
             self.centre_tier[centre.id] = self._natural_tier(centre.region)
             keys = self._centre_queues[centre.id] = {}
@@ -157,6 +166,7 @@ class Acd:
             region_name=region.name if region else res.region, service=res.service,
             arrived_at=arrived_at, seq=self._call_seq,
         )
+        call.ladder = self._ladder.steps(call.region)
         self.calls[call.id] = call
         # Replayed for an adopted call: the store keeps the first copy of a record.
         self._emit(rec.CallStarted(
@@ -199,7 +209,7 @@ class Acd:
     def _rejoin(self, call: Call, tier: Tier, since: float, now: float) -> None:
         """Put an adopted call back at the tier it had reached, in the queues it was in
         (lower tiers too where they widen), with its original deadline."""
-        steps = self._ladder.steps(call.region)
+        steps = call.ladder
         order = list(Tier)
         reachable = [i for i, s in enumerate(steps) if order.index(s.tier) <= order.index(tier)]
         call.step = reachable[-1] if reachable else 0
@@ -287,7 +297,7 @@ class Acd:
 
     def _finish(self, call: Call, outcome: rec.Outcome, now: float) -> None:
         waited_until = call.answered_at if call.answered_at is not None else now
-        steps = self._ladder.steps(call.region)
+        steps = call.ladder
         reached = steps[max(call.step, 0)]
         self._emit(rec.CallEnded(
             call.id, outcome, call.arrived_at, call.answered_at, now,
@@ -306,7 +316,7 @@ class Acd:
     def _climb(self, call: Call, now: float, reason: rec.HopReason) -> None:
         """Move the call to its next tier (or to its first one from the welcome), skipping
         closed centres and, where the policy says so, centres with no agent logged in."""
-        steps = self._ladder.steps(call.region)
+        steps = call.ladder
         first = call.step == -1
         if first and steps[0].tier is not self._natural_tier(call.region):
             reason = "no_centre"
@@ -314,10 +324,17 @@ class Acd:
         while True:
             call.step += 1
             step = steps[call.step]
-            key = self._queue_key(step.centre, call.service)
-            if call.step == len(steps) - 1:
+            last = call.step == len(steps) - 1
+            centre = self._centres.get(step.centre.id)  # as configured now
+            if centre is None:  # removed by a reload since the call arrived
+                if not last:
+                    continue
+                centre = self._ladder.steps(call.region)[-1].centre  # today's national
+                step = Step(step.tier, centre)
+            key = self._queue_key(centre, call.service)
+            if last:
                 break
-            if not is_open(step.centre, now):
+            if not is_open(centre, now):
                 if first and not said_after_hours and self._announce.after_hours:
                     self._emit(cmd.PlayPrompt(call.id, self._announce.after_hours))
                     said_after_hours = True
@@ -349,7 +366,7 @@ class Acd:
                          now: float) -> None:
         """The deadline at this tier, or at the last tier the long-wait alert."""
         policy = self.flows.escalation.for_tier(step.tier)
-        if policy is None or call.step == len(self._ladder.steps(call.region)) - 1:
+        if policy is None or call.step == len(call.ladder) - 1:
             call.deadline = None
             self._timers.set(now + self.flows.escalation.national.alert_after_s,
                              TimerKind.NATIONAL_ALERT, call.id, call.step)
@@ -688,6 +705,99 @@ class Acd:
     def _record_offer(self, offer: Offer, result: rec.OfferResult, now: float) -> None:
         self._emit(rec.OfferEnded(offer.id, offer.call_id, offer.agent_id, offer.queue[0],
                                   offer.tier, offer.device, offer.at, now, result))
+
+    # --- reloading the call flows -------------------------------------------------------
+
+    def reload_conflicts(self, flows: CallFlows) -> list[str]:
+        """Why `flows` cannot be adopted now without dropping or stranding someone (empty
+        when it can). Only removals of what is in use conflict: a queue with calls in it,
+        a logged-in agent removed or moved to another centre."""
+        new_queues = {(c.id, q.service) for c in flows.centres for q in c.queues}
+        new_agents = {a.id: a for a in flows.agents}
+        in_use: dict[QueueKey, int] = {}
+        for call in self.calls.values():
+            keys = {*call.queues, *((call.answered_queue,) if call.answered_queue else ())}
+            for key in keys:
+                in_use[key] = in_use.get(key, 0) + 1
+        for offer in self.offers.values():
+            in_use.setdefault(offer.queue, 1)
+        problems = []
+        for key, n in sorted(in_use.items()):
+            if key not in new_queues:
+                problems.append(f"centre {key[0]}, service {key[1]}: {n} call(s) in progress "
+                                "there; remove it once they are over")
+        for agent in self.agents.values():
+            if agent.state is AgentState.LOGGED_OUT:
+                continue
+            new = new_agents.get(agent.id)
+            if new is None:
+                problems.append(f"agent {agent.id} is logged in; log them out before removing "
+                                "them")
+            elif new.centre != agent.centre_id:
+                problems.append(f"agent {agent.id} is logged in at {agent.centre_id}; log them "
+                                f"out before moving them to {new.centre}")
+        return problems
+
+    def reconfigure(self, flows: CallFlows, now: float) -> list[Output]:
+        """Adopt new call flows without dropping a call.
+
+        Calls in flight keep their tier ladder (the steps they were promised) and their
+        timers; everything else takes effect at once: queue settings and strategies,
+        agents' skills, escalation timers of the next hop, prompts, ingress rules, caller
+        classes. Removing a queue with calls in it, or a logged-in agent, is refused
+        (`ReloadRefused`) and nothing changes. Agents whose new skills let them take a
+        waiting call are rung for it right away."""
+        problems = self.reload_conflicts(flows)
+        if problems:
+            raise ReloadRefused(problems)
+        out = self._out = []
+        self.flows = flows
+        self._callers = CallerPolicy(flows.callers)
+        self._ingress = IngressResolver(flows.ingress, self.regions)
+        self._ladder = TierLadder(flows, self.regions)
+        self._announce = flows.announcements
+        self._centres = {c.id: c for c in flows.centres}
+        staffed_before = {k for k, q in self.queues.items() if q.logged_in > 0}
+        queues: dict[QueueKey, QueueState] = {}
+        self._centre_queues = {}
+        self.centre_tier = {}
+        for centre in flows.centres:
+            self.centre_tier[centre.id] = self._natural_tier(centre.region)
+            keys = self._centre_queues[centre.id] = {}
+            for qc in centre.queues:
+                key = (centre.id, qc.service)
+                keys[qc.service] = key
+                q = self.queues.get(key) or QueueState(centre.id, qc)
+                q.config = qc
+                q.agent_ids, q.available, q.logged_in = [], [], 0
+                queues[key] = q
+        self.queues = queues
+        agents: dict[str, Agent] = {}
+        for a in flows.agents:
+            agent = self.agents.get(a.id) or Agent(a.id, a.centre, dict(a.skills), ())
+            agent.centre_id, agent.skills = a.centre, dict(a.skills)
+            agent.queues = tuple(k for k in self._centre_queues.get(a.centre, {}).values()
+                                 if self.queues[k].eligible(agent))
+            for k in agent.queues:
+                q = self.queues[k]
+                q.agent_ids.append(a.id)
+                if agent.state is not AgentState.LOGGED_OUT:
+                    q.logged_in += 1
+                if (agent.state is AgentState.AVAILABLE
+                        and agent.device not in self.unreachable):
+                    q.add_agent(agent)
+            agents[a.id] = agent
+        self.agents = agents
+        self._emit(cmd.Notify("config_reloaded",
+                              f"call flows reloaded: {len(flows.centres)} centres, "
+                              f"{len(flows.agents)} agents", now))
+        for key in sorted(staffed_before):
+            if key in self.queues and self.queues[key].logged_in == 0:
+                self._escalate_unstaffed(key, now)
+        for agent in list(self.agents.values()):
+            self._serve_agent(agent, now)
+        self._fire_due(now)
+        return out
 
     # --- helpers -----------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from acd.tiers import Tier
+from escalation.policy import Step
 
 QueueKey = tuple[str, str]  # (centre id, service)
 
@@ -62,6 +63,9 @@ class Call:
     hold_s: float = 0.0
     prompt: str | None = None  # the prompt heard while announcing
     answered_queue: QueueKey | None = None
+    # The tier ladder as it was when the call arrived: a config reload changes the ladder
+    # of later calls, never the steps (indexed by `step`) of a call in flight.
+    ladder: tuple[Step, ...] = ()
 
     @property
     def centre_id(self) -> str | None:

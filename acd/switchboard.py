@@ -38,12 +38,16 @@ class RecordSink(Protocol):
 
 class Switchboard:
     def __init__(self, acd: Acd, telephony: Telephony, records: RecordSink, *,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 on_alert: Callable[[cmd.Notify], None] | None = None) -> None:
         self.acd = acd
         self._telephony = telephony
         self._records = records
         self._clock = clock
-        self._events: asyncio.Queue[ev.Event | None] = asyncio.Queue()  # None: timers due
+        self._on_alert = on_alert
+        # None wakes the loop to fire the core's due timers and re-read the next one.
+        self._events: asyncio.Queue[ev.Event | None] = asyncio.Queue()
+        self.events_handled = 0
         self._chains: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.alerts: list[cmd.Notify] = []  # recent alerts, newest last (bounded)
@@ -65,8 +69,18 @@ class Switchboard:
                 max(0.0, due - self._clock()), self._events.put_nowait, None)
             self._apply(self._safely(await self._events.get()))
 
+    def apply_now(self, change: Callable[[Acd, float], list[Output]]) -> list[Output]:
+        """Run a change on the core between two events (a config reload) and carry out
+        what it says; the loop is woken to re-read the core's next timer."""
+        outputs = change(self.acd, self._clock())
+        self._apply(outputs)
+        self._events.put_nowait(None)
+        return outputs
+
     def _safely(self, event: ev.Event | None) -> list[Output]:
         now = self._clock()
+        if event is not None:
+            self.events_handled += 1
         try:
             return self.acd.handle(event, now) if event else self.acd.advance(now)
         except Exception:
@@ -83,6 +97,8 @@ class Switchboard:
                             centre_id=out.centre_id)
                 self.alerts.append(out)
                 del self.alerts[:-100]
+                if self._on_alert is not None:
+                    self._on_alert(out)
             elif isinstance(out, rec.CallStarted | rec.TierHop | rec.OfferEnded
                             | rec.AgentStateChanged | rec.CallEnded | rec.WrapUpEnded):
                 self._records.submit(out)

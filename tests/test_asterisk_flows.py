@@ -127,7 +127,8 @@ async def test_a_call_is_answered_at_its_regency_recorded_and_ends_cleanly(
     call = await peer.incoming_call(headers=BANDUNG)
     assert call
     await peer.wait_for(lambda: len(bridged(peer, call)) == 2, what="caller and agent bridged")
-    assert peer.bridges[f"acd117-{call}"].recording == call
+    await peer.wait_for(lambda: peer.bridges[f"acd117-{call}"].recording == call,
+                        what="recording named by the call id")
     await peer.caller_hangs_up(call)
     await peer.wait_for(lambda: records.ended(), what="call record")
     [cdr] = records.ended()

@@ -1,0 +1,202 @@
+"""The acd117 daemon: one `bootstrap(settings)` wires everything, nothing connects before
+`start()`.
+
+    config (YAML call flows) -> Acd (the core) -> Switchboard <- telephony (Asterisk
+    adapters, or the simulated callers and agents) ; records -> LiveSink (live figures,
+    metrics) -> StoreWriter (PostgreSQL, spooled) ; HTTP (API, wallboard, /metrics)
+
+Every task runs under a `Supervisor`: the switchboard, the telephony's own loop (if it has
+one), the event-loop lag watch and the store writer (a supervisor of its own, stopped last
+so the records of the final moments are written). Stopping: the HTTP server closes, the
+event producers stop, commands in flight finish, then the writer drains its backlog (what
+it cannot write in time stays in the spool for the next start).
+
+The telephony seam: `bootstrap(settings, telephony=...)` takes any object with
+`async execute(command)` (the `Telephony` protocol). If it also has `attach(post)`, it is
+given the switchboard's `post` to send events; if it has `async run()`, the supervisor runs
+it; if it has `supervision`, that serves the supervisors' listen/whisper/barge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from aiohttp import web
+
+from acd.core import Acd
+from acd.demo import DemoTraffic, SimulatedTelephony
+from acd.health import Health
+from acd.live import LiveFigures, LiveSink
+from acd.metrics import Metrics
+from acd.settings import Settings
+from acd.supervisor import Supervisor
+from acd.switchboard import Switchboard, Telephony
+from config.loader import load_flows
+from config.models import CallFlows
+from config.regions import RegionTable, load_regions
+
+if TYPE_CHECKING:
+    from acd.store.writer import StoreWriter
+    from acd.supervision import Supervision
+    from acd.users import Users
+
+log = structlog.get_logger("acd117.daemon")
+
+
+class StartupError(RuntimeError):
+    """The daemon cannot start as configured; the message says why."""
+
+
+@dataclass(eq=False)
+class Daemon:
+    settings: Settings
+    flows: CallFlows
+    regions: RegionTable
+    acd: Acd
+    switchboard: Switchboard
+    telephony: Telephony
+    health: Health
+    live: LiveFigures
+    metrics: Metrics
+    writer: StoreWriter | None
+    users: Users | None
+    supervision: Supervision | None
+    started_at: float = field(default_factory=time.time)
+    app: web.Application | None = None
+    _runner: web.AppRunner | None = None
+    _tasks: Supervisor = field(default_factory=Supervisor)
+    _store: Supervisor = field(default_factory=Supervisor)
+    _task: asyncio.Task[None] | None = None
+    _store_task: asyncio.Task[None] | None = None
+    _stopping: bool = False
+    _store_done: asyncio.Event = field(default_factory=asyncio.Event)
+    _address: tuple[str, int] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host, port = self._address or (self.settings.http_host, self.settings.http_port)
+        return f"http://{host}:{port}"
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        from acd.http.app import build_app
+
+        self.app = build_app(self)
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
+        try:
+            await site.start()
+        except OSError as e:
+            await self._runner.cleanup()
+            raise StartupError(f"cannot listen on {self.settings.http_host}:"
+                               f"{self.settings.http_port}: {e.strerror}") from None
+        addresses = self._runner.addresses
+        if addresses:
+            self._address = (str(addresses[0][0]), int(addresses[0][1]))
+        if self.users is not None:
+            self._tasks.add("users", self.users.run)
+        self._tasks.add("switchboard", self.switchboard.run)
+        self._tasks.add("loop-lag", self.metrics.watch_loop_lag)
+        runner = getattr(self.telephony, "run", None)
+        if callable(runner):
+            self._tasks.add("telephony", runner)
+        if self.writer is not None:
+            writer = self.writer
+
+            async def store() -> None:
+                await writer.run()
+                if self._stopping:
+                    self._store_done.set()
+                    await asyncio.Future()  # stopped on purpose: wait to be cancelled
+
+            self._store.add("store", store)
+            self._store_task = asyncio.create_task(self._store.run(), name="acd117-store")
+        self._task = asyncio.create_task(self._tasks.run(), name="acd117-tasks")
+        log.info("acd117 started", url=self.url, centres=len(self.flows.centres),
+                 agents=len(self.flows.agents), store=self.writer is not None)
+
+    async def stop(self) -> None:
+        if self._stopping:
+            return
+        self._stopping = True
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5.0):
+                await self.switchboard.drain()
+        if self.writer is not None and self._store_task is not None:
+            if not self._store_task.done():
+                await self.writer.stop()  # asks run() to drain; it returns when done
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.writer.config.drain_timeout_s + 2.0):
+                        await self._store_done.wait()
+            self._store_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._store_task
+        if self.users is not None:
+            await self.users.close()
+        log.info("acd117 stopped")
+
+    @contextlib.asynccontextmanager
+    async def serving(self) -> AsyncIterator[Daemon]:
+        await self.start()
+        try:
+            yield self
+        finally:
+            await self.stop()
+
+
+def bootstrap(settings: Settings, telephony: Telephony | None = None, *,
+              simulate: bool = False, clock: Callable[[], float] = time.time,
+              time_scale: float = 1.0, seed: int | None = None) -> Daemon:
+    """Build the daemon from its settings; raises `config.loader.ConfigError` for bad call
+    flows and `StartupError` when there is no telephony to run with."""
+    flows = load_flows(settings.config)
+    regions = load_regions()
+    health = Health()
+    if telephony is None:
+        if not simulate:
+            raise StartupError(
+                "Asterisk adapters not configured: acd117 has no telephony to run with "
+                "(use `acd117 run --simulate` for the simulated callers and agents)")
+        telephony = SimulatedTelephony(
+            flows, DemoTraffic(calls_per_hour=settings.demo_calls_per_hour), seed=seed,
+            time_scale=time_scale, health=health)
+    acd = Acd(flows, regions, ids=lambda: f"o-{uuid.uuid4().hex}")
+    live = LiveFigures(acd, service_level_s=settings.service_level_s,
+                       short_abandon_s=settings.short_abandon_s, clock=clock)
+    writer: StoreWriter | None = None
+    users: Users | None = None
+    if settings.dsn:
+        from acd.store.writer import StoreWriter, WriterConfig
+
+        writer = StoreWriter(WriterConfig(dsn=settings.dsn, spool_dir=settings.spool_dir))
+    metrics = Metrics(live, health, (lambda: writer.stats) if writer is not None else
+                      (lambda: None), clock=clock)
+    sink = LiveSink(writer, [live.observe, metrics.observe])
+    switchboard = Switchboard(acd, telephony, sink, clock=clock, on_alert=metrics.alert)
+    attach = getattr(telephony, "attach", None)
+    if callable(attach):
+        attach(switchboard.post)
+    supervision = getattr(telephony, "supervision", None)
+    return Daemon(settings=settings, flows=flows, regions=regions, acd=acd,
+                  switchboard=switchboard, telephony=telephony, health=health, live=live,
+                  metrics=metrics, writer=writer, users=users, supervision=supervision)

@@ -1,0 +1,34 @@
+"""Health of the daemon's connections, reported by whoever owns them.
+
+The Asterisk adapters call `health.set("ari", True)` when their connection is up and
+`False` with the reason when it drops; the simulated telephony reports itself up. The
+HTTP readiness check and the Prometheus metrics read it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    up: bool
+    detail: str
+    since: float
+
+
+class Health:
+    def __init__(self) -> None:
+        self._components: dict[str, Component] = {}
+
+    def set(self, name: str, up: bool, detail: str = "") -> None:
+        old = self._components.get(name)
+        since = old.since if old is not None and old.up == up else time.time()
+        self._components[name] = Component(up, detail, since)
+
+    def get(self, name: str) -> Component | None:
+        return self._components.get(name)
+
+    def items(self) -> list[tuple[str, Component]]:
+        return sorted(self._components.items())

@@ -1,0 +1,22 @@
+"""The aiohttp application: every route of acd117 is registered here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from acd.http import ops, wallboard
+
+if TYPE_CHECKING:
+    from acd.daemon import Daemon
+
+DAEMON: web.AppKey[Daemon] = web.AppKey("daemon")
+
+
+def build_app(daemon: Daemon) -> web.Application:
+    app = web.Application()
+    app[DAEMON] = daemon
+    ops.setup(app)
+    wallboard.setup(app)
+    return app

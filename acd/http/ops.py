@@ -1,0 +1,99 @@
+"""Health, readiness, metrics and the live state as JSON."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiohttp import web
+
+from acd.metrics import CONTENT_TYPE
+from acd.model import CallState
+
+
+def _daemon(request: web.Request) -> Any:
+    from acd.http.app import DAEMON
+
+    return request.app[DAEMON]
+
+
+async def health(request: web.Request) -> web.Response:
+    """Liveness: the event loop answers."""
+    d = _daemon(request)
+    return web.json_response({"status": "ok", "uptime_s": round(time.time() - d.started_at, 1)})
+
+
+async def ready(request: web.Request) -> web.Response:
+    """Readiness: the switchboard runs and the telephony is connected. A database that is
+    down does not make acd117 unready: records wait in the spool."""
+    d = _daemon(request)
+    checks: dict[str, dict[str, Any]] = {"switchboard": {"ok": d.running}}
+    for name in ("ari", "ami"):
+        comp = d.health.get(name)
+        checks[name] = {"ok": bool(comp and comp.up), "detail": comp.detail if comp else
+                        "not connected"}
+    if d.writer is not None:
+        stats = d.writer.stats
+        checks["store"] = {"ok": True, "connected": stats.connected, "backlog": stats.backlog,
+                           "detail": stats.last_error or ""}
+    ok = all(c["ok"] for c in checks.values())
+    return web.json_response({"ready": ok, "checks": checks}, status=200 if ok else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = _daemon(request).metrics.exposition()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+def state_json(d: Any, now: float) -> dict[str, Any]:
+    acd = d.acd
+    live = d.live.snapshot(now)
+    queues = []
+    for (centre, service), q in acd.queues.items():
+        queues.append({
+            "centre": centre, "service": service, "tier": acd.centre_tier[centre].value,
+            "strategy": q.config.strategy.value, "waiting": len(q.waiting_ids),
+            "agents_eligible": len(q.agent_ids), "agents_logged_in": q.logged_in,
+            "expected_wait_s": None if q.ewma_wait_s is None else round(q.ewma_wait_s, 1),
+        })
+    calls = []
+    for c in acd.calls.values():
+        calls.append({
+            "id": c.id, "caller": c.caller, "caller_class": c.caller_class,
+            "region": c.region, "region_name": c.region_name, "service": c.service,
+            "state": c.state.value, "arrived_at": c.arrived_at,
+            "waited_s": round(now - c.arrived_at, 1) if c.state is not CallState.CONNECTED
+            else round((c.answered_at or now) - c.arrived_at, 1),
+            "tier": c.hops[-1].tier.value if c.hops else None,
+            "centre": c.hops[-1].centre_id if c.hops else None,
+            "agent_id": c.agent_id, "escalations": max(len(c.hops) - 1, 0),
+        })
+    agents = []
+    for a in acd.agents.values():
+        agents.append({
+            "id": a.id, "centre": a.centre_id, "state": a.state.value, "device": a.device,
+            "since": a.state_since if a.state_since else None, "call_id": a.call_id,
+            "pause_reason": a.pause_reason, "calls_answered": a.calls_answered,
+        })
+    return {"at": now, "centres": live["centres"], "tiers": live["tiers"],
+            "total": live["total"], "queues": queues, "calls": calls, "agents": agents}
+
+
+async def state(request: web.Request) -> web.Response:
+    d = _daemon(request)
+    guard = request.app.get(STATE_GUARD)
+    if guard is not None:
+        denied: web.Response | None = await guard(request)
+        if denied is not None:
+            return denied
+    return web.json_response(state_json(d, d.live.clock()))
+
+
+STATE_GUARD: web.AppKey[Any] = web.AppKey("state_guard")
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/health", health)
+    app.router.add_get("/ready", ready)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/api/state", state)

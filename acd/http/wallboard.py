@@ -1,0 +1,71 @@
+"""The wallboard: a self-contained page (no CDN, no external font) that a TV across the
+room can show, updated by server-sent events every `ACD117_WALLBOARD_EVERY_S` (2 s by
+default, never more than 3 s). It shows aggregates only (no caller numbers), so it needs
+no login; put it behind the ops network like /metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+
+CLOSING: web.AppKey[asyncio.Event] = web.AppKey("wallboard_closing")
+
+
+def _daemon(request: web.Request) -> Any:
+    from acd.http.app import DAEMON
+
+    return request.app[DAEMON]
+
+
+def _page() -> str:
+    return resources.files("acd.http").joinpath("wallboard.html").read_text(encoding="utf-8")
+
+
+async def page(request: web.Request) -> web.Response:
+    d = _daemon(request)
+    html = _page().replace("__EVERY_MS__", str(int(d.settings.wallboard_every_s * 1000)))
+    return web.Response(text=html, content_type="text/html", charset="utf-8",
+                        headers={"Cache-Control": "no-store"})
+
+
+async def snapshot(request: web.Request) -> web.Response:
+    return web.json_response(_daemon(request).live.snapshot())
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    """Server-sent events: one `data:` line of the snapshot JSON every few seconds."""
+    d = _daemon(request)
+    closing = request.app[CLOSING]
+    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
+                                       "Cache-Control": "no-store",
+                                       "X-Accel-Buffering": "no"})
+    await resp.prepare(request)
+    every = d.settings.wallboard_every_s
+    await resp.write(f"retry: {int(every * 1000)}\n\n".encode())
+    try:
+        while not closing.is_set():
+            data = json.dumps(d.live.snapshot(), separators=(",", ":"))
+            await resp.write(f"event: figures\ndata: {data}\n\n".encode())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(closing.wait(), every)
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    return resp
+
+
+async def _on_shutdown(app: web.Application) -> None:
+    app[CLOSING].set()
+
+
+def setup(app: web.Application) -> None:
+    app[CLOSING] = asyncio.Event()
+    app.on_shutdown.append(_on_shutdown)
+    app.router.add_get("/wallboard", page)
+    app.router.add_get("/wallboard/events", events)
+    app.router.add_get("/api/wallboard", snapshot)

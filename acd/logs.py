@@ -1,0 +1,46 @@
+"""structlog setup: JSON lines in production, readable colours in a terminal.
+
+Call and channel ids are bound as context (`bound_call`) so every line about a call can be
+found by its id.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Literal
+
+import structlog
+
+
+def configure_logging(fmt: Literal["console", "json"] = "console", level: str = "info") -> None:
+    numeric = getattr(logging, level.upper(), logging.INFO)
+    shared: list[structlog.types.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+    ]
+    renderer: structlog.types.Processor
+    if fmt == "json":
+        shared.append(structlog.processors.format_exc_info)
+        renderer = structlog.processors.JSONRenderer()
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    structlog.configure(
+        processors=[*shared, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        # Look sys.stderr up whenever a logger is made, rather than pinning the stream that
+        # was current at configuration (it may have been replaced and closed since).
+        logger_factory=lambda *_args: structlog.PrintLogger(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    # aiohttp and asyncpg log through the standard library: keep them quiet and on stderr.
+    logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+def bound_call(call_id: str | None = None, channel: str | None = None) -> structlog.BoundLogger:
+    """A logger with the call and channel ids bound (the adapters pass the channel)."""
+    logger: structlog.BoundLogger = structlog.get_logger("acd117")
+    return logger.bind(**{k: v for k, v in (("call_id", call_id), ("channel", channel)) if v})

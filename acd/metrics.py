@@ -1,0 +1,241 @@
+"""Prometheus metrics: one `CollectorRegistry` per daemon (tests run several at once).
+
+Counters and histograms are fed by the records as they flow (`Metrics.observe`) and by the
+alerts (`Metrics.alert`); gauges are read from the live state at scrape time. Names:
+
+| metric | labels | what |
+|---|---|---|
+| acd117_calls_offered_total | centre, tier | a call joined that queue (arrival or escalation) |
+| acd117_calls_answered_total | centre, tier | answered there |
+| acd117_calls_abandoned_total | centre, tier | the caller hung up while waiting there |
+| acd117_calls_blocked_total | centre, tier | listed nuisance callers who hung up unanswered |
+| acd117_calls_escalated_total | centre, tier | escalated to that queue (the tier above) |
+| acd117_call_wait_seconds | outcome | caller's wait from arrival to answer or hang-up |
+| acd117_ring_answer_seconds | tier | how long an agent's phone rang before it was picked up |
+| acd117_calls_waiting | centre, tier | calls waiting now (queued or ringing an agent) |
+| acd117_longest_wait_seconds | centre, tier | the longest wait among them |
+| acd117_calls_in_progress | state | every call the core holds, by state |
+| acd117_agents | centre, state | agents by state (logged_out included) |
+| acd117_agents_logged_in | centre | agents logged in |
+| acd117_centre_open | centre | 1 while the centre's opening hours say open |
+| acd117_service_level_ratio | centre | answered within 20 s over answered + abandoned, last hour |
+| acd117_service_level_calls | centre | calls that figure is made of |
+| acd117_alerts_total | kind | alerts raised by the core (national_long_wait, ...) |
+| acd117_component_up | component | ari, ami, store: 1 when connected |
+| acd117_store_backlog_records | | records not yet in PostgreSQL (queue + spool) |
+| acd117_store_spool_bytes | | size of the spool on disk |
+| acd117_store_dropped_records_total | | records lost (the spool's disk failed) |
+| acd117_event_loop_lag_seconds | | how late the event loop ran a 0.25 s timer, worst of 10 s |
+| acd117_config_reloads_total | result | call-flow reloads, applied or rejected |
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from acd import commands as cmd
+from acd import records as rec
+from acd.health import Health
+from acd.live import LiveFigures, agent_counts
+from acd.model import CallState
+from acd.store.writer import WriterStats
+from escalation.policy import is_open
+
+disable_created_metrics()  # type: ignore[no-untyped-call]  # the _created series only add noise to every counter
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+LAG_WINDOW_S = 10.0  # the lag gauge shows the worst of the last 10 s, so scrapes see stalls
+WAIT_BUCKETS = (5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200)
+RING_BUCKETS = (1, 2, 3, 5, 8, 10, 15, 20, 30)
+
+
+class Metrics:
+    def __init__(self, live: LiveFigures, health: Health,
+                 store_stats: Callable[[], WriterStats | None] = lambda: None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.live = live
+        self.health = health
+        self.store_stats = store_stats
+        self.clock = clock
+        self.loop_lag_s = 0.0
+        r = self.registry = CollectorRegistry(auto_describe=True)
+        labels = ("centre", "tier")
+        self.offered = Counter("acd117_calls_offered", "Calls that joined a queue",
+                               labels, registry=r)
+        self.answered = Counter("acd117_calls_answered", "Calls answered", labels, registry=r)
+        self.abandoned = Counter("acd117_calls_abandoned", "Callers who hung up waiting",
+                                 labels, registry=r)
+        self.blocked = Counter("acd117_calls_blocked",
+                               "Listed nuisance callers who hung up unanswered", labels,
+                               registry=r)
+        self.escalated = Counter("acd117_calls_escalated",
+                                 "Calls escalated to this queue from a lower tier", labels,
+                                 registry=r)
+        self.wait = Histogram("acd117_call_wait_seconds",
+                              "Caller wait from arrival to answer or hang-up", ("outcome",),
+                              buckets=WAIT_BUCKETS, registry=r)
+        self.ring = Histogram("acd117_ring_answer_seconds",
+                              "Ringing time before an agent picked up", ("tier",),
+                              buckets=RING_BUCKETS, registry=r)
+        self.alerts = Counter("acd117_alerts", "Alerts raised by the core", ("kind",),
+                              registry=r)
+        self.reloads = Counter("acd117_config_reloads", "Call-flow reloads", ("result",),
+                               registry=r)
+        r.register(_StateCollector(self))
+
+    def observe(self, r: rec.Record) -> None:
+        if isinstance(r, rec.TierHop):
+            self.offered.labels(r.centre_id, r.tier.value).inc()
+            if r.reason != "arrival":
+                self.escalated.labels(r.centre_id, r.tier.value).inc()
+        elif isinstance(r, rec.CallEnded):
+            centre = r.centre_id or ""
+            if r.outcome == "answered":
+                tier = (r.answered_tier or r.tier).value
+                self.answered.labels(centre, tier).inc()
+            elif r.outcome == "abandoned":
+                self.abandoned.labels(centre, r.tier.value).inc()
+            else:
+                self.blocked.labels(centre, r.tier.value).inc()
+            self.wait.labels(r.outcome).observe(r.wait_s)
+        elif isinstance(r, rec.OfferEnded) and r.result == "answered":
+            self.ring.labels(r.tier.value).observe(max(0.0, r.ended_at - r.offered_at))
+
+    def alert(self, notify: cmd.Notify) -> None:
+        self.alerts.labels(notify.kind).inc()
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+    async def watch_loop_lag(self, every_s: float = 0.25) -> None:
+        """Event-loop lag: how much later than asked a short sleep returns."""
+        loop = asyncio.get_running_loop()
+        recent: deque[tuple[float, float]] = deque()
+        while True:
+            start = loop.time()
+            await asyncio.sleep(every_s)
+            now = loop.time()
+            recent.append((now, max(0.0, now - start - every_s)))
+            while recent[0][0] < now - LAG_WINDOW_S:
+                recent.popleft()
+            self.loop_lag_s = max(lag for _, lag in recent)
+
+
+class _StateCollector(Collector):
+    def __init__(self, metrics: Metrics) -> None:
+        self.m = metrics
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        m = self.m
+        live = m.live
+        acd = live.acd
+        now = m.clock()
+        waiting = GaugeMetricFamily("acd117_calls_waiting", "Calls waiting now",
+                                    labels=("centre", "tier"))
+        longest = GaugeMetricFamily("acd117_longest_wait_seconds",
+                                    "Longest wait among the calls waiting now",
+                                    labels=("centre", "tier"))
+        rows = live.rows(now)
+        for centre in acd.flows.centres:
+            row = rows[centre.id]
+            tier = acd.centre_tier[centre.id].value
+            waiting.add_metric((centre.id, tier), row.waiting)
+            longest.add_metric((centre.id, tier), row.longest_wait_s)
+        yield waiting
+        yield longest
+
+        states = GaugeMetricFamily("acd117_calls_in_progress", "Calls held by the core",
+                                   labels=("state",))
+        by_state = {s.value: 0 for s in CallState if s is not CallState.ENDED}
+        for call in acd.calls.values():
+            by_state[call.state.value] = by_state.get(call.state.value, 0) + 1
+        for state, n in by_state.items():
+            states.add_metric((state,), n)
+        yield states
+
+        agents = GaugeMetricFamily("acd117_agents", "Agents by state",
+                                   labels=("centre", "state"))
+        logged_in = GaugeMetricFamily("acd117_agents_logged_in", "Agents logged in",
+                                      labels=("centre",))
+        counts = agent_counts(acd)
+        for centre in acd.flows.centres:
+            total = 0
+            for state in ("logged_out", "available", "ringing", "on_call",
+                          "after_call_work", "paused"):
+                n = counts[(centre.id, state)]
+                agents.add_metric((centre.id, state), n)
+                if state != "logged_out":
+                    total += n
+            logged_in.add_metric((centre.id,), total)
+        yield agents
+        yield logged_in
+
+        open_ = GaugeMetricFamily("acd117_centre_open", "1 while the centre is open",
+                                  labels=("centre",))
+        configured = GaugeMetricFamily("acd117_centre_agents_configured",
+                                       "Agents on the centre's roster", labels=("centre",))
+        roster: dict[str, int] = {}
+        for a in acd.flows.agents:
+            roster[a.centre] = roster.get(a.centre, 0) + 1
+        for centre in acd.flows.centres:
+            open_.add_metric((centre.id,), 1.0 if is_open(centre, now) else 0.0)
+            configured.add_metric((centre.id,), roster.get(centre.id, 0))
+        yield open_
+        yield configured
+
+        sl = GaugeMetricFamily("acd117_service_level_ratio",
+                               "Answered within the threshold over answered + abandoned "
+                               "(short abandons out), last hour", labels=("centre",))
+        sl_calls = GaugeMetricFamily("acd117_service_level_calls",
+                                     "Calls counted in acd117_service_level_ratio",
+                                     labels=("centre",))
+        rolling = live.rolling_service_level(now)
+        for centre in acd.flows.centres:
+            level, n = rolling.get(centre.id, (1.0, 0))
+            sl.add_metric((centre.id,), level)
+            sl_calls.add_metric((centre.id,), n)
+        yield sl
+        yield sl_calls
+
+        up = GaugeMetricFamily("acd117_component_up", "1 when the connection is up",
+                               labels=("component",))
+        stats = m.store_stats()
+        components = dict(m.health.items())
+        for name in ("ari", "ami"):
+            comp = components.get(name)
+            up.add_metric((name,), 1.0 if comp is not None and comp.up else 0.0)
+        if stats is not None:
+            up.add_metric(("store",), 1.0 if stats.connected else 0.0)
+        yield up
+
+        backlog = GaugeMetricFamily("acd117_store_backlog_records",
+                                    "Records not yet written to PostgreSQL")
+        spool = GaugeMetricFamily("acd117_store_spool_bytes", "Bytes in the store's spool")
+        dropped = CounterMetricFamily("acd117_store_dropped_records",
+                                      "Records lost because the spool could not be written")
+        if stats is not None:
+            backlog.add_metric((), stats.backlog)
+            spool.add_metric((), stats.spool_bytes)
+            dropped.add_metric((), stats.dropped_records)
+        yield backlog
+        yield spool
+        yield dropped
+
+        lag = GaugeMetricFamily(
+            "acd117_event_loop_lag_seconds",
+            "How late the event loop ran a short timer (worst of the last 10 s)")
+        lag.add_metric((), m.loop_lag_s)
+        yield lag
