@@ -107,6 +107,22 @@ def prompts(args: argparse.Namespace) -> int:
     return 0
 
 
+@command("pin-hash", "hash an agent's phone-login PIN for agents.yaml (reads it from stdin)",
+         lambda p: None)
+def pin_hash(args: argparse.Namespace) -> int:
+    import getpass
+
+    from acd.pins import hash_pin
+
+    pin = getpass.getpass("PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    try:
+        print(hash_pin(pin))
+    except ValueError as e:
+        print(f"pin-hash: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 # Schema migrations and retention live beside the store (acd/store/cli.py).
 command("migrate", "apply the SQL migrations to PostgreSQL",
         store_cli.migrate_arguments)(store_cli.run_migrate)

@@ -135,6 +135,10 @@ class Acd:
     def next_due(self) -> float | None:
         return self._timers.next_due()
 
+    def agent_at(self, device: str) -> str | None:
+        """The agent logged in at this phone, if any."""
+        return self._device_agent.get(device)
+
     # --- calls -----------------------------------------------------------------------
 
     def _on_call_arrived(self, e: ev.CallArrived, now: float) -> None:
