@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from acd.store.writer import StoreWriter
     from acd.supervision import Supervision
     from acd.users import Users
+    from recording.hooks import RecordingMetadata
 
 log = structlog.get_logger("acd117.daemon")
 
@@ -173,20 +174,20 @@ def bootstrap(settings: Settings, telephony: Telephony | None = None, *,
     regions = load_regions()
     health = Health()
     acd = Acd(flows, regions, ids=lambda: f"o-{uuid.uuid4().hex}")
-    if telephony is None and simulate:
-        telephony = SimulatedTelephony(
-            flows, DemoTraffic(calls_per_hour=settings.demo_calls_per_hour), seed=seed,
-            time_scale=time_scale, health=health)
-    elif telephony is None:
-        telephony = _asterisk(settings, flows, acd)
-    live = LiveFigures(acd, service_level_s=settings.service_level_s,
-                       short_abandon_s=settings.short_abandon_s, clock=clock)
     writer: StoreWriter | None = None
     users: Users | None = None
     if settings.dsn:
         from acd.store.writer import StoreWriter, WriterConfig
 
         writer = StoreWriter(WriterConfig(dsn=settings.dsn, spool_dir=settings.spool_dir))
+    if telephony is None and simulate:
+        telephony = SimulatedTelephony(
+            flows, DemoTraffic(calls_per_hour=settings.demo_calls_per_hour), seed=seed,
+            time_scale=time_scale, health=health)
+    elif telephony is None:
+        telephony = _asterisk(settings, flows, acd, writer)
+    live = LiveFigures(acd, service_level_s=settings.service_level_s,
+                       short_abandon_s=settings.short_abandon_s, clock=clock)
     metrics = Metrics(live, health, (lambda: writer.stats) if writer is not None else
                       (lambda: None), clock=clock)
     observers = [live.observe, metrics.observe]
@@ -204,7 +205,8 @@ def bootstrap(settings: Settings, telephony: Telephony | None = None, *,
                   metrics=metrics, writer=writer, users=users, supervision=supervision)
 
 
-def _asterisk(settings: Settings, flows: CallFlows, acd: Acd) -> Telephony:
+def _asterisk(settings: Settings, flows: CallFlows, acd: Acd,
+              writer: StoreWriter | None) -> Telephony:
     """The Asterisk adapters (ARI call control, AMI phone state), from ACD117_ARI_* and
     ACD117_AMI_*; agents' phone-login PINs are checked against the call flows."""
     if not settings.asterisk_configured:
@@ -213,8 +215,10 @@ def _asterisk(settings: Settings, flows: CallFlows, acd: Acd) -> Telephony:
             "ACD117_ARI_PASSWORD, ACD117_AMI_HOST, ACD117_AMI_USER and ACD117_AMI_SECRET "
             "(or run `acd117 run --simulate` for simulated callers and agents)")
     from acd.pins import pin_checker
+    from acd.store.recordings import recording_stored
     from ari.runtime import AsteriskSettings
     from ari.telephony import AsteriskTelephony
+    from recording.hooks import Recordings
 
     def secret(value: Any) -> str:
         return value.get_secret_value() if value is not None else ""
@@ -224,5 +228,11 @@ def _asterisk(settings: Settings, flows: CallFlows, acd: Acd) -> Telephony:
         ari_password=secret(settings.ari_password), ami_host=settings.ami_host or "",
         ami_port=settings.ami_port, ami_user=settings.ami_user or "",
         ami_secret=secret(settings.ami_secret))
+    async def on_metadata(meta: RecordingMetadata) -> None:
+        stored = await recording_stored(meta)
+        if stored is not None and writer is not None:
+            writer.submit(stored)
+
     return AsteriskTelephony(asterisk, flows, verify_pin=pin_checker(flows),
-                             agent_at_device=acd.agent_at)
+                             agent_at_device=acd.agent_at,
+                             recordings=Recordings(on_metadata=on_metadata))
