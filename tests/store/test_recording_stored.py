@@ -22,7 +22,8 @@ async def test_a_finished_recording_is_stored_with_its_size_and_checksum(tmp_pat
     wav.write_bytes(b"RIFF" + bytes(1000))
     stored = await recording_stored(meta(wav))
     assert stored is not None
-    assert (stored.size_bytes, stored.sha256) == (1004, hashlib.sha256(wav.read_bytes()).hexdigest())
+    digest = hashlib.sha256(wav.read_bytes()).hexdigest()
+    assert (stored.size_bytes, stored.sha256) == (1004, digest)
     assert (stored.call_id, stored.agent_id, stored.duration_s) == ("c1", "1001", 60.0)
 
 
