@@ -187,8 +187,10 @@ def bootstrap(settings: Settings, telephony: Telephony | None = None, *,
     users: Users | None = None
     if settings.dsn:
         from acd.store.writer import StoreWriter, WriterConfig
+        from acd.users import Users
 
         writer = StoreWriter(WriterConfig(dsn=settings.dsn, spool_dir=settings.spool_dir))
+        users = Users(settings.dsn, session_ttl_s=settings.session_ttl_s, clock=clock)
     metrics = Metrics(live, health, (lambda: writer.stats) if writer is not None else
                       (lambda: None), clock=clock)
     sink = LiveSink(writer, [live.observe, metrics.observe])

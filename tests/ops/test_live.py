@@ -173,4 +173,6 @@ def test_logs_are_json_lines_with_the_call_id_bound(capsys: pytest.CaptureFixtur
         assert data["call_id"] == "c-42" and data["channel"] == "PJSIP/trunk-0001"
         assert data["event"] == "call queued" and data["level"] == "info"
     finally:
-        configure_logging("console")
+        import structlog
+
+        structlog.reset_defaults()
