@@ -32,3 +32,8 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_at ON audit_log (at);
 CREATE INDEX audit_log_user ON audit_log (username, at);
 CREATE INDEX audit_log_action ON audit_log (action, at);
+
+-- The order in which an agent's states were written, for states that share an instant (a
+-- simulated clock, or a login and a ring in the same millisecond): the writer inserts them
+-- in the order the core emitted them.
+ALTER TABLE agent_states ADD COLUMN seq bigserial;

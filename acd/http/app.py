@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from acd.http import api, openapi, ops, wallboard
+from acd.http import api, openapi, ops, reports, wallboard
 
 if TYPE_CHECKING:
     from acd.daemon import Daemon
@@ -21,4 +21,5 @@ def build_app(daemon: Daemon) -> web.Application:
     wallboard.setup(app)
     api.setup(app)
     openapi.setup(app)
+    reports.setup(app)
     return app
