@@ -68,3 +68,21 @@ def test_the_dashboard_uses_exported_metrics() -> None:
     assert len(dash["panels"]) >= 10
     missing = used_in(exprs) - exported()
     assert missing == set(), f"the dashboard uses metrics acd117 does not export: {missing}"
+
+
+def test_promtool_accepts_the_rules_and_their_unit_tests_pass() -> None:
+    import shutil
+    import subprocess
+
+    import pytest
+
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed (Debian package prometheus)")
+    rules = OPS / "prometheus"
+    checked = subprocess.run([promtool, "check", "rules", str(rules / "alerts.yml")],
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    tested = subprocess.run([promtool, "test", "rules", str(rules / "alerts_test.yml")],
+                            capture_output=True, text=True, timeout=60)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
