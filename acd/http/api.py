@@ -3,7 +3,7 @@
 - anyone: `POST /api/login`, `POST /api/logout`, `GET /api/me`;
 - agents: `POST /api/agent/login` (agent id, password, phone), `/api/agent/logout`,
   `/api/agent/pause`, `/api/agent/unpause`, `GET /api/agent`;
-- supervisors and admins: `GET /api/state`, `POST /api/agents/{id}/logout`,
+- supervisors and admins: `GET /api/state`, `GET /api/alerts`, `POST /api/agents/{id}/logout`,
   `POST /api/agents/{id}/monitor`;
 - admins: `POST /api/config/validate`, `POST /api/config/reload`, `POST /api/users`.
 
@@ -161,6 +161,16 @@ async def state(request: web.Request) -> web.Response:
     return web.json_response(ops.state_json(d, d.live.clock()))
 
 
+async def alerts(request: web.Request) -> web.Response:
+    """The core's recent alerts (a call long at national, a centre unstaffed...), newest
+    first."""
+    await require(request, "supervisor", "admin")
+    recent = list(reversed(daemon_of(request).switchboard.alerts))
+    return web.json_response({"alerts": [
+        {"kind": a.kind, "message": a.message, "at": a.at, "call_id": a.call_id,
+         "centre_id": a.centre_id} for a in recent]})
+
+
 async def force_logout(request: web.Request) -> web.Response:
     session = await require(request, "supervisor", "admin")
     d = daemon_of(request)
@@ -288,6 +298,7 @@ def setup(app: web.Application) -> None:
     r.add_post("/api/agent/unpause", agent_unpause)
     r.add_get("/api/agent", agent_me)
     r.add_get("/api/state", state)
+    r.add_get("/api/alerts", alerts)
     r.add_post("/api/agents/{agent_id}/logout", force_logout)
     r.add_post("/api/agents/{agent_id}/monitor", monitor)
     r.add_post("/api/config/validate", config_validate)

@@ -135,6 +135,11 @@ def document() -> Schema:
                                               queues={"type": "array"},
                                               calls={"type": "array"},
                                               agents={"type": "array"}))}, auth=True)},
+        "/api/alerts": {"get": _op(
+            "the core's recent alerts, newest first (supervisor, admin)", "supervisors",
+            {"200": _json(_obj(alerts={"type": "array", "items": _obj(
+                kind=STR, message=STR, at=NUM, call_id={"type": ["string", "null"]},
+                centre_id={"type": ["string", "null"]})}))}, auth=True)},
         "/api/agents/{agent_id}/logout": {"post": _op(
             "force an agent's log-out (supervisor, admin)", "supervisors",
             {"202": ACCEPTED, "404": _err("no such agent")}, auth=True, params=[AGENT_ID])},

@@ -132,6 +132,11 @@ async def test_the_state_needs_a_supervisor(api: tuple[Daemon, Client, Phones]) 
     assert status == 200 and len(state["agents"]) == 22
     assert (await client.call("POST", "/api/login",
                               {"username": "sup1", "password": "wrong"}))[0] == 401
+    daemon.switchboard.post(ev.AgentLoggedIn("8888", "PJSIP/x"))  # unknown: an alert
+    await until(lambda: bool(daemon.switchboard.alerts))
+    status, body = await client.call("GET", "/api/alerts", token=sup)
+    assert status == 200 and body["alerts"][0]["kind"] == "login_rejected"
+    assert (await client.call("GET", "/api/alerts", token=agent))[0] == 403
     rows = await audit_rows(daemon.settings.dsn or "")
     assert (None, "login", "sup1", "denied") in rows
     assert ("1001", "GET /api/state", None, "denied") in rows
