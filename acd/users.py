@@ -28,6 +28,8 @@ Role = Literal["agent", "supervisor", "admin"]
 ROLES: tuple[Role, ...] = ("agent", "supervisor", "admin")
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 _DUMMY_HASH_INPUT = "acd117-not-a-user"
+LOCKOUT_FAILURES = 5
+LOCKOUT_WINDOW_S = 300.0
 
 
 class PasswordPolicyError(ValueError):
@@ -85,6 +87,28 @@ class Users:
         self._pool_lock = asyncio.Lock()
         self._sessions: dict[str, Session] = {}  # sha256(token) -> session
         self._dummy_hash: str | None = None
+        self._failures: dict[str, list[float]] = {}  # username -> recent failed sign-ins
+
+    # --- guessing passwords ----------------------------------------------------------------
+
+    def locked_out(self, username: str) -> bool:
+        """Too many failed sign-ins for this username lately (LOCKOUT_FAILURES within
+        LOCKOUT_WINDOW_S): refuse for the rest of the window, even the right password."""
+        now = self.clock()
+        recent = [t for t in self._failures.get(username, []) if t > now - LOCKOUT_WINDOW_S]
+        if recent:
+            self._failures[username] = recent
+        else:
+            self._failures.pop(username, None)
+        return len(recent) >= LOCKOUT_FAILURES
+
+    def note_failure(self, username: str) -> None:
+        self._failures.setdefault(username, []).append(self.clock())
+        if len(self._failures) > 10_000:  # bounded under a spray of made-up usernames
+            self._failures.pop(next(iter(self._failures)))
+
+    def note_success(self, username: str) -> None:
+        self._failures.pop(username, None)
 
     # --- the database -------------------------------------------------------------------
 

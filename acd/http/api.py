@@ -58,10 +58,15 @@ async def login(request: web.Request) -> web.Response:
     users = users_of(request)
     data = await body(request)
     username, password = field(data, "username"), field(data, "password")
+    if users.locked_out(username):
+        await audit(request, None, "login", "locked", target=username)
+        raise json_error(429, "too many failed sign-ins: try again in a few minutes")
     user = await users.authenticate(username, password)
     if user is None:
+        users.note_failure(username)
         await audit(request, None, "login", "denied", target=username)
         raise json_error(401, "wrong username or password")
+    users.note_success(username)
     token, session = users.open_session(user)
     await audit(request, user, "login", "ok")
     return _with_cookie(web.json_response(_session_json(token, session)), token,
@@ -97,10 +102,15 @@ async def agent_login(request: web.Request) -> web.Response:
                                   field(data, "device"))
     if not DEVICE.match(device):
         raise json_error(400, "'device' is a dial string such as PJSIP/desk-12")
+    if users.locked_out(agent_id):
+        await audit(request, None, "agent.login", "locked", target=agent_id)
+        raise json_error(429, "too many failed sign-ins: try again in a few minutes")
     user = await users.authenticate(agent_id, password)
     if user is None or user.agent_id is None:
+        users.note_failure(agent_id)
         await audit(request, None, "agent.login", "denied", target=agent_id)
         raise json_error(401, "wrong agent id or password")
+    users.note_success(agent_id)
     if user.agent_id not in d.acd.agents:
         raise json_error(409, f"agent {user.agent_id} is not in the call flows")
     d.switchboard.post(ev.AgentLoggedIn(user.agent_id, device))

@@ -24,7 +24,7 @@ def json_error(status: int, message: str, **extra: Any) -> web.HTTPException:
 
     cls = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden,
            404: web.HTTPNotFound, 409: web.HTTPConflict, 422: web.HTTPUnprocessableEntity,
-           503: web.HTTPServiceUnavailable}[status]
+           429: web.HTTPTooManyRequests, 503: web.HTTPServiceUnavailable}[status]
     headers = {"WWW-Authenticate": 'Bearer realm="acd117"'} if status == 401 else None
     return cls(text=json.dumps({"error": message, **extra}), content_type="application/json",
                headers=headers)

@@ -163,6 +163,21 @@ async def test_an_agent_logs_in_at_a_phone_pauses_unpauses_and_logs_out(
     assert (await client.call("GET", "/api/agent"))[0] == 401  # the session ended with it
 
 
+async def test_guessing_a_password_locks_the_account_for_a_while(
+        api: tuple[Daemon, Client, Phones]) -> None:
+    daemon, client, _ = api
+    for _ in range(5):
+        status, _body = await client.call("POST", "/api/login",
+                                          {"username": "sup1", "password": "Guess1234"})
+        assert status == 401
+    status, _body = await client.call("POST", "/api/login",
+                                      {"username": "sup1", "password": "Sekret117"})
+    assert status == 429  # even the right password, for the rest of the window
+    assert (await client.call("POST", "/api/login",
+                              {"username": "admin1", "password": "Sekret117"}))[0] == 200
+    assert (None, "login", "sup1", "locked") in await audit_rows(daemon.settings.dsn or "")
+
+
 async def test_an_agent_login_with_a_wrong_password_is_refused(
         api: tuple[Daemon, Client, Phones]) -> None:
     daemon, client, _ = api
