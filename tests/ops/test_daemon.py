@@ -149,3 +149,25 @@ async def test_state_and_metrics_are_served_over_http(tmp_path: Path) -> None:
         logged_in = sum(a.device is not None for a in daemon.acd.agents.values()
                         if a.centre_id == "bpbd-kota-bandung")
         assert f'acd117_agents_logged_in{{centre="bpbd-kota-bandung"}} {logged_in}.0' in text
+
+
+def test_the_demo_starts_its_own_postgres_prints_accounts_and_stops_on_ctrl_c(
+        tmp_path: Path) -> None:
+    env = {**os.environ, "ACD117_HTTP_PORT": "0", "ACD117_LOG_FORMAT": "json"}
+    env.pop("ACD117_DSN", None)
+    proc = subprocess.Popen([ACD117, "run", "--simulate"], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        lines = []
+        while not lines or not lines[-1].startswith("acd117 is running"):
+            line = proc.stdout.readline()
+            assert line, "the demo ended before it was running"
+            lines.append(line)
+        assert any(x.startswith("demo account: admin (admin) password Demo") for x in lines)
+        assert (tmp_path / "var" / "demo-pg").is_dir()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
