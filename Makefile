@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo simulate test bench lint venv clean
+.PHONY: demo simulate test bench lint venv clean prompts
 
 venv: $(STAMP)
 
@@ -28,7 +28,13 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy acd escalation config
+	$(BIN)/mypy acd escalation config ari recording
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+
+# Placeholder Indonesian recordings of every announcement (needs espeak-ng and sox).
+prompts: $(STAMP)
+	@command -v espeak-ng >/dev/null && command -v sox >/dev/null || { \
+	  echo "prompts need espeak-ng and sox: sudo apt install espeak-ng sox"; exit 1; }
+	$(BIN)/acd117 prompts --out build/sounds

@@ -80,6 +80,49 @@ def simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prompts_args(p: argparse.ArgumentParser) -> None:
+    _config_arg(p)
+    p.add_argument("--out", type=Path, default=Path("build/sounds"),
+                   help="sounds folder; copy its contents to /var/lib/asterisk/sounds")
+    p.add_argument("--force", action="store_true",
+                   help="remake every file, replacing studio recordings too")
+
+
+@command("prompts", "make placeholder Indonesian recordings of the announcements (espeak-ng)",
+         _prompts_args)
+def prompts(args: argparse.Namespace) -> int:
+    from acd.prompts import make_prompts
+    from config.loader import ConfigError, load_flows
+
+    try:
+        flows = load_flows(args.config or default_config())
+        made, kept = make_prompts(flows, args.out, force=args.force)
+    except ConfigError as e:
+        print(e, file=sys.stderr)
+        return 1
+    except (RuntimeError, OSError) as e:
+        print(f"prompts: {e}", file=sys.stderr)
+        return 1
+    print(f"{args.out}: {made} prompt files made, {kept} kept as they were")
+    return 0
+
+
+@command("pin-hash", "hash an agent's phone-login PIN for agents.yaml (reads it from stdin)",
+         lambda p: None)
+def pin_hash(args: argparse.Namespace) -> int:
+    import getpass
+
+    from acd.pins import hash_pin
+
+    pin = getpass.getpass("PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
+    try:
+        print(hash_pin(pin))
+    except ValueError as e:
+        print(f"pin-hash: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 # Schema migrations and retention live beside the store (acd/store/cli.py).
 command("migrate", "apply the SQL migrations to PostgreSQL",
         store_cli.migrate_arguments)(store_cli.run_migrate)

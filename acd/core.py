@@ -93,6 +93,7 @@ class Acd:
             self.agents[a.id] = agent
         self._handlers: dict[type[Any], Callable[[Any, float], None]] = {
             ev.CallArrived: self._on_call_arrived,
+            ev.CallAdopted: self._on_call_adopted,
             ev.PromptFinished: self._on_prompt_finished,
             ev.CallerHungUp: self._on_caller_hung_up,
             ev.RingAnswered: self._on_ring_answered,
@@ -134,38 +135,98 @@ class Acd:
     def next_due(self) -> float | None:
         return self._timers.next_due()
 
+    def agent_at(self, device: str) -> str | None:
+        """The agent logged in at this phone, if any."""
+        return self._device_agent.get(device)
+
     # --- calls -----------------------------------------------------------------------
 
     def _on_call_arrived(self, e: ev.CallArrived, now: float) -> None:
         if e.call_id in self.calls:
             return  # the same channel announced twice (e.g. after a reconnect): one call
-        info = parse_caller(e.caller)
-        last = self._remember_caller(info.e164, now)
-        cls = self._callers.classify(info, now, last)
-        res = self._ingress.resolve(e.ingress, info)
-        region = self.regions.get(res.region)
-        self._call_seq += 1
-        call = Call(
-            id=e.call_id, caller=e.caller, caller_e164=info.e164, caller_class=cls.caller_class,
-            priority=cls.priority, nuisance=cls.nuisance, region=res.region,
-            region_name=region.name if region else res.region, service=res.service,
-            arrived_at=now, seq=self._call_seq,
-        )
-        call.ladder = self._ladder.steps(call.region)
-        self.calls[call.id] = call
+        call = self._new_call(e.call_id, e.caller, e.ingress, now)
         self._emit(cmd.Answer(call.id))
-        self._emit(rec.CallStarted(
-            call.id, e.caller, info.e164, cls.caller_class, info.line_type, cls.priority,
-            res.region, res.source, res.service, e.ingress.trunk, e.ingress.did, now))
         prompt = self._announce.welcome
-        if cls.nuisance:
-            self._emit(cmd.Notify("nuisance_call", f"listed nuisance number {info.e164} called",
+        if call.nuisance:
+            self._emit(cmd.Notify("nuisance_call", f"listed nuisance number {call.caller} called",
                                   now, call_id=call.id))
             if self.flows.callers.nuisance_action == "prompt" and self._announce.nuisance:
                 prompt = self._announce.nuisance
         call.prompt = prompt
         self._emit(cmd.PlayPrompt(call.id, prompt))
         self._timers.set(now + WELCOME_GUARD_S, TimerKind.WELCOME_GUARD, call.id)
+
+    def _new_call(self, call_id: str, caller: str, ingress: ev.Ingress, arrived_at: float) -> Call:
+        """Classify, place and record a new (or adopted) call."""
+        info = parse_caller(caller)
+        last = self._remember_caller(info.e164, arrived_at)
+        cls = self._callers.classify(info, arrived_at, last)
+        res = self._ingress.resolve(ingress, info)
+        region = self.regions.get(res.region)
+        self._call_seq += 1
+        call = Call(
+            id=call_id, caller=caller, caller_e164=info.e164, caller_class=cls.caller_class,
+            priority=cls.priority, nuisance=cls.nuisance, region=res.region,
+            region_name=region.name if region else res.region, service=res.service,
+            arrived_at=arrived_at, seq=self._call_seq,
+        )
+        call.ladder = self._ladder.steps(call.region)
+        self.calls[call.id] = call
+        # Replayed for an adopted call: the store keeps the first copy of a record.
+        self._emit(rec.CallStarted(
+            call.id, caller, info.e164, cls.caller_class, info.line_type, cls.priority,
+            res.region, res.source, res.service, ingress.trunk, ingress.did, arrived_at))
+        return call
+
+    def _on_call_adopted(self, e: ev.CallAdopted, now: float) -> None:
+        if e.call_id in self.calls:
+            return  # still known: the connection came back, acd117 did not restart
+        call = self._new_call(e.call_id, e.caller, e.ingress, e.arrived_at)
+        agent = self.agents.get(e.agent_id or "")
+        if agent is not None and e.answered_at is not None:
+            self._adopt_connected(call, agent, e.device, e.answered_at, now)
+        elif e.tier is None:
+            self._climb(call, now, "arrival")  # its welcome was cut short: queue it now
+        else:
+            self._rejoin(call, e.tier, e.tier_since or e.arrived_at, now)
+
+    def _adopt_connected(self, call: Call, agent: Agent, device: str | None, answered_at: float,
+                         now: float) -> None:
+        call.state = CallState.CONNECTED
+        call.answered_at = answered_at
+        call.answered_queue = self._queue_key(self.flows.centre(agent.centre_id), call.service)
+        if agent.state is AgentState.RINGING:
+            self._withdraw_ring(agent, now)
+        if agent.state in (AgentState.ON_CALL, AgentState.AFTER_CALL_WORK):
+            # The agent is already busy in our books: keep the call (it is real), but do not
+            # give the agent a second one; their current call's end frees them as usual.
+            self._emit(cmd.Notify("adoption_conflict", f"agent {agent.id} is busy; call "
+                                  f"{call.id} carries on without wrap-up tracking", now,
+                                  call_id=call.id, centre_id=agent.centre_id))
+            return
+        if agent.state is AgentState.LOGGED_OUT:
+            self._log_in(agent, device or "", now)
+        call.agent_id = agent.id
+        agent.call_id = call.id
+        self._set_state(agent, AgentState.ON_CALL, now, "adopted")
+
+    def _rejoin(self, call: Call, tier: Tier, since: float, now: float) -> None:
+        """Put an adopted call back at the tier it had reached, in the queues it was in
+        (lower tiers too where they widen), with its original deadline."""
+        steps = call.ladder
+        order = list(Tier)
+        reachable = [i for i, s in enumerate(steps) if order.index(s.tier) <= order.index(tier)]
+        call.step = reachable[-1] if reachable else 0
+        step = steps[call.step]
+        call.queues = [self._queue_key(step.centre, call.service)]
+        for lower in reversed(steps[:call.step]):
+            policy = self.flows.escalation.for_tier(lower.tier)
+            if policy is None or policy.mode == "move":
+                break
+            call.queues.insert(0, self._queue_key(lower.centre, call.service))
+        call.hops.append(Hop(step.tier, step.centre.id, since, "adopted"))
+        self._set_tier_timers(call, step, first=call.step == 0, since=since, now=now)
+        self._start_waiting(call, now)
 
     def _remember_caller(self, number: str | None, now: float) -> float | None:
         if number is None:
@@ -227,7 +288,9 @@ class Acd:
             call.hold_s += now - call.hold_started
             call.hold_started = None
         self._finish(call, "answered", now)
-        agent = self.agents[call.agent_id or ""]
+        agent = self.agents.get(call.agent_id or "")
+        if agent is None or agent.call_id != call.id:
+            return  # an adopted call whose agent was busy in our books: nobody to wrap up
         assert call.answered_queue is not None
         wrap_up_s = self.queues[call.answered_queue].config.wrap_up_s
         self._set_state(agent, AgentState.AFTER_CALL_WORK, now)
@@ -296,27 +359,34 @@ class Acd:
         self._emit(rec.TierHop(call.id, step.tier, step.centre.id, reason, now))
         if not first and step.tier in self._announce.escalated:
             self._emit(cmd.PlayPrompt(call.id, self._announce.escalated[step.tier]))
-        if last:
+        self._set_tier_timers(call, step, first, since=now, now=now)
+        if call.state is CallState.ANNOUNCING:
+            self._start_waiting(call, now)
+        elif call.state is CallState.QUEUED:
+            self.queues[key].add_call(call)
+            self._offer_call(call, now)
+
+    def _set_tier_timers(self, call: Call, step: Step, first: bool, since: float,
+                         now: float) -> None:
+        """The deadline at this tier, or at the last tier the long-wait alert."""
+        policy = self.flows.escalation.for_tier(step.tier)
+        if policy is None or call.step == len(call.ladder) - 1:
             call.deadline = None
             self._timers.set(now + self.flows.escalation.national.alert_after_s,
                              TimerKind.NATIONAL_ALERT, call.id, call.step)
-            if self.queues[key].logged_in == 0:
+            if self.queues[call.queues[-1]].logged_in == 0:
                 self._emit(cmd.Notify("centre_unstaffed",
                                       f"call waiting at {step.centre.id} with no agent logged in",
                                       now, call_id=call.id, centre_id=step.centre.id))
-        else:
-            policy = self.flows.escalation.for_tier(step.tier)
-            assert policy is not None
-            # At the first tier the SLA clock started when the call arrived.
-            call.deadline = (call.arrived_at if first else now) + policy.after_s
-            self._timers.set(call.deadline, TimerKind.ESCALATE, call.id, call.step)
-        if call.state is CallState.ANNOUNCING:
-            self._make_waiting(call)
-            self._timers.set(now + self._announce.periodic_every_s, TimerKind.ANNOUNCE, call.id)
-        elif call.state is CallState.QUEUED:
-            self.queues[key].add_call(call)
-        if call.state is CallState.QUEUED:
-            self._offer_call(call, now)
+            return
+        # At the first tier the SLA clock started when the call arrived.
+        call.deadline = (call.arrived_at if first else since) + policy.after_s
+        self._timers.set(call.deadline, TimerKind.ESCALATE, call.id, call.step)
+
+    def _start_waiting(self, call: Call, now: float) -> None:
+        self._make_waiting(call)
+        self._timers.set(now + self._announce.periodic_every_s, TimerKind.ANNOUNCE, call.id)
+        self._offer_call(call, now)
 
     def _natural_tier(self, region: str) -> Tier:
         if region == NATIONAL_CODE:
@@ -434,7 +504,7 @@ class Acd:
             self._cancel_offer(other, "answered_elsewhere", now)
         call.state = CallState.CONNECTED
         call.answered_at = now
-        call.agent_id, call.offer_id, call.centre_id = agent.id, offer.id, offer.queue[0]
+        call.agent_id = agent.id
         call.answered_queue = offer.queue
         agent.calls_answered += 1
         self._set_state(agent, AgentState.ON_CALL, now)
@@ -487,26 +557,35 @@ class Acd:
         if agent is None:
             self._emit(cmd.Notify("login_rejected", f"unknown agent id {e.agent_id}", now))
             return
-        holder = self._device_agent.get(e.device)
+        if agent.state is AgentState.LOGGED_OUT:
+            self._log_in(agent, e.device, now)
+            self._make_available(agent, now, "login")
+            return
+        self._take_device(agent, e.device, now)
+        if agent.state is AgentState.AVAILABLE:  # free seating: callable at the new phone
+            self._make_available(agent, now, "device_changed")
+        else:  # moved to another phone mid-call: the call carries on, later ones ring there
+            state = cast(rec.AgentStateName, agent.state.value)
+            self._record_agent(agent, state, now, reason="device_changed")
+
+    def _log_in(self, agent: Agent, device: str, now: float) -> None:
+        self._take_device(agent, device, now)
+        for key in agent.queues:
+            self.queues[key].logged_in += 1
+        agent.idle_since = now
+        agent.calls_answered = 0
+
+    def _take_device(self, agent: Agent, device: str, now: float) -> None:
+        """Free seating: one agent per phone; an idle agent still on it is logged out."""
+        holder = self._device_agent.get(device)
         if holder is not None and holder != agent.id:
             other = self.agents[holder]
             if other.state in (AgentState.AVAILABLE, AgentState.PAUSED):
                 self._logout(other, now, "device_taken")
         if agent.device is not None and self._device_agent.get(agent.device) == agent.id:
             del self._device_agent[agent.device]
-        agent.device = e.device
-        self._device_agent[e.device] = agent.id
-        if agent.state is AgentState.LOGGED_OUT:
-            for key in agent.queues:
-                self.queues[key].logged_in += 1
-            agent.idle_since = now
-            agent.calls_answered = 0
-            self._make_available(agent, now, "login")
-        elif agent.state is AgentState.AVAILABLE:  # free seating: callable at the new phone
-            self._make_available(agent, now, "device_changed")
-        else:  # moved to another phone mid-call: the call carries on, later ones ring there
-            state = cast(rec.AgentStateName, agent.state.value)
-            self._record_agent(agent, state, now, reason="device_changed")
+        agent.device = device
+        self._device_agent[device] = agent.id
 
     def _on_agent_logged_out(self, e: ev.AgentLoggedOut, now: float) -> None:
         agent = self.agents.get(e.agent_id)
@@ -565,7 +644,6 @@ class Acd:
 
     def _wrap_up_over(self, agent: Agent, now: float) -> None:
         self._emit(rec.WrapUpEnded(agent.call_id or "", agent.id, now - agent.state_since, now))
-        agent.call_id = agent.offer_id = None
         agent.idle_since = now
         self._release(agent, now)
 

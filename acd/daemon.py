@@ -172,15 +172,13 @@ def bootstrap(settings: Settings, telephony: Telephony | None = None, *,
     flows = load_flows(settings.config)
     regions = load_regions()
     health = Health()
-    if telephony is None:
-        if not simulate:
-            raise StartupError(
-                "Asterisk adapters not configured: acd117 has no telephony to run with "
-                "(use `acd117 run --simulate` for the simulated callers and agents)")
+    acd = Acd(flows, regions, ids=lambda: f"o-{uuid.uuid4().hex}")
+    if telephony is None and simulate:
         telephony = SimulatedTelephony(
             flows, DemoTraffic(calls_per_hour=settings.demo_calls_per_hour), seed=seed,
             time_scale=time_scale, health=health)
-    acd = Acd(flows, regions, ids=lambda: f"o-{uuid.uuid4().hex}")
+    elif telephony is None:
+        telephony = _asterisk(settings, flows, acd)
     live = LiveFigures(acd, service_level_s=settings.service_level_s,
                        short_abandon_s=settings.short_abandon_s, clock=clock)
     writer: StoreWriter | None = None
@@ -193,7 +191,11 @@ def bootstrap(settings: Settings, telephony: Telephony | None = None, *,
         users = Users(settings.dsn, session_ttl_s=settings.session_ttl_s, clock=clock)
     metrics = Metrics(live, health, (lambda: writer.stats) if writer is not None else
                       (lambda: None), clock=clock)
-    sink = LiveSink(writer, [live.observe, metrics.observe])
+    observers = [live.observe, metrics.observe]
+    keep_facts = getattr(telephony, "observe", None)  # the Asterisk side notes tier hops
+    if callable(keep_facts):
+        observers.append(keep_facts)
+    sink = LiveSink(writer, observers)
     switchboard = Switchboard(acd, telephony, sink, clock=clock, on_alert=metrics.alert)
     attach = getattr(telephony, "attach", None)
     if callable(attach):
@@ -202,3 +204,27 @@ def bootstrap(settings: Settings, telephony: Telephony | None = None, *,
     return Daemon(settings=settings, flows=flows, regions=regions, acd=acd,
                   switchboard=switchboard, telephony=telephony, health=health, live=live,
                   metrics=metrics, writer=writer, users=users, supervision=supervision)
+
+
+def _asterisk(settings: Settings, flows: CallFlows, acd: Acd) -> Telephony:
+    """The Asterisk adapters (ARI call control, AMI phone state), from ACD117_ARI_* and
+    ACD117_AMI_*; agents' phone-login PINs are checked against the call flows."""
+    if not settings.asterisk_configured:
+        raise StartupError(
+            "Asterisk is not configured: set ACD117_ARI_URL, ACD117_ARI_USER, "
+            "ACD117_ARI_PASSWORD, ACD117_AMI_HOST, ACD117_AMI_USER and ACD117_AMI_SECRET "
+            "(or run `acd117 run --simulate` for simulated callers and agents)")
+    from acd.pins import pin_checker
+    from ari.runtime import AsteriskSettings
+    from ari.telephony import AsteriskTelephony
+
+    def secret(value: Any) -> str:
+        return value.get_secret_value() if value is not None else ""
+
+    asterisk = AsteriskSettings(
+        ari_url=settings.ari_url or "", ari_user=settings.ari_user or "",
+        ari_password=secret(settings.ari_password), ami_host=settings.ami_host or "",
+        ami_port=settings.ami_port, ami_user=settings.ami_user or "",
+        ami_secret=secret(settings.ami_secret))
+    return AsteriskTelephony(asterisk, flows, verify_pin=pin_checker(flows),
+                             agent_at_device=acd.agent_at)

@@ -8,6 +8,8 @@ Asterisk can always be recognised as stale and ignored.
 from dataclasses import dataclass, field
 from typing import Literal
 
+from acd.tiers import Tier
+
 
 @dataclass(frozen=True, slots=True)
 class Ingress:
@@ -27,6 +29,26 @@ class CallArrived:
     call_id: str
     caller: str  # the caller's number as delivered (any format)
     ingress: Ingress = field(default_factory=Ingress)
+
+
+@dataclass(frozen=True, slots=True)
+class CallAdopted:
+    """A call found in the Stasis app after acd117 restarted (or its connection to Asterisk
+    came back and the call is unknown): its story, kept in channel variables, resumes.
+
+    Waiting calls carry the tier they had reached and when they joined it, so deadlines
+    stay what they were; a connected call carries its agent and the agent's device.
+    """
+
+    call_id: str
+    caller: str
+    ingress: Ingress
+    arrived_at: float
+    tier: Tier | None = None  # None: it was still hearing the welcome
+    tier_since: float | None = None
+    agent_id: str | None = None  # connected to this agent
+    device: str | None = None
+    answered_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +141,7 @@ class DeviceStateChanged:
 
 Event = (
     CallArrived
+    | CallAdopted
     | PromptFinished
     | CallerHungUp
     | RingAnswered

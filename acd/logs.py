@@ -30,7 +30,9 @@ def configure_logging(fmt: Literal["console", "json"] = "console", level: str = 
     structlog.configure(
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        # Look sys.stderr up whenever a logger is made, rather than pinning the stream that
+        # was current at configuration (it may have been replaced and closed since).
+        logger_factory=lambda *_args: structlog.PrintLogger(sys.stderr),
         cache_logger_on_first_use=False,
     )
     # aiohttp and asyncpg log through the standard library: keep them quiet and on stderr.

@@ -59,8 +59,6 @@ class Call:
     missed: set[str] = field(default_factory=set)  # agents who let it ring out or rejected it
     answered_at: float | None = None
     agent_id: str | None = None
-    offer_id: str | None = None  # the answered offer
-    centre_id: str | None = None
     hold_started: float | None = None
     hold_s: float = 0.0
     prompt: str | None = None  # the prompt heard while announcing
@@ -68,6 +66,11 @@ class Call:
     # The tier ladder as it was when the call arrived: a config reload changes the ladder
     # of later calls, never the steps (indexed by `step`) of a call in flight.
     ladder: tuple[Step, ...] = ()
+
+    @property
+    def centre_id(self) -> str | None:
+        """The answering centre."""
+        return self.answered_queue[0] if self.answered_queue else None
 
 
 @dataclass(slots=True, eq=False)

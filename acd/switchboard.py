@@ -45,7 +45,7 @@ class Switchboard:
         self._records = records
         self._clock = clock
         self._on_alert = on_alert
-        # None wakes the loop to look at the core's timers again (after a reload).
+        # None wakes the loop to fire the core's due timers and re-read the next one.
         self._events: asyncio.Queue[ev.Event | None] = asyncio.Queue()
         self.events_handled = 0
         self._chains: dict[str, asyncio.Task[None]] = {}
@@ -57,15 +57,17 @@ class Switchboard:
         self._events.put_nowait(event)
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        wake: asyncio.TimerHandle | None = None
         while True:
+            # One timer handle for the core's next due time: it posts None, which makes the
+            # core fire its due timers. (Cheaper than a wait_for task per event.)
             due = self.acd.next_due()
-            wait = None if due is None else max(0.0, due - self._clock())
-            try:
-                event = await asyncio.wait_for(self._events.get(), wait)
-            except TimeoutError:
-                self._apply(self._safely(None))
-                continue
-            self._apply(self._safely(event))
+            if wake is not None:
+                wake.cancel()
+            wake = None if due is None else loop.call_later(
+                max(0.0, due - self._clock()), self._events.put_nowait, None)
+            self._apply(self._safely(await self._events.get()))
 
     def apply_now(self, change: Callable[[Acd, float], list[Output]]) -> list[Output]:
         """Run a change on the core between two events (a config reload) and carry out
@@ -116,7 +118,7 @@ class Switchboard:
 
     async def _run_after(self, previous: asyncio.Task[None] | None,
                          command: cmd.Command) -> None:
-        if previous is not None:
+        if previous is not None and not previous.done():
             await asyncio.wait([previous])  # order within a call; its failure is logged there
         # Every log line of the adapter while it carries out the command names the call.
         structlog.contextvars.bind_contextvars(call_id=getattr(command, "call_id", None))

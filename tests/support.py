@@ -59,9 +59,11 @@ def from_region(code: str) -> ev.Ingress:
 class Harness:
     """Drives the core on a manual clock and keeps everything it said."""
 
-    def __init__(self, flows: CallFlows | None = None, start: float = 1_800_000_000.0) -> None:
+    def __init__(self, flows: CallFlows | None = None, start: float = 1_800_000_000.0,
+                 offer_prefix: str = "o") -> None:
         counter = itertools.count(1)
-        self.acd = Acd(flows or build_flows(), load_regions(), ids=lambda: f"o{next(counter)}")
+        self.acd = Acd(flows or build_flows(), load_regions(),
+                       ids=lambda: f"{offer_prefix}{next(counter)}")
         self.now = start
         self.start = start
         self.log: list[Output] = []

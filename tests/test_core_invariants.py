@@ -54,6 +54,7 @@ class CoreMachine(RuleBasedStateMachine):
         self.hung_up: set[str] = set()  # calls a hang-up was reported for
         self.ended: set[str] = set()
         self.live_offers: dict[str, str] = {}  # offer -> call, as the phones see them
+        self.restarts = 0
         # each call's state and queues before the step being checked
         self.before: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {}
 
@@ -176,6 +177,31 @@ class CoreMachine(RuleBasedStateMachine):
             h.log += out
             self._observe(out)
         h.now = end
+
+    @rule()
+    def acd117_restarts_and_adopts_its_calls(self) -> None:
+        """A new core, fed what the adapter finds in Asterisk: each call's channel
+        variables, and the agents' sessions (rings in flight are hung up)."""
+        old = self.h.acd
+        self.restarts += 1
+        # The restarted daemon reads the call flows in force (a reload may have changed them).
+        new = Harness(old.flows, start=self.h.now, offer_prefix=f"r{self.restarts}o")
+        new.log = self.h.log
+        self.h = new
+        self.live_offers.clear()  # the adapter hangs up the agent legs that were ringing
+        for a in old.agents.values():
+            if a.state is not AgentState.LOGGED_OUT and a.device and a.call_id is None:
+                self._send(ev.AgentLoggedIn(a.id, a.device))
+                if a.state is AgentState.PAUSED:
+                    self._send(ev.AgentPaused(a.id, a.pause_reason or "break"))
+        for c in sorted(old.calls.values(), key=lambda c: c.seq):
+            agent_ = old.agents.get(c.agent_id or "")
+            self._send(ev.CallAdopted(
+                c.id, c.caller, from_region(c.region), c.arrived_at,
+                tier=c.ladder[c.step].tier if c.step >= 0 else None,
+                tier_since=c.hops[-1].at if c.hops else None,
+                agent_id=c.agent_id, device=agent_.device if agent_ else None,
+                answered_at=c.answered_at))
 
     # --- what must always hold ------------------------------------------------------
 

@@ -30,10 +30,10 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from acd.store.server import local_or_embedded  # noqa: E402
 from acd.store.writer import StoreWriter, WriterConfig  # noqa: E402
 from tests.store.streams import stream  # noqa: E402
 
-LOCAL_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 THROUGHPUT_CALLS = 10_000  # about 125,000 records
 DOWN_MINUTES = 10
 DOWN_CALLS_PER_S = 100
@@ -41,26 +41,6 @@ DOWN_CALLS_PER_S = 100
 
 def _say(line: str) -> None:
     print(f"bench_store: {line}", flush=True)
-
-
-def _local_server_usable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 5432), timeout=1.0):
-            pass
-    except OSError:
-        return False
-
-    async def probe() -> None:
-        import asyncpg
-
-        conn = await asyncpg.connect(LOCAL_DSN, timeout=5.0)
-        await conn.close()
-
-    try:
-        asyncio.run(probe())
-    except Exception:
-        return False
-    return True
 
 
 async def _throughput(server_dsn: str) -> float:
@@ -106,16 +86,8 @@ async def _throughput(server_dsn: str) -> float:
 
 
 def db_events_per_s() -> float:
-    if _local_server_usable():
-        return asyncio.run(_throughput(LOCAL_DSN))
-    import pgserver
-
-    with tempfile.TemporaryDirectory(prefix="acd117-bench-pg-") as pgdata:
-        server = pgserver.get_server(Path(pgdata), cleanup_mode="stop")
-        try:
-            return asyncio.run(_throughput(server.get_uri()))
-        finally:
-            server.cleanup()
+    with local_or_embedded() as server:
+        return asyncio.run(_throughput(server.dsn))
 
 
 async def _database_down() -> dict[str, float]:

@@ -2,7 +2,8 @@
 
 Targets: events_per_s >= 20,000, p99_us < 1,000, rss_mb < 300 (the core at national
 scale); sim_day_s < 60 (a 24-hour national day peaking at 10,000 calls/hour);
-db_events_per_s >= 5,000 and db_down_peak_rss_mb < 400 (the record writer).
+db_events_per_s >= 5,000 and db_down_peak_rss_mb < 400 (the record writer);
+originate_p99_ms < 5 (StasisStart to the agent's originate at 100 new calls/s).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from ari.bench import run_benchmark as run_asterisk_side
 from tests.bench import bench_core, bench_store
 
 
@@ -26,6 +28,9 @@ def main() -> None:
     figures.update(bench_core.run_day())
     print("record writer into PostgreSQL")
     figures.update(bench_store.run())
+    print("Asterisk side: StasisStart to originate at 100 new calls/s")
+    asterisk = run_asterisk_side()
+    figures.update({k: asterisk[k] for k in ("originate_p99_ms", "cpu_per_call_ms")})
     print(json.dumps(figures), flush=True)
 
 

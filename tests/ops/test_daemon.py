@@ -47,7 +47,7 @@ def test_a_bad_setting_is_reported_by_its_variable_name() -> None:
 
 
 def test_without_asterisk_adapters_the_daemon_refuses_to_start(tmp_path: Path) -> None:
-    with pytest.raises(StartupError, match="Asterisk adapters not configured"):
+    with pytest.raises(StartupError, match="Asterisk is not configured: set ACD117_ARI_URL"):
         bootstrap(settings(tmp_path))
 
 
@@ -126,7 +126,7 @@ def test_acd117_run_without_asterisk_explains_itself(tmp_path: Path) -> None:
     done = subprocess.run([ACD117, "run"], env=env,
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 1
-    assert "Asterisk adapters not configured" in done.stderr
+    assert "Asterisk is not configured: set ACD117_ARI_URL" in done.stderr
 
 
 async def test_state_and_metrics_are_served_over_http(tmp_path: Path) -> None:

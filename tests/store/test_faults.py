@@ -19,8 +19,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from acd.store.codec import StoreRecord
+from acd.store.server import PgServer
 from acd.store.spool import Spool
-from tests.conftest import PgServer
 from tests.store.db import reference_snapshot, snapshot
 from tests.store.helpers import drained, unreachable_dsn, wait_until, writer
 from tests.store.proxy import PgProxy

@@ -14,9 +14,9 @@ from structlog.testing import capture_logs
 from acd.records import TierHop
 from acd.store.migrate import migrate_dsn
 from acd.store.recordings import RecordingStored
+from acd.store.server import PgServer
 from acd.store.spool import Spool
 from acd.tiers import Tier
-from tests.conftest import PgServer
 from tests.store.db import counts, expected_counts, snapshot, write
 from tests.store.helpers import drained, unreachable_dsn, wait_until, writer
 from tests.store.streams import stream

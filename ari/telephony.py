@@ -1,0 +1,64 @@
+"""The Asterisk side as the daemon's telephony (`acd.switchboard.Telephony`).
+
+What the daemon's seam expects: `execute(command)` carries out the core's commands,
+`attach(post)` is given the switchboard's `post` for the events Asterisk produces, and
+`run()` (supervised) keeps the ARI websocket and the AMI session going. `observe(record)`
+sees the core's records: each tier hop is written onto the caller's channel, so that after
+a restart the call is re-adopted at the tier and with the deadline it had.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from acd.commands import Command
+from acd.events import Event
+from acd.records import Record, TierHop
+from ari.adoption import SaveCallFacts
+from ari.runtime import AsteriskSettings, AsteriskSide
+from ari.stasis import prompt_media_for
+from config.models import CallFlows
+
+log = structlog.get_logger("acd117.asterisk")
+
+
+class AsteriskTelephony:
+    def __init__(self, settings: AsteriskSettings, flows: CallFlows, **options: Any) -> None:
+        files = {name: p.file for name, p in flows.announcements.prompts.items()}
+        options.setdefault("prompt_media", prompt_media_for(files))
+        options.setdefault("language", flows.announcements.language.split("-")[0])
+        self._post: Callable[[Event], None] | None = None
+        self._facts: asyncio.Queue[SaveCallFacts] = asyncio.Queue()
+        self.side = AsteriskSide(settings, self._emit, **options)
+
+    def attach(self, post: Callable[[Event], None]) -> None:
+        self._post = post
+
+    def _emit(self, event: Event) -> None:
+        if self._post is None:
+            raise RuntimeError("telephony not attached to a switchboard")
+        self._post(event)
+
+    async def execute(self, command: Command) -> None:
+        await self.side.execute(command)
+
+    def observe(self, record: Record) -> None:
+        if isinstance(record, TierHop):
+            self._facts.put_nowait(SaveCallFacts.from_tier_hop(record))
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self.side.run(), name="asterisk")
+            tasks.create_task(self._keep_facts(), name="call-facts")
+
+    async def _keep_facts(self) -> None:
+        while True:
+            facts = await self._facts.get()
+            try:
+                await self.side.execute(facts)
+            except Exception:  # the call may be gone already; it is only a note
+                log.warning("could not keep call facts", call_id=facts.call_id, exc_info=True)

@@ -1,0 +1,348 @@
+"""The Asterisk configuration in asterisk/: internally consistent, consistent with the
+adapters, loopback-only services, no secrets, and an install script that works."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from ari.features import FEATURE_CODES
+from ari.stasis import APP, FALLBACK
+
+ASTERISK = Path(__file__).resolve().parents[2] / "asterisk"
+
+
+@dataclass
+class Category:
+    name: str
+    templates: list[str]
+    is_template: bool
+    values: list[tuple[str, str]] = field(default_factory=list)
+
+    def get(self, key: str) -> list[str]:
+        return [v for k, v in self.values if k == key]
+
+
+@dataclass
+class Conf:
+    categories: list[Category]
+    includes: list[str]
+
+    def named(self, name: str) -> list[Category]:
+        return [c for c in self.categories if c.name == name]
+
+    def names(self) -> set[str]:
+        return {c.name for c in self.categories}
+
+
+def strip_comment(line: str) -> str:
+    out = re.split(r"(?<!\\);", line, maxsplit=1)[0]
+    return out.strip()
+
+
+def parse_conf(path: Path) -> Conf:
+    categories: list[Category] = []
+    includes: list[str] = []
+    for raw in path.read_text().splitlines():
+        line = strip_comment(raw)
+        if not line:
+            continue
+        m = re.fullmatch(r"#(try)?include\s+\"?([^\"]+)\"?", line)
+        if m:
+            includes.append(m.group(2))
+            continue
+        assert not line.startswith("#"), f"{path.name}: unexpected directive {line}"
+        m = re.fullmatch(r"\[([^\]]+)\](?:\(([^)]*)\))?", line)
+        if m:
+            opts = [o.strip() for o in (m.group(2) or "").split(",") if o.strip()]
+            categories.append(Category(m.group(1), [o for o in opts if o not in "!+"],
+                                       "!" in opts))
+            continue
+        m = re.fullmatch(r"([^=]+?)\s*=>?\s*(.*)", line)
+        assert m, f"{path.name}: cannot read {line!r}"
+        assert categories, f"{path.name}: {line!r} outside a section"
+        categories[-1].values.append((m.group(1).strip(), m.group(2).strip()))
+    return Conf(categories, includes)
+
+
+def conf(name: str) -> Conf:
+    return parse_conf(ASTERISK / name)
+
+
+# --- reading the dialplan --------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    context: str
+    exten: str
+    priority: int
+    label: str | None
+    app: str
+    data: str
+
+
+def dialplan() -> tuple[dict[str, list[Step]], dict[str, str]]:
+    ext = conf("extensions.conf")
+    globals_ = {k: v for c in ext.named("globals") for k, v in c.values}
+    steps: dict[str, list[Step]] = {}
+    for cat in ext.categories:
+        if cat.name in ("general", "globals"):
+            continue
+        current = ""
+        prio = 0
+        for key, value in cat.values:
+            if key == "exten":
+                current, p, rest = value.split(",", 2)
+                prio = int(p)
+            elif key == "same":
+                p, rest = value.split(",", 1)
+                prio += 1
+            else:
+                continue
+            label_m = re.match(r"n\((\w+)\)", p.strip())
+            app_m = re.fullmatch(r"(\w+)\((.*)\)", rest.strip())
+            assert app_m, f"{cat.name}: {rest!r} is not App(args)"
+            steps.setdefault(cat.name, []).append(
+                Step(cat.name, current, prio, label_m.group(1) if label_m else None,
+                     app_m.group(1), app_m.group(2))
+            )
+    return steps, globals_
+
+
+def pattern_matches(pattern: str, exten: str) -> bool:
+    if not pattern.startswith("_"):
+        return pattern == exten
+    regex = ""
+    i = 1
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "X":
+            regex += "[0-9]"
+        elif ch == "Z":
+            regex += "[1-9]"
+        elif ch == "N":
+            regex += "[2-9]"
+        elif ch == ".":
+            regex += ".+"
+        elif ch == "!":
+            regex += ".*"
+        elif ch == "[":
+            end = pattern.index("]", i)
+            regex += "[" + re.escape(pattern[i + 1:end]).replace("\\-", "-") + "]"
+            i = end
+        else:
+            regex += re.escape(ch)
+        i += 1
+    return re.fullmatch(regex, exten) is not None
+
+
+def resolve(text: str, globals_: dict[str, str]) -> str:
+    return re.sub(r"\$\{(\w+)\}", lambda m: globals_.get(m.group(1), m.group(0)), text)
+
+
+def goto_targets(step: Step) -> list[tuple[str, str, str]]:
+    """(context, exten, priority-or-label) of a Goto / GotoIf step."""
+    if step.app == "Goto":
+        branches = [step.data]
+    elif step.app == "GotoIf":
+        branches = [b for b in re.split(r"[?:]", step.data.rsplit("?", 1)[1]) if b]
+    else:
+        return []
+    out = []
+    for branch in branches:
+        parts = branch.split(",")
+        if len(parts) == 3:
+            out.append((parts[0], parts[1], parts[2]))
+        elif len(parts) == 2:
+            out.append((step.context, parts[0], parts[1]))
+        else:
+            out.append((step.context, step.exten, parts[0]))
+    return out
+
+
+# --- the tests -----------------------------------------------------------------------------
+
+
+def test_every_goto_reaches_an_existing_context_extension_and_priority() -> None:
+    steps, _ = dialplan()
+    checked = 0
+    for context_steps in steps.values():
+        for step in context_steps:
+            for context, exten, where in goto_targets(step):
+                assert context in steps, f"{step}: no context {context}"
+                target = [s for s in steps[context] if pattern_matches(s.exten, exten)]
+                assert target, f"{step}: no extension {exten} in {context}"
+                if where.isdigit():
+                    assert any(s.priority == int(where) for s in target), f"{step}: priority"
+                else:
+                    assert any(s.label == where for s in target), f"{step}: no label {where}"
+                checked += 1
+    assert checked >= 10
+
+
+def test_stasis_app_is_the_one_acd117_registers() -> None:
+    steps, globals_ = dialplan()
+    stasis = [s for ss in steps.values() for s in ss if s.app == "Stasis"]
+    assert stasis
+    for step in stasis:
+        assert resolve(step.data, globals_).split(",")[0] == APP == "acd117"
+
+
+def test_intake_passes_what_the_adapter_reads_in_order() -> None:
+    steps, globals_ = dialplan()
+    [intake] = [s for s in steps["acd117-intake"] if s.app == "Stasis"]
+    args = resolve(intake.data, globals_).split(",")
+    # parse_ingress: inbound, caller, trunk, DID, then name=value headers.
+    assert args[1:5] == ["inbound", "${CALLERID(num)}", "${ACD117_TRUNK}", "${ACD117_DID}"]
+    assert all("=" in a and "URIENCODE" not in a for a in args[5:])
+    # The header values are URI-encoded before they reach the Stasis arguments.
+    encoded = [s.data for s in steps["acd117-intake"] if "PJSIP_HEADER" in s.data]
+    assert encoded and all("URIENCODE(${PJSIP_HEADER(read," in d for d in encoded)
+
+
+def test_after_stasis_every_path_ends_in_the_fallback_queue() -> None:
+    steps, globals_ = dialplan()
+    intake = steps["acd117-intake"]
+    after = intake[[s.app for s in intake].index("Stasis") + 1:]
+    assert any(goto_targets(s) and goto_targets(s)[0][0] == "acd117-fallback" for s in after)
+    fallback = steps[FALLBACK.context]
+    assert any(s.exten == FALLBACK.extension and s.priority == FALLBACK.priority
+               for s in fallback)
+    queues = [resolve(s.data, globals_).split(",")[0] for s in fallback if s.app == "Queue"]
+    assert queues == ["national-fallback"]
+    assert conf("queues.conf").named("national-fallback")
+    # The fallback never ends the call by itself: it loops back to the queue.
+    assert fallback[-1].app == "Goto" and goto_targets(fallback[-1])[0][2] == "queue"
+    assert not any(s.app == "Hangup" for s in fallback)
+
+
+def test_feature_codes_are_the_ones_the_adapter_knows() -> None:
+    steps, globals_ = dialplan()
+    codes = {
+        resolve(s.data, globals_).split(",")[2]
+        for s in steps["acd117-agents"]
+        if s.app == "Stasis" and resolve(s.data, globals_).split(",")[1] == "feature"
+    }
+    assert codes == set(FEATURE_CODES)
+
+
+def test_pjsip_contexts_and_templates_exist() -> None:
+    pjsip = conf("pjsip.conf")
+    steps, _ = dialplan()
+    templates = {c.name for c in pjsip.categories if c.is_template}
+    for cat in pjsip.categories:
+        for tpl in cat.templates:
+            assert tpl in templates, f"[{cat.name}] uses missing template {tpl}"
+        for context in cat.get("context"):
+            assert context in steps, f"[{cat.name}] context {context} not in extensions.conf"
+    agent = pjsip.named("acd117-agent-aor")[0]
+    assert agent.get("qualify_frequency") == ["10"]  # dead phones found within ~13 s [01]
+
+
+def test_music_classes_in_use_exist() -> None:
+    classes = conf("musiconhold.conf").names()
+    for cat in conf("queues.conf").categories:
+        for music in cat.get("musicclass"):
+            assert music in classes
+
+
+def test_ari_and_ami_listen_on_loopback_only() -> None:
+    assert conf("http.conf").named("general")[0].get("bindaddr") == ["127.0.0.1"]
+    manager = conf("manager.conf")
+    assert manager.named("general")[0].get("bindaddr") == ["127.0.0.1"]
+    user = manager.named("acd117-ami-user")[0]
+    assert user.get("permit") == ["127.0.0.1/255.255.255.255"]
+    assert user.get("deny") == ["0.0.0.0/0.0.0.0"]
+    assert conf("ari.conf").named("general")[0].get("allowed_origins") == [""]
+
+
+def test_no_secret_is_in_the_repository() -> None:
+    for path in ASTERISK.iterdir():
+        if path.suffix != ".conf":
+            continue
+        for number, raw in enumerate(path.read_text().splitlines(), 1):
+            line = strip_comment(raw)
+            assert not re.match(r"(password|secret)\s*=>?\s*\S", line), f"{path.name}:{number}"
+            assert not line.startswith("#exec"), f"{path.name}:{number}"
+    for name in ("ari.conf", "manager.conf"):
+        assert any(i.startswith("acd117-secrets/") for i in conf(name).includes)
+
+
+def test_modules_acd117_needs_are_not_disabled() -> None:
+    modules = conf("modules.conf").named("modules")[0]
+    assert modules.get("autoload") == ["yes"]
+    noload = set(modules.get("noload"))
+    for needed in ("res_ari.so", "res_stasis.so", "app_stasis.so", "res_pjsip.so",
+                   "chan_pjsip.so", "app_queue.so", "res_musiconhold.so",
+                   "res_http_websocket.so", "res_stasis_snoop.so", "res_stasis_recording.so"):
+        assert needed not in noload
+
+
+def run_install(etc: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    full = {"PATH": os.environ["PATH"], "ASTERISK_ETC": str(etc), **env}
+    return subprocess.run(["sh", str(ASTERISK / "install.sh")], env=full, text=True,
+                          capture_output=True, timeout=30)
+
+
+def test_install_script_writes_config_secrets_and_agent_phones(tmp_path: Path) -> None:
+    ok = run_install(tmp_path, ACD117_ARI_PASSWORD="AriTest2026pass",
+                     ACD117_AMI_SECRET="AmiTest2026secret", ACD117_AGENT_ENDPOINTS="1001 1002")
+    assert ok.returncode == 0, ok.stderr
+    assert (tmp_path / "extensions.conf").read_text() == (ASTERISK / "extensions.conf").read_text()
+    secrets = tmp_path / "acd117-secrets"
+    assert stat.S_IMODE(secrets.stat().st_mode) == 0o750
+    ari_user = secrets / "ari-user.conf"
+    assert stat.S_IMODE(ari_user.stat().st_mode) == 0o640
+    [user] = parse_conf(ari_user).categories
+    assert (user.name, user.templates, user.get("password")) == (
+        "acd117", ["acd117-ari-user"], ["AriTest2026pass"])
+    assert parse_conf(secrets / "manager-user.conf").categories[0].get("secret") == [
+        "AmiTest2026secret"]
+    agents = parse_conf(tmp_path / "acd117-site" / "pjsip-agents.conf")
+    templates = {c.name for c in conf("pjsip.conf").categories if c.is_template}
+    assert [c.name for c in agents.categories] == ["1001"] * 3 + ["1002"] * 3
+    assert all(set(c.templates) <= templates for c in agents.categories)
+    passwords = (secrets / "agent-passwords.txt").read_text().split()
+    assert passwords[0] == "1001" and len(passwords[1]) == 20
+    assert stat.S_IMODE((secrets / "agent-passwords.txt").stat().st_mode) == 0o600
+
+    # A second run keeps the secrets and does not duplicate the phones.
+    again = run_install(tmp_path, ACD117_ARI_PASSWORD="OtherPass2026x",
+                        ACD117_AGENT_ENDPOINTS="1001")
+    assert again.returncode == 0, again.stderr
+    assert "AriTest2026pass" in ari_user.read_text()
+    assert (tmp_path / "acd117-site" / "pjsip-agents.conf").read_text().count("[1001]") == 3
+
+
+@pytest.mark.parametrize("password", ["short1A", "alllowercase2026", "NoDigitsHereAtAll",
+                                      "Semi;colon2026ab", "has space 2026A"])
+def test_install_script_refuses_weak_or_unsafe_passwords(tmp_path: Path, password: str) -> None:
+    result = run_install(tmp_path, ACD117_ARI_PASSWORD=password)
+    assert result.returncode != 0
+    assert not (tmp_path / "acd117-secrets").exists()
+
+
+def test_sounds_played_are_announcements_of_the_config() -> None:
+    import dataclasses
+
+    import yaml
+
+    from ari.features import FeaturePrompts
+
+    example = Path(__file__).resolve().parents[2] / "config" / "example" / "announcements.yaml"
+    prompts = yaml.safe_load(example.read_text())["announcements"]["prompts"]
+    files = {p["file"] for p in prompts.values()}
+    steps, _ = dialplan()
+    played = {s.data for ss in steps.values() for s in ss if s.app == "Playback"}
+    queued = {v.split(";")[0].strip() for c in conf("queues.conf").categories
+              for v in c.get("periodic-announce")}
+    assert played | queued and (played | queued) <= files
+    feature = {getattr(FeaturePrompts(), f.name) for f in dataclasses.fields(FeaturePrompts)}
+    assert feature <= set(prompts)

@@ -1,0 +1,217 @@
+"""Whole 117 calls through the real daemon parts: the routing core, the switchboard and the
+Asterisk adapters, against the in-process Asterisk (which checks every request against the
+ARI documents and plays the event sequences recorded from Asterisk 22)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from acd import events as ev
+from acd import records as rec
+from acd.core import Acd
+from acd.switchboard import Switchboard
+from acd.tiers import Tier
+from ari.events import Backoff
+from ari.runtime import AsteriskSettings
+from ari.telephony import AsteriskTelephony
+from ari.testing import FakeAsterisk
+from config.models import CallFlows
+from config.regions import load_regions
+from tests.support import agent, build_flows, centre, queue
+
+BANDUNG = [("X-Cell-Region", "32.73")]
+
+
+def flows() -> CallFlows:
+    q = [queue(ring_timeout_s=1, wrap_up_s=0.2)]
+    return build_flows(
+        centres=[centre("bdg", "32.73", queues=q), centre("jabar", "32", queues=q),
+                 centre("bnpb", "ID", queues=q)],
+        agents=[agent("1001", "bdg"), agent("1002", "bdg"), agent("2001", "jabar"),
+                agent("9001", "bnpb")],
+        escalation={"kabkota": {"after_s": 0.6}, "province": {"after_s": 0.6},
+                    "national": {"alert_after_s": 30}},
+    )
+
+
+@dataclass
+class Records:
+    telephony: AsteriskTelephony | None = None
+    got: list[rec.Record] = field(default_factory=list)
+
+    def submit(self, record: rec.Record) -> None:
+        self.got.append(record)
+        if self.telephony is not None:
+            self.telephony.observe(record)
+
+    def ended(self) -> list[rec.CallEnded]:
+        return [r for r in self.got if isinstance(r, rec.CallEnded)]
+
+    def hops(self, call_id: str) -> list[Tier]:
+        return [r.tier for r in self.got if isinstance(r, rec.TierHop) and r.call_id == call_id]
+
+
+class Daemon:
+    """The core, the switchboard and the Asterisk side, as `acd117 run` wires them."""
+
+    def __init__(self, peer: FakeAsterisk, records: Records) -> None:
+        settings = AsteriskSettings(ari_url=peer.ari_url, ari_user=peer.ari_user,
+                                    ari_password=peer.ari_password, ami_port=peer.ami_port,
+                                    ami_user=peer.ami_user, ami_secret=peer.ami_secret)
+        self.flows = flows()
+        self.telephony = AsteriskTelephony(settings, self.flows, moh_grace_s=0.01)
+        self.telephony.side.stream.backoff = Backoff(initial=0.01, maximum=0.05)
+        records.telephony = self.telephony
+        ids = iter(range(1, 10**6))
+        self.acd = Acd(self.flows, load_regions(), ids=lambda: f"o{next(ids)}-{id(self)}")
+        self.board = Switchboard(self.acd, self.telephony, records)
+        self.telephony.attach(self.board.post)
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    async def start(self) -> Daemon:
+        self._tasks = [asyncio.create_task(self.board.run()),
+                       asyncio.create_task(self.telephony.run())]
+        await asyncio.wait_for(self.telephony.side.stream.connected.wait(), 2)
+        return self
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.board.drain()
+
+    def login(self, *agents: str) -> None:
+        for a in agents:
+            self.board.post(ev.AgentLoggedIn(a, f"PJSIP/{a}"))
+
+
+@pytest.fixture
+async def peer() -> AsyncIterator[FakeAsterisk]:
+    async with FakeAsterisk(time_scale=0.3) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def records() -> Records:
+    return Records()
+
+
+@pytest.fixture
+async def daemon(peer: FakeAsterisk, records: Records) -> AsyncIterator[Daemon]:
+    d = await Daemon(peer, records).start()
+    yield d
+    await d.stop()
+
+
+def bridged(peer: FakeAsterisk, call: str) -> list[str]:
+    bridge = peer.bridges.get(f"acd117-{call}")
+    return sorted(bridge.channels) if bridge else []
+
+
+def rung(peer: FakeAsterisk) -> list[str]:
+    return [r.query["endpoint"] for r in peer.requests_to("POST", "/ari/channels")]
+
+
+async def test_a_call_is_answered_at_its_regency_recorded_and_ends_cleanly(
+        peer: FakeAsterisk, daemon: Daemon, records: Records) -> None:
+    peer.register("PJSIP/1001")
+    daemon.login("1001")
+    call = await peer.incoming_call(headers=BANDUNG)
+    assert call
+    await peer.wait_for(lambda: len(bridged(peer, call)) == 2, what="caller and agent bridged")
+    await peer.wait_for(lambda: peer.bridges[f"acd117-{call}"].recording == call,
+                        what="recording named by the call id")
+    await peer.caller_hangs_up(call)
+    await peer.wait_for(lambda: records.ended(), what="call record")
+    [cdr] = records.ended()
+    assert (cdr.outcome, cdr.agent_id, cdr.answered_tier) == ("answered", "1001", Tier.KABKOTA)
+    await peer.wait_for(lambda: not peer.bridges, what="bridge gone")
+    assert peer.rejected == [], "every request was one the ARI documents allow"
+
+
+async def test_an_unanswered_call_escalates_to_the_province_then_to_national(
+        peer: FakeAsterisk, daemon: Daemon, records: Records) -> None:
+    peer.register("PJSIP/1001", answer="manual")  # rings, nobody picks up
+    peer.register("PJSIP/2001", answer="manual")
+    peer.register("PJSIP/9001")
+    daemon.login("1001", "2001", "9001")
+    call = await peer.incoming_call(headers=BANDUNG)
+    assert call
+    await peer.wait_for(lambda: len(bridged(peer, call)) == 2, 5, "answered at national")
+    assert records.hops(call) == [Tier.KABKOTA, Tier.PROVINCE, Tier.NATIONAL]
+    assert rung(peer)[:2] == ["PJSIP/1001", "PJSIP/2001"]
+    answered = [r for r in records.got if isinstance(r, rec.OfferEnded) and r.result == "answered"]
+    assert [(o.agent_id, o.tier) for o in answered] == [("9001", Tier.NATIONAL)]
+    # the tier was written on the caller's channel for re-adoption
+    assert peer.channels[call].variables.get("ACD117_TIER") == "national"
+
+
+async def test_an_agent_who_does_not_answer_is_passed_over_for_the_next(
+        peer: FakeAsterisk, daemon: Daemon, records: Records) -> None:
+    peer.register("PJSIP/1001", answer="manual")
+    peer.register("PJSIP/1002")
+    daemon.login("1001")
+    await asyncio.sleep(0.05)
+    daemon.login("1002")  # idle for less time: 1001 is rung first
+    call = await peer.incoming_call(headers=BANDUNG)
+    assert call
+    await peer.wait_for(lambda: len(bridged(peer, call)) == 2, 3, "bridged with 1002")
+    results = [(r.agent_id, r.result) for r in records.got if isinstance(r, rec.OfferEnded)]
+    assert results == [("1001", "no_answer"), ("1002", "answered")]
+    assert records.hops(call) == [Tier.KABKOTA]
+
+
+async def test_a_caller_who_gives_up_in_the_queue_is_abandoned_and_nothing_is_left(
+        peer: FakeAsterisk, daemon: Daemon, records: Records) -> None:
+    call = await peer.incoming_call(headers=BANDUNG)  # nobody logged in anywhere
+    assert call
+    await peer.wait_for(lambda: Tier.NATIONAL in records.hops(call), what="queued at national")
+    await peer.caller_hangs_up(call)
+    await peer.wait_for(lambda: records.ended(), what="call record")
+    assert records.ended()[0].outcome == "abandoned"
+    assert not daemon.acd.calls and not daemon.telephony.side.app.calls
+
+
+async def test_calls_waiting_when_acd117_restarts_are_adopted_and_answered(
+        peer: FakeAsterisk, records: Records) -> None:
+    first = await Daemon(peer, records).start()
+    call = await peer.incoming_call(headers=BANDUNG)
+    assert call
+    await peer.wait_for(lambda: Tier.NATIONAL in records.hops(call), 3, "queued at national")
+    await peer.wait_for(lambda: peer.channels[call].variables.get("ACD117_TIER") == "national",
+                        what="tier kept on the channel")
+    await first.stop()
+    assert not peer.channels[call].gone, "the caller stays in Stasis while acd117 is down"
+
+    second = await Daemon(peer, records).start()
+    try:
+        await peer.wait_for(lambda: call in second.acd.calls, what="call adopted")
+        adopted = second.acd.calls[call]
+        assert adopted.hops[-1].tier is Tier.NATIONAL
+        peer.register("PJSIP/9001")
+        second.login("9001")
+        await peer.wait_for(lambda: len(bridged(peer, call)) == 2, 3, "answered after restart")
+    finally:
+        await second.stop()
+
+
+async def test_a_websocket_drop_loses_no_call(
+        peer: FakeAsterisk, daemon: Daemon, records: Records) -> None:
+    peer.register("PJSIP/9001")
+    call = await peer.incoming_call(headers=BANDUNG)
+    assert call
+    await peer.wait_for(lambda: Tier.NATIONAL in records.hops(call), what="queued at national")
+    await peer.drop_websocket(refuse_s=0.1)
+    daemon.login("9001")  # logs in while the events websocket is down
+    await peer.wait_for(lambda: len(bridged(peer, call)) == 2, 3, "answered after reconnect")
+    await peer.caller_hangs_up(call)
+    await peer.wait_for(lambda: records.ended(), 3, "call record")
+    assert records.ended()[0].outcome == "answered"
