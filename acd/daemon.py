@@ -32,7 +32,7 @@ from aiohttp import web
 
 from acd.core import Acd
 from acd.demo import DemoTraffic, SimulatedTelephony
-from acd.health import Health
+from acd.health import Health, asterisk_watch
 from acd.live import LiveFigures, LiveSink
 from acd.metrics import Metrics
 from acd.settings import Settings
@@ -111,6 +111,9 @@ class Daemon:
             self._tasks.add("users", self.users.run)
         self._tasks.add("switchboard", self.switchboard.run)
         self._tasks.add("loop-lag", self.metrics.watch_loop_lag)
+        watch = asterisk_watch(self.telephony, self.health)
+        if watch is not None:
+            self._tasks.add("asterisk-health", watch)
         runner = getattr(self.telephony, "run", None)
         if callable(runner):
             self._tasks.add("telephony", runner)
@@ -201,6 +204,12 @@ def bootstrap(settings: Settings, telephony: Telephony | None = None, *,
     if callable(attach):
         attach(switchboard.post)
     supervision = getattr(telephony, "supervision", None)
+    side = getattr(telephony, "side", None)
+    monitor = getattr(getattr(side, "app", None), "monitor", None)  # the Stasis app's
+    if supervision is None and callable(monitor):  # snoop sessions, from the HTTP API
+        from acd.supervision import MonitorSupervision
+
+        supervision = MonitorSupervision(monitor)
     return Daemon(settings=settings, flows=flows, regions=regions, acd=acd,
                   switchboard=switchboard, telephony=telephony, health=health, live=live,
                   metrics=metrics, writer=writer, users=users, supervision=supervision)

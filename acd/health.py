@@ -7,7 +7,9 @@ HTTP readiness check and the Prometheus metrics read it.
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 
@@ -32,3 +34,26 @@ class Health:
 
     def items(self) -> list[tuple[str, Component]]:
         return sorted(self._components.items())
+
+
+def asterisk_watch(telephony: object, health: Health,
+                   every_s: float = 1.0) -> Callable[[], Awaitable[None]] | None:
+    """A supervisor job reporting the Asterisk adapters' connections (ARI events websocket,
+    AMI login) to `health`, for telephony that exposes them as `side.stream.connected` and
+    `side.ami.logged_in` (asyncio events); None for any other telephony."""
+    side = getattr(telephony, "side", None)
+    ari = getattr(getattr(side, "stream", None), "connected", None)
+    ami = getattr(getattr(side, "ami", None), "logged_in", None)
+    if not isinstance(ari, asyncio.Event) or not isinstance(ami, asyncio.Event):
+        return None
+    ari_up, ami_up = ari, ami
+
+    async def watch() -> None:
+        while True:
+            health.set("ari", ari_up.is_set(), "events websocket connected" if ari_up.is_set()
+                       else "events websocket not connected")
+            health.set("ami", ami_up.is_set(), "logged in" if ami_up.is_set()
+                       else "not logged in")
+            await asyncio.sleep(every_s)
+
+    return watch

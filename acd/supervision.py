@@ -8,6 +8,7 @@ simulated telephony has one that only remembers what it was asked.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -33,6 +34,21 @@ class Supervision(Protocol):
         """Ring the supervisor's device and connect it to the agent's call in `mode`;
         return an id for the monitoring session."""
         ...
+
+
+class MonitorSupervision:
+    """`Supervision` over an adapter's `monitor(call_id, supervisor_device, mode)` (the
+    Asterisk side's), which raises LookupError when the call is not connected."""
+
+    def __init__(self, monitor: Callable[[str, str, MonitorMode], Awaitable[str]]) -> None:
+        self._monitor = monitor
+
+    async def snoop(self, request: MonitorRequest) -> str:
+        try:
+            return await self._monitor(request.call_id, request.supervisor_device,
+                                       request.mode)
+        except LookupError as e:
+            raise SupervisionError(str(e)) from None
 
 
 class RecordingSupervision:

@@ -171,3 +171,32 @@ def test_the_demo_starts_its_own_postgres_prints_accounts_and_stops_on_ctrl_c(
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+async def test_the_asterisk_adapters_report_their_connections_and_serve_monitoring(
+        tmp_path: Path) -> None:
+    from acd.health import asterisk_watch
+    from acd.supervision import MonitorRequest, MonitorSupervision, SupervisionError
+
+    s = Settings.from_env({
+        "ACD117_ARI_URL": "http://127.0.0.1:1/ari", "ACD117_ARI_USER": "acd117",
+        "ACD117_ARI_PASSWORD": "x", "ACD117_AMI_HOST": "127.0.0.1", "ACD117_AMI_PORT": "1",
+        "ACD117_AMI_USER": "acd117", "ACD117_AMI_SECRET": "y"},
+        spool_dir=tmp_path / "spool")
+    daemon = bootstrap(s)  # nothing connects here
+    watch = asterisk_watch(daemon.telephony, daemon.health, every_s=0.01)
+    assert watch is not None
+    task = asyncio.create_task(watch())
+    try:
+        await until(lambda: daemon.health.get("ari") is not None)
+        assert not daemon.health.get("ari").up and not daemon.health.get("ami").up  # type: ignore[union-attr]
+        side = daemon.telephony.side  # type: ignore[attr-defined]
+        side.stream.connected.set()
+        side.ami.logged_in.set()
+        await until(lambda: daemon.health.get("ari").up and daemon.health.get("ami").up)  # type: ignore[union-attr]
+    finally:
+        task.cancel()
+    assert isinstance(daemon.supervision, MonitorSupervision)
+    with pytest.raises(SupervisionError, match="not connected"):
+        await daemon.supervision.snoop(MonitorRequest("1001", "c-none", "PJSIP/1001",
+                                                      "PJSIP/sup-1", "listen"))
