@@ -14,7 +14,9 @@ it cannot write in time stays in the spool for the next start).
 The telephony seam: `bootstrap(settings, telephony=...)` takes any object with
 `async execute(command)` (the `Telephony` protocol). If it also has `attach(post)`, it is
 given the switchboard's `post` to send events; if it has `async run()`, the supervisor runs
-it; if it has `supervision`, that serves the supervisors' listen/whisper/barge.
+it; if it has `supervision` (or, like the Asterisk side, a Stasis app with `monitor`),
+that serves the supervisors' listen/whisper/barge; the Asterisk side's ARI websocket and AMI
+login are watched for /ready and the metrics.
 """
 
 from __future__ import annotations
