@@ -142,3 +142,88 @@ def run_daemon(args: argparse.Namespace) -> int:
     from acd.run import run
 
     return run(args)
+
+
+def _user_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=["add"], help="add (or with --replace, reset) a user")
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=["agent", "supervisor", "admin"])
+    p.add_argument("--agent-id", default=None,
+                   help="the agent id in the call flows (agents; default: the username)")
+    p.add_argument("--display-name", default=None)
+    p.add_argument("--replace", action="store_true",
+                   help="reset the password and role of an existing user")
+    p.add_argument("--dsn", default=os.environ.get("ACD117_DSN"),
+                   help="PostgreSQL DSN (default: $ACD117_DSN)")
+
+
+@command("user", "manage the users of the HTTP API (the password is asked for, or read "
+         "from standard input)", _user_args)
+def user(args: argparse.Namespace) -> int:
+    import asyncio
+    import getpass
+
+    from acd.users import PasswordPolicyError, UserError, Users
+
+    if not args.dsn:
+        print("acd117 user: no database given: pass --dsn or set ACD117_DSN", file=sys.stderr)
+        return 2
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.username}: ")
+        if getpass.getpass("again: ") != password:
+            print("acd117 user: the passwords differ", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+
+    async def add() -> None:
+        users = Users(args.dsn)
+        try:
+            await users.add(args.username, password, args.role, agent_id=args.agent_id,
+                            display_name=args.display_name, replace=args.replace)
+        finally:
+            await users.close()
+
+    try:
+        asyncio.run(add())
+    except (PasswordPolicyError, UserError) as e:
+        print(f"acd117 user: {e}", file=sys.stderr)
+        return 1
+    print(f"user {args.username} ({args.role}) saved")
+    return 0
+
+
+def _report_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--kind", choices=["calls", "tiers", "agents", "forecast"], default="calls",
+                   help="calls per centre and tier (default), per tier, agent activity, or "
+                   "the staffing forecast from that history")
+    p.add_argument("--unit", choices=["15min", "30min", "hour", "day", "month"], default="hour")
+    p.add_argument("--from", dest="start", default=None,
+                   help="local date or date-time (default: today 00:00)")
+    p.add_argument("--to", dest="end", default=None,
+                   help="local date or date-time, excluded (default: now)")
+    p.add_argument("--tz", default="Asia/Jakarta", help="time zone of the periods (WIB)")
+    p.add_argument("--short-abandon-s", type=float,
+                   default=float(os.environ.get("ACD117_SHORT_ABANDON_S", "5")),
+                   help="abandons quicker than this are counted apart (default 5 s)")
+    p.add_argument("--csv", type=Path, default=None, help="also write the rows to this CSV")
+    p.add_argument("--dsn", default=os.environ.get("ACD117_DSN"),
+                   help="PostgreSQL DSN (default: $ACD117_DSN)")
+
+
+@command("report", "historical reports: calls, tiers, agent activity, staffing forecast",
+         _report_args)
+def report(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from acd.report_cli import run_report
+
+    if not args.dsn:
+        print("acd117 report: no database given: pass --dsn or set ACD117_DSN",
+              file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(run_report(args))
+    except ValueError as e:
+        print(f"acd117 report: {e}", file=sys.stderr)
+        return 2

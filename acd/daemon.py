@@ -14,7 +14,8 @@ it cannot write in time stays in the spool for the next start).
 The telephony seam: `bootstrap(settings, telephony=...)` takes any object with
 `async execute(command)` (the `Telephony` protocol). If it also has `attach(post)`, it is
 given the switchboard's `post` to send events; if it has `async run()`, the supervisor runs
-it; if it has `supervision`, that serves the supervisors' listen/whisper/barge.
+it; if it has `supervision`, that serves the supervisors' listen/whisper/barge; if it has
+`connections()` (name -> up), they are watched for /ready and the metrics.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from aiohttp import web
 
 from acd.core import Acd
 from acd.demo import DemoTraffic, SimulatedTelephony
-from acd.health import Health
+from acd.health import Health, connections_watch
 from acd.live import LiveFigures, LiveSink
 from acd.metrics import Metrics
 from acd.settings import Settings
@@ -112,6 +113,9 @@ class Daemon:
             self._tasks.add("users", self.users.run)
         self._tasks.add("switchboard", self.switchboard.run)
         self._tasks.add("loop-lag", self.metrics.watch_loop_lag)
+        watch = connections_watch(self.telephony, self.health)
+        if watch is not None:
+            self._tasks.add("telephony-health", watch)
         runner = getattr(self.telephony, "run", None)
         if callable(runner):
             self._tasks.add("telephony", runner)
@@ -178,8 +182,10 @@ def bootstrap(settings: Settings, telephony: Telephony | None = None, *,
     users: Users | None = None
     if settings.dsn:
         from acd.store.writer import StoreWriter, WriterConfig
+        from acd.users import Users
 
         writer = StoreWriter(WriterConfig(dsn=settings.dsn, spool_dir=settings.spool_dir))
+        users = Users(settings.dsn, session_ttl_s=settings.session_ttl_s, clock=clock)
     if telephony is None and simulate:
         telephony = SimulatedTelephony(
             flows, DemoTraffic(calls_per_hour=settings.demo_calls_per_hour), seed=seed,

@@ -23,6 +23,7 @@ import structlog
 from acd import commands as cmd
 from acd import events as ev
 from acd.health import Health
+from acd.supervision import RecordingSupervision
 from config.models import CallFlows
 
 log = structlog.get_logger("acd117.demo")
@@ -71,6 +72,7 @@ class SimulatedTelephony:
         self._seq = 0
         self.executed = 0
         self.calls_placed = 0
+        self.supervision = RecordingSupervision()  # listen/whisper/barge: remembered only
 
     def attach(self, post: Callable[[ev.Event], None]) -> None:
         self._post = post

@@ -7,7 +7,9 @@ HTTP readiness check and the Prometheus metrics read it.
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 
@@ -32,3 +34,21 @@ class Health:
 
     def items(self) -> list[tuple[str, Component]]:
         return sorted(self._components.items())
+
+
+def connections_watch(telephony: object, health: Health,
+                      every_s: float = 1.0) -> Callable[[], Awaitable[None]] | None:
+    """A supervisor job reporting the telephony's connections (for the Asterisk side: the
+    ARI events websocket and the AMI login) to `health`; None for telephony without any."""
+    connections = getattr(telephony, "connections", None)
+    if not callable(connections):
+        return None
+    report: Callable[[], dict[str, bool]] = connections
+
+    async def watch() -> None:
+        while True:
+            for name, up in report().items():
+                health.set(name, up, "connected" if up else "not connected")
+            await asyncio.sleep(every_s)
+
+    return watch

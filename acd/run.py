@@ -47,8 +47,9 @@ def run(args: argparse.Namespace) -> int:
     with _database(settings, args.simulate) as effective:
         if effective is None:
             return 2
+        embedded = effective.dsn != settings.dsn
         try:
-            return asyncio.run(_serve(effective, args.simulate))
+            return asyncio.run(_serve(effective, args.simulate, embedded))
         except KeyboardInterrupt:
             return 0
 
@@ -74,14 +75,14 @@ def _database(settings: Settings, simulate: bool) -> Iterator[Settings | None]:
         server.cleanup()
 
 
-async def _serve(settings: Settings, simulate: bool) -> int:
+async def _serve(settings: Settings, simulate: bool, embedded: bool) -> int:
     from acd.daemon import StartupError, bootstrap
     from config.loader import ConfigError
 
     if settings.dsn:
         from acd.store.migrate import MigrationError, migrate_dsn
 
-        if simulate:  # the demo's own database: bring its schema up to date
+        if embedded:  # the demo's own database: bring its schema up to date
             try:
                 await migrate_dsn(settings.dsn)
             except (MigrationError, OSError) as e:
@@ -106,7 +107,7 @@ async def _serve(settings: Settings, simulate: bool) -> int:
     except StartupError as e:
         print(f"acd117 run: {e}", file=sys.stderr)
         return 1
-    if simulate:
+    if embedded:  # never on a real database: it would reset those accounts' passwords
         await _demo_users(daemon)
     print(f"acd117 is running: wallboard {daemon.url}/wallboard  metrics {daemon.url}/metrics"
           f"  API {daemon.url}/api/  (Ctrl-C stops)", flush=True)

@@ -120,6 +120,8 @@ class Switchboard:
                          command: cmd.Command) -> None:
         if previous is not None and not previous.done():
             await asyncio.wait([previous])  # order within a call; its failure is logged there
+        # Every log line of the adapter while it carries out the command names the call.
+        structlog.contextvars.bind_contextvars(call_id=getattr(command, "call_id", None))
         try:
             await self._telephony.execute(command)
         except Exception:

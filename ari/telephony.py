@@ -2,7 +2,8 @@
 
 What the daemon's seam expects: `execute(command)` carries out the core's commands,
 `attach(post)` is given the switchboard's `post` for the events Asterisk produces, and
-`run()` (supervised) keeps the ARI websocket and the AMI session going. `observe(record)`
+`run()` (supervised) keeps the ARI websocket and the AMI session going; `supervision` serves
+the supervisors' monitoring and `connections()` the readiness checks. `observe(record)`
 sees the core's records: each tier hop is written onto the caller's channel, so that after
 a restart the call is re-adopted at the tier and with the deadline it had.
 """
@@ -18,6 +19,7 @@ import structlog
 from acd.commands import Command
 from acd.events import Event
 from acd.records import Record, TierHop
+from acd.supervision import MonitorSupervision
 from ari.adoption import SaveCallFacts
 from ari.runtime import AsteriskSettings, AsteriskSide
 from ari.stasis import prompt_media_for
@@ -34,6 +36,13 @@ class AsteriskTelephony:
         self._post: Callable[[Event], None] | None = None
         self._facts: asyncio.Queue[SaveCallFacts] = asyncio.Queue()
         self.side = AsteriskSide(settings, self._emit, **options)
+        # Supervisors' listen / whisper / barge (from the HTTP API) are snoops of the app.
+        self.supervision = MonitorSupervision(self.side.app.monitor)
+
+    def connections(self) -> dict[str, bool]:
+        """For /ready and the metrics: the events websocket and the AMI login."""
+        return {"ari": self.side.stream.connected.is_set(),
+                "ami": self.side.ami.logged_in.is_set()}
 
     def attach(self, post: Callable[[Event], None]) -> None:
         self._post = post

@@ -184,7 +184,8 @@ class CoreMachine(RuleBasedStateMachine):
         variables, and the agents' sessions (rings in flight are hung up)."""
         old = self.h.acd
         self.restarts += 1
-        new = Harness(flows(self.variant), start=self.h.now, offer_prefix=f"r{self.restarts}o")
+        # The restarted daemon reads the call flows in force (a reload may have changed them).
+        new = Harness(old.flows, start=self.h.now, offer_prefix=f"r{self.restarts}o")
         new.log = self.h.log
         self.h = new
         self.live_offers.clear()  # the adapter hangs up the agent legs that were ringing
@@ -193,12 +194,11 @@ class CoreMachine(RuleBasedStateMachine):
                 self._send(ev.AgentLoggedIn(a.id, a.device))
                 if a.state is AgentState.PAUSED:
                     self._send(ev.AgentPaused(a.id, a.pause_reason or "break"))
-        steps = old._ladder.steps
         for c in sorted(old.calls.values(), key=lambda c: c.seq):
             agent_ = old.agents.get(c.agent_id or "")
             self._send(ev.CallAdopted(
                 c.id, c.caller, from_region(c.region), c.arrived_at,
-                tier=steps(c.region)[c.step].tier if c.step >= 0 else None,
+                tier=c.ladder[c.step].tier if c.step >= 0 else None,
                 tier_since=c.hops[-1].at if c.hops else None,
                 agent_id=c.agent_id, device=agent_.device if agent_ else None,
                 answered_at=c.answered_at))

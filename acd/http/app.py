@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from acd.http import ops, wallboard
+from acd.http import api, openapi, ops, recordings, reports, wallboard
 
 if TYPE_CHECKING:
     from acd.daemon import Daemon
@@ -19,4 +19,8 @@ def build_app(daemon: Daemon) -> web.Application:
     app[DAEMON] = daemon
     ops.setup(app)
     wallboard.setup(app)
+    api.setup(app)
+    openapi.setup(app)
+    reports.setup(app)
+    recordings.setup(app)
     return app

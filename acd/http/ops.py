@@ -79,21 +79,7 @@ def state_json(d: Any, now: float) -> dict[str, Any]:
             "total": live["total"], "queues": queues, "calls": calls, "agents": agents}
 
 
-async def state(request: web.Request) -> web.Response:
-    d = _daemon(request)
-    guard = request.app.get(STATE_GUARD)
-    if guard is not None:
-        denied: web.Response | None = await guard(request)
-        if denied is not None:
-            return denied
-    return web.json_response(state_json(d, d.live.clock()))
-
-
-STATE_GUARD: web.AppKey[Any] = web.AppKey("state_guard")
-
-
 def setup(app: web.Application) -> None:
     app.router.add_get("/health", health)
     app.router.add_get("/ready", ready)
     app.router.add_get("/metrics", metrics)
-    app.router.add_get("/api/state", state)

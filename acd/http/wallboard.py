@@ -9,12 +9,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from importlib import resources
 from typing import Any
 
 from aiohttp import web
 
 CLOSING: web.AppKey[asyncio.Event] = web.AppKey("wallboard_closing")
+CACHE: web.AppKey[dict[str, Any]] = web.AppKey("wallboard_cache")
+
+
+def _figures(app: web.Application, d: Any) -> bytes:
+    """The snapshot as JSON, computed at most once per quarter interval however many screens
+    watch (at national scale a snapshot costs some 25 ms)."""
+    cache = app[CACHE]
+    now = time.monotonic()
+    if now - cache["at"] >= d.settings.wallboard_every_s / 4 or not cache["data"]:
+        cache["data"] = json.dumps(d.live.snapshot(), separators=(",", ":")).encode()
+        cache["at"] = now
+    data: bytes = cache["data"]
+    return data
 
 
 def _daemon(request: web.Request) -> Any:
@@ -50,8 +64,7 @@ async def events(request: web.Request) -> web.StreamResponse:
     await resp.write(f"retry: {int(every * 1000)}\n\n".encode())
     try:
         while not closing.is_set():
-            data = json.dumps(d.live.snapshot(), separators=(",", ":"))
-            await resp.write(f"event: figures\ndata: {data}\n\n".encode())
+            await resp.write(b"event: figures\ndata: " + _figures(request.app, d) + b"\n\n")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(closing.wait(), every)
     except (ConnectionResetError, asyncio.CancelledError):
@@ -65,6 +78,7 @@ async def _on_shutdown(app: web.Application) -> None:
 
 def setup(app: web.Application) -> None:
     app[CLOSING] = asyncio.Event()
+    app[CACHE] = {"at": 0.0, "data": b""}
     app.on_shutdown.append(_on_shutdown)
     app.router.add_get("/wallboard", page)
     app.router.add_get("/wallboard/events", events)

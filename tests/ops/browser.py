@@ -29,8 +29,10 @@ def chromium_binary() -> str:
     if shutil.which("apt-get") is None:
         pytest.skip("headless Chromium is not installed and apt-get is not available")
     try:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True,
-                       capture_output=True, timeout=600)
+        subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True,
+                       timeout=300)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends",
+                        "chromium"], check=True, capture_output=True, timeout=900)
     except (subprocess.SubprocessError, OSError) as e:
         pytest.skip(f"headless Chromium is not installed and `apt-get install chromium` "
                     f"failed: {e}")

@@ -130,11 +130,14 @@ def test_acd117_run_without_asterisk_explains_itself(tmp_path: Path) -> None:
 
 
 async def test_state_and_metrics_are_served_over_http(tmp_path: Path) -> None:
+    from acd.http.ops import state_json
+
     async with serving(settings(tmp_path), time_scale=100.0) as daemon:
         daemon.switchboard.post(ev.AgentLoggedIn("1001", "PJSIP/1001"))
         await until(lambda: daemon.acd.agents["1001"].device is not None)
-        status, state = await get_json(daemon.url + "/api/state")
-        assert status == 200
+        status, _ = await get_json(daemon.url + "/api/state")
+        assert status == 503  # no user database, so nobody may see the calls
+        state = state_json(daemon, daemon.live.clock())
         assert {"centres", "tiers", "queues", "calls", "agents"} <= set(state)
         agent = next(a for a in state["agents"] if a["id"] == "1001")
         assert agent["state"] == "available" and agent["device"] == "PJSIP/1001"
@@ -146,3 +149,54 @@ async def test_state_and_metrics_are_served_over_http(tmp_path: Path) -> None:
         logged_in = sum(a.device is not None for a in daemon.acd.agents.values()
                         if a.centre_id == "bpbd-kota-bandung")
         assert f'acd117_agents_logged_in{{centre="bpbd-kota-bandung"}} {logged_in}.0' in text
+
+
+def test_the_demo_starts_its_own_postgres_prints_accounts_and_stops_on_ctrl_c(
+        tmp_path: Path) -> None:
+    env = {**os.environ, "ACD117_HTTP_PORT": "0", "ACD117_LOG_FORMAT": "json"}
+    env.pop("ACD117_DSN", None)
+    proc = subprocess.Popen([ACD117, "run", "--simulate"], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        lines = []
+        while not lines or not lines[-1].startswith("acd117 is running"):
+            line = proc.stdout.readline()
+            assert line, "the demo ended before it was running"
+            lines.append(line)
+        assert any(x.startswith("demo account: admin (admin) password Demo") for x in lines)
+        assert (tmp_path / "var" / "demo-pg").is_dir()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+async def test_the_asterisk_adapters_report_their_connections_and_serve_monitoring(
+        tmp_path: Path) -> None:
+    from acd.health import connections_watch
+    from acd.supervision import MonitorRequest, MonitorSupervision, SupervisionError
+
+    s = Settings.from_env({
+        "ACD117_ARI_URL": "http://127.0.0.1:1/ari", "ACD117_ARI_USER": "acd117",
+        "ACD117_ARI_PASSWORD": "x", "ACD117_AMI_HOST": "127.0.0.1", "ACD117_AMI_PORT": "1",
+        "ACD117_AMI_USER": "acd117", "ACD117_AMI_SECRET": "y"},
+        spool_dir=tmp_path / "spool")
+    daemon = bootstrap(s)  # nothing connects here
+    watch = connections_watch(daemon.telephony, daemon.health, every_s=0.01)
+    assert watch is not None
+    task = asyncio.create_task(watch())
+    try:
+        await until(lambda: daemon.health.get("ari") is not None)
+        assert not daemon.health.get("ari").up and not daemon.health.get("ami").up  # type: ignore[union-attr]
+        side = daemon.telephony.side  # type: ignore[attr-defined]
+        side.stream.connected.set()
+        side.ami.logged_in.set()
+        await until(lambda: daemon.health.get("ari").up and daemon.health.get("ami").up)  # type: ignore[union-attr]
+    finally:
+        task.cancel()
+    assert isinstance(daemon.supervision, MonitorSupervision)
+    with pytest.raises(SupervisionError, match="not connected"):
+        await daemon.supervision.snoop(MonitorRequest("1001", "c-none", "PJSIP/1001",
+                                                      "PJSIP/sup-1", "listen"))

@@ -173,4 +173,34 @@ def test_logs_are_json_lines_with_the_call_id_bound(capsys: pytest.CaptureFixtur
         assert data["call_id"] == "c-42" and data["channel"] == "PJSIP/trunk-0001"
         assert data["event"] == "call queued" and data["level"] == "info"
     finally:
-        configure_logging("console")
+        import structlog
+
+        structlog.reset_defaults()
+
+
+async def test_adapter_log_lines_carry_the_call_id_of_the_command(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    import structlog
+
+    from acd import commands as cmd
+    from acd.switchboard import Switchboard
+
+    class Adapter:
+        async def execute(self, command: cmd.Command) -> None:
+            structlog.get_logger("acd117.ari").info("channel answered")
+
+    configure_logging("json")
+    try:
+        h = Harness()
+        board = Switchboard(h.acd, Adapter(), LiveSink(None, []))
+        task = asyncio.create_task(board.run())
+        board.post(ev.CallArrived("c-77", "+6281234567890", ev.Ingress()))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        await board.drain()
+        lines = [json.loads(x) for x in capsys.readouterr().err.splitlines() if x.startswith("{")]
+        assert any(x["event"] == "channel answered" and x["call_id"] == "c-77" for x in lines)
+    finally:
+        structlog.reset_defaults()

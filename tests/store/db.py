@@ -44,7 +44,8 @@ async def snapshot(dsn: str) -> dict[str, list[tuple[Any, ...]]]:
                     tuple(
                         round(v, 6) if isinstance(v, float) else v
                         for k, v in r.items()
-                        if k != "stored_at"  # when the row was written, not a fact
+                        # when and in which order a row was written, not facts
+                        if k not in ("stored_at", "seq")
                     )
                     for r in rows
                 ),

@@ -1,0 +1,316 @@
+"""The JSON API: sign-in, agents, supervisors, admins.
+
+- anyone: `POST /api/login`, `POST /api/logout`, `GET /api/me`;
+- agents: `POST /api/agent/login` (agent id, password, phone), `/api/agent/logout`,
+  `/api/agent/pause`, `/api/agent/unpause`, `GET /api/agent`;
+- supervisors and admins: `GET /api/state`, `GET /api/alerts`, `POST /api/agents/{id}/logout`,
+  `POST /api/agents/{id}/monitor`;
+- admins: `POST /api/config/validate`, `POST /api/config/reload`, `POST /api/users`.
+
+Agent actions become events for the switchboard, exactly as the phone's would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from aiohttp import web
+
+from acd import events as ev
+from acd.core import ReloadRefused
+from acd.http import ops
+from acd.http.auth import (
+    COOKIE,
+    audit,
+    body,
+    daemon_of,
+    field,
+    json_error,
+    require,
+    token_of,
+    users_of,
+)
+from acd.model import AgentState
+from acd.supervision import MODES, MonitorRequest, SupervisionError
+from acd.users import ROLES, PasswordPolicyError, Session, UserError
+
+REASON = re.compile(r"^[a-z0-9_-]{1,32}$")
+DEVICE = re.compile(r"^[A-Za-z0-9_./@:+-]{1,128}$")
+
+
+def _session_json(token: str, session: Session) -> dict[str, Any]:
+    u = session.user
+    return {"token": token, "username": u.username, "role": u.role, "agent_id": u.agent_id,
+            "expires_at": session.expires_at}
+
+
+def _with_cookie(resp: web.Response, token: str, ttl_s: float) -> web.Response:
+    resp.set_cookie(COOKIE, token, max_age=int(ttl_s), httponly=True, samesite="Strict",
+                    path="/")
+    return resp
+
+
+# --- sign-in ---------------------------------------------------------------------------
+
+async def login(request: web.Request) -> web.Response:
+    users = users_of(request)
+    data = await body(request)
+    username, password = field(data, "username"), field(data, "password")
+    if users.locked_out(username):
+        await audit(request, None, "login", "locked", target=username)
+        raise json_error(429, "too many failed sign-ins: try again in a few minutes")
+    user = await users.authenticate(username, password)
+    if user is None:
+        users.note_failure(username)
+        await audit(request, None, "login", "denied", target=username)
+        raise json_error(401, "wrong username or password")
+    users.note_success(username)
+    token, session = users.open_session(user)
+    await audit(request, user, "login", "ok")
+    return _with_cookie(web.json_response(_session_json(token, session)), token,
+                        users.session_ttl_s)
+
+
+async def logout(request: web.Request) -> web.Response:
+    session = await require(request)
+    token = token_of(request)
+    if token:
+        users_of(request).close_session(token)
+    await audit(request, session.user, "logout", "ok")
+    resp = web.json_response({"signed_out": True})
+    resp.del_cookie(COOKIE, path="/")
+    return resp
+
+
+async def me(request: web.Request) -> web.Response:
+    session = await require(request)
+    u = session.user
+    return web.json_response({"username": u.username, "role": u.role, "agent_id": u.agent_id,
+                              "expires_at": session.expires_at})
+
+
+# --- agents ------------------------------------------------------------------------------
+
+async def agent_login(request: web.Request) -> web.Response:
+    """An agent signs in with their agent id and password at a phone (free seating)."""
+    d = daemon_of(request)
+    users = users_of(request)
+    data = await body(request)
+    agent_id, password, device = (field(data, "agent_id"), field(data, "password"),
+                                  field(data, "device"))
+    if not DEVICE.match(device):
+        raise json_error(400, "'device' is a dial string such as PJSIP/desk-12")
+    if users.locked_out(agent_id):
+        await audit(request, None, "agent.login", "locked", target=agent_id)
+        raise json_error(429, "too many failed sign-ins: try again in a few minutes")
+    user = await users.authenticate(agent_id, password)
+    if user is None or user.agent_id is None:
+        users.note_failure(agent_id)
+        await audit(request, None, "agent.login", "denied", target=agent_id)
+        raise json_error(401, "wrong agent id or password")
+    users.note_success(agent_id)
+    if user.agent_id not in d.acd.agents:
+        raise json_error(409, f"agent {user.agent_id} is not in the call flows")
+    d.switchboard.post(ev.AgentLoggedIn(user.agent_id, device))
+    token, session = users.open_session(user)
+    await audit(request, user, "agent.login", "ok", target=device)
+    return _with_cookie(web.json_response(_session_json(token, session)), token,
+                        users.session_ttl_s)
+
+
+async def _agent(request: web.Request) -> tuple[Session, str]:
+    session = await require(request)
+    agent_id = session.user.agent_id
+    if agent_id is None:
+        raise json_error(403, "this account is not an agent's")
+    return session, agent_id
+
+
+async def agent_logout(request: web.Request) -> web.Response:
+    session, agent_id = await _agent(request)
+    daemon_of(request).switchboard.post(ev.AgentLoggedOut(agent_id, "agent"))
+    token = token_of(request)
+    if token:
+        users_of(request).close_session(token)
+    await audit(request, session.user, "agent.logout", "ok")
+    return web.json_response({"agent_id": agent_id, "logged_out": True}, status=202)
+
+
+async def agent_pause(request: web.Request) -> web.Response:
+    _session, agent_id = await _agent(request)
+    reason = field(await body(request), "reason")
+    if not REASON.match(reason):
+        raise json_error(400, "'reason' is a code of 1-32 characters a-z, 0-9, '_' or '-'")
+    daemon_of(request).switchboard.post(ev.AgentPaused(agent_id, reason))
+    return web.json_response({"agent_id": agent_id, "paused": reason}, status=202)
+
+
+async def agent_unpause(request: web.Request) -> web.Response:
+    _session, agent_id = await _agent(request)
+    daemon_of(request).switchboard.post(ev.AgentUnpaused(agent_id))
+    return web.json_response({"agent_id": agent_id, "paused": None}, status=202)
+
+
+async def agent_me(request: web.Request) -> web.Response:
+    _session, agent_id = await _agent(request)
+    agent = daemon_of(request).acd.agents.get(agent_id)
+    if agent is None:
+        raise json_error(404, f"agent {agent_id} is not in the call flows")
+    return web.json_response({"agent_id": agent_id, "state": agent.state.value,
+                              "device": agent.device, "pause_reason": agent.pause_reason,
+                              "call_id": agent.call_id, "pending": agent.pending})
+
+
+# --- supervisors -----------------------------------------------------------------------
+
+async def state(request: web.Request) -> web.Response:
+    await require(request, "supervisor", "admin")
+    d = daemon_of(request)
+    return web.json_response(ops.state_json(d, d.live.clock()))
+
+
+async def alerts(request: web.Request) -> web.Response:
+    """The core's recent alerts (a call long at national, a centre unstaffed...), newest
+    first."""
+    await require(request, "supervisor", "admin")
+    recent = list(reversed(daemon_of(request).switchboard.alerts))
+    return web.json_response({"alerts": [
+        {"kind": a.kind, "message": a.message, "at": a.at, "call_id": a.call_id,
+         "centre_id": a.centre_id} for a in recent]})
+
+
+async def force_logout(request: web.Request) -> web.Response:
+    session = await require(request, "supervisor", "admin")
+    d = daemon_of(request)
+    agent_id = request.match_info["agent_id"]
+    if agent_id not in d.acd.agents:
+        raise json_error(404, f"no agent {agent_id}")
+    d.switchboard.post(ev.AgentLoggedOut(agent_id, "supervisor"))
+    await audit(request, session.user, "agent.force_logout", "ok", target=agent_id)
+    return web.json_response({"agent_id": agent_id, "logged_out": True}, status=202)
+
+
+async def monitor(request: web.Request) -> web.Response:
+    """Listen to, whisper to or barge into an agent's call from the supervisor's phone."""
+    session = await require(request, "supervisor", "admin")
+    d = daemon_of(request)
+    agent_id = request.match_info["agent_id"]
+    data = await body(request)
+    mode, device = field(data, "mode"), field(data, "device")
+    if mode not in MODES:
+        raise json_error(400, f"'mode' is one of {', '.join(MODES)}")
+    if not DEVICE.match(device):
+        raise json_error(400, "'device' is a dial string such as PJSIP/sup-1")
+    agent = d.acd.agents.get(agent_id)
+    if agent is None:
+        raise json_error(404, f"no agent {agent_id}")
+    if d.supervision is None:
+        raise json_error(503, "live monitoring is not available: Asterisk adapters not "
+                              "configured")
+    if agent.state is not AgentState.ON_CALL or agent.call_id is None or agent.device is None:
+        raise json_error(409, f"agent {agent_id} is not on a call", state=agent.state.value)
+    req = MonitorRequest(agent_id, agent.call_id, agent.device, device, mode)
+    target = f"{agent_id}/{agent.call_id}"
+    try:
+        monitor_id = await d.supervision.snoop(req)
+    except SupervisionError as e:
+        await audit(request, session.user, f"monitor.{mode}", "failed", target=target,
+                    detail={"error": str(e)})
+        raise json_error(409, str(e)) from None
+    await audit(request, session.user, f"monitor.{mode}", "ok", target=target,
+                detail={"device": device, "monitor_id": monitor_id})
+    return web.json_response({"monitor_id": monitor_id, "agent_id": agent_id,
+                              "call_id": agent.call_id, "mode": mode}, status=202)
+
+
+# --- admins ------------------------------------------------------------------------------
+
+async def _load(request: web.Request) -> Any:
+    from config.loader import ConfigError, load_flows
+
+    d = daemon_of(request)
+    try:
+        return await asyncio.to_thread(load_flows, d.settings.config, d.regions)
+    except ConfigError as e:
+        return [str(p) for p in e.problems]
+
+
+async def config_validate(request: web.Request) -> web.Response:
+    await require(request, "admin")
+    d = daemon_of(request)
+    flows = await _load(request)
+    if isinstance(flows, list):
+        return web.json_response({"valid": False, "problems": flows}, status=422)
+    conflicts = d.acd.reload_conflicts(flows)
+    return web.json_response({"valid": True, "problems": [], "applicable_now": not conflicts,
+                              "conflicts": conflicts, "centres": len(flows.centres),
+                              "agents": len(flows.agents)})
+
+
+async def config_reload(request: web.Request) -> web.Response:
+    """Load the call flows from disk and adopt them without dropping a call; an invalid
+    folder is rejected with its problems and the running flows stay in force."""
+    session = await require(request, "admin")
+    d = daemon_of(request)
+    target = str(d.settings.config)
+    flows = await _load(request)
+    if isinstance(flows, list):
+        d.metrics.reloads.labels("invalid").inc()
+        await audit(request, session.user, "config.reload", "refused", target=target,
+                    detail={"problems": flows[:50]})
+        return web.json_response({"reloaded": False, "problems": flows}, status=422)
+    try:
+        d.switchboard.apply_now(lambda acd, now: acd.reconfigure(flows, now))
+    except ReloadRefused as e:
+        d.metrics.reloads.labels("refused").inc()
+        await audit(request, session.user, "config.reload", "refused", target=target,
+                    detail={"conflicts": e.problems})
+        return web.json_response({"reloaded": False, "conflicts": e.problems}, status=409)
+    d.flows = flows
+    d.metrics.reloads.labels("applied").inc()
+    await audit(request, session.user, "config.reload", "ok", target=target)
+    return web.json_response({"reloaded": True, "centres": len(flows.centres),
+                              "agents": len(flows.agents), "calls_in_progress":
+                              len(d.acd.calls)})
+
+
+async def add_user(request: web.Request) -> web.Response:
+    session = await require(request, "admin")
+    data = await body(request)
+    username, password, role = (field(data, "username"), field(data, "password"),
+                                field(data, "role"))
+    if role not in ROLES:
+        raise json_error(400, f"'role' is one of {', '.join(ROLES)}")
+    agent_id = data.get("agent_id")
+    try:
+        user = await users_of(request).add(username, password, role,
+                                           agent_id=agent_id if isinstance(agent_id, str)
+                                           else None,
+                                           display_name=data.get("display_name"))
+    except (PasswordPolicyError, UserError) as e:
+        raise json_error(422, str(e)) from None
+    await audit(request, session.user, "user.add", "ok", target=username,
+                detail={"role": role})
+    return web.json_response({"username": user.username, "role": user.role,
+                              "agent_id": user.agent_id}, status=201)
+
+
+def setup(app: web.Application) -> None:
+    r = app.router
+    r.add_post("/api/login", login)
+    r.add_post("/api/logout", logout)
+    r.add_get("/api/me", me)
+    r.add_post("/api/agent/login", agent_login)
+    r.add_post("/api/agent/logout", agent_logout)
+    r.add_post("/api/agent/pause", agent_pause)
+    r.add_post("/api/agent/unpause", agent_unpause)
+    r.add_get("/api/agent", agent_me)
+    r.add_get("/api/state", state)
+    r.add_get("/api/alerts", alerts)
+    r.add_post("/api/agents/{agent_id}/logout", force_logout)
+    r.add_post("/api/agents/{agent_id}/monitor", monitor)
+    r.add_post("/api/config/validate", config_validate)
+    r.add_post("/api/config/reload", config_reload)
+    r.add_post("/api/users", add_user)

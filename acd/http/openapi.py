@@ -1,0 +1,196 @@
+"""The OpenAPI 3.1 document of acd117's HTTP API, served at /openapi.json.
+
+Written by hand beside the routes; tests/ops/test_openapi.py checks that every route is
+documented and every documented path exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+Schema = dict[str, Any]
+
+
+def _obj(required: list[str] | None = None, **props: Schema) -> Schema:
+    out: Schema = {"type": "object", "properties": props}
+    if required:
+        out["required"] = required
+    return out
+
+
+STR: Schema = {"type": "string"}
+NUM: Schema = {"type": "number"}
+INT: Schema = {"type": "integer"}
+BOOL: Schema = {"type": "boolean"}
+ANY_OBJ: Schema = {"type": "object"}
+ERROR: Schema = _obj(["error"], error=STR)
+SESSION: Schema = _obj(["token", "username", "role", "expires_at"], token=STR, username=STR,
+                       role={"enum": ["agent", "supervisor", "admin"]},
+                       agent_id={"type": ["string", "null"]}, expires_at=NUM)
+FIGURES: Schema = _obj(
+    waiting=INT, longest_wait_s=NUM, offered_today=INT, answered_today=INT,
+    abandoned_today=INT, short_abandoned_today=INT,
+    service_level_today={"type": ["number", "null"]},
+    abandon_rate_today={"type": ["number", "null"]}, asa_today_s={"type": ["number", "null"]},
+    escalations_1h=INT, agents=_obj(available=INT, ringing=INT, on_call=INT,
+                                    after_call_work=INT, paused=INT, logged_in=INT))
+SNAPSHOT: Schema = _obj(at=NUM, service_level_s=NUM, total=FIGURES,
+                        tiers={"type": "array", "items": FIGURES},
+                        centres={"type": "array", "items": FIGURES})
+
+
+def _json(schema: Schema, description: str = "OK") -> Schema:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _err(description: str) -> Schema:
+    return _json({"$ref": "#/components/schemas/Error"}, description)
+
+
+def _body(schema: Schema) -> Schema:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _op(summary: str, tag: str, responses: dict[str, Schema], *, auth: bool = False,
+        body: Schema | None = None, params: list[Schema] | None = None) -> Schema:
+    op: Schema = {"summary": summary, "tags": [tag], "responses": responses}
+    if auth:
+        op["security"] = [{"bearer": []}, {"cookie": []}]
+        responses.setdefault("401", _err("not signed in"))
+        responses.setdefault("403", _err("the role does not allow it"))
+        responses.setdefault("503", _err("no user database configured"))
+    if body is not None:
+        op["requestBody"] = _body(body)
+        responses.setdefault("400", _err("malformed body"))
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _query(name: str, description: str, schema: Schema | None = None,
+           required: bool = False) -> Schema:
+    return {"name": name, "in": "query", "required": required, "description": description,
+            "schema": schema or STR}
+
+
+AGENT_ID = {"name": "agent_id", "in": "path", "required": True, "schema": STR}
+ACCEPTED = _json(ANY_OBJ, "accepted: the event is on its way to the switchboard")
+
+
+def document() -> Schema:
+    paths: dict[str, dict[str, Schema]] = {
+        "/health": {"get": _op("liveness: the event loop answers", "ops",
+                               {"200": _json(_obj(status=STR, uptime_s=NUM))})},
+        "/ready": {"get": _op("readiness: switchboard running, telephony connected", "ops",
+                              {"200": _json(_obj(ready=BOOL, checks=ANY_OBJ)),
+                               "503": _json(_obj(ready=BOOL, checks=ANY_OBJ), "not ready")})},
+        "/metrics": {"get": _op("Prometheus metrics", "ops", {"200": {
+            "description": "text exposition format",
+            "content": {"text/plain": {"schema": STR}}}})},
+        "/openapi.json": {"get": _op("this document", "ops", {"200": _json(ANY_OBJ)})},
+        "/wallboard": {"get": _op("the live wallboard page", "wallboard", {"200": {
+            "description": "HTML", "content": {"text/html": {"schema": STR}}}})},
+        "/wallboard/events": {"get": _op(
+            "server-sent events: `figures` with the snapshot every 2 s (at most 3 s)",
+            "wallboard", {"200": {"description": "event stream",
+                                  "content": {"text/event-stream": {"schema": STR}}}})},
+        "/api/wallboard": {"get": _op("the wallboard's figures now, per tier and centre",
+                                      "wallboard", {"200": _json(SNAPSHOT)})},
+        "/api/login": {"post": _op(
+            "sign in; the token goes in `Authorization: Bearer` (a cookie is set too)",
+            "users", {"200": _json(SESSION), "401": _err("wrong username or password"),
+                      "429": _err("five failed sign-ins in 5 minutes: wait"),
+                      "503": _err("no user database configured")},
+            body=_obj(["username", "password"], username=STR, password=STR))},
+        "/api/logout": {"post": _op("sign out", "users", {"200": _json(ANY_OBJ)}, auth=True)},
+        "/api/me": {"get": _op("who is signed in", "users", {"200": _json(ANY_OBJ)},
+                               auth=True)},
+        "/api/users": {"post": _op(
+            "add a user (admin); passwords: 8+ characters with upper case, lower case and "
+            "digits", "users",
+            {"201": _json(ANY_OBJ, "created"), "422": _err("weak password or user exists")},
+            auth=True, body=_obj(["username", "password", "role"], username=STR,
+                                 password=STR, role={"enum": ["agent", "supervisor", "admin"]},
+                                 agent_id=STR, display_name=STR))},
+        "/api/agent/login": {"post": _op(
+            "an agent signs in at a phone (free seating): the agent logs in to the ACD",
+            "agents", {"200": _json(SESSION), "401": _err("wrong agent id or password"),
+                       "429": _err("five failed sign-ins in 5 minutes: wait"),
+                       "409": _err("agent not in the call flows"),
+                       "503": _err("no user database configured")},
+            body=_obj(["agent_id", "password", "device"], agent_id=STR, password=STR,
+                      device={"type": "string", "example": "PJSIP/desk-12"}))},
+        "/api/agent/logout": {"post": _op("the agent logs out (after the current call)",
+                                          "agents", {"202": ACCEPTED}, auth=True)},
+        "/api/agent/pause": {"post": _op("pause with a reason code", "agents",
+                                         {"202": ACCEPTED}, auth=True,
+                                         body=_obj(["reason"], reason=STR))},
+        "/api/agent/unpause": {"post": _op("back to available", "agents", {"202": ACCEPTED},
+                                           auth=True)},
+        "/api/agent": {"get": _op("the signed-in agent's state", "agents",
+                                  {"200": _json(ANY_OBJ)}, auth=True)},
+        "/api/state": {"get": _op(
+            "live state: centres, tiers, queues, calls and agents (supervisor, admin)",
+            "supervisors", {"200": _json(_obj(centres={"type": "array"},
+                                              queues={"type": "array"},
+                                              calls={"type": "array"},
+                                              agents={"type": "array"}))}, auth=True)},
+        "/api/alerts": {"get": _op(
+            "the core's recent alerts, newest first (supervisor, admin)", "supervisors",
+            {"200": _json(_obj(alerts={"type": "array", "items": _obj(
+                kind=STR, message=STR, at=NUM, call_id={"type": ["string", "null"]},
+                centre_id={"type": ["string", "null"]})}))}, auth=True)},
+        "/api/agents/{agent_id}/logout": {"post": _op(
+            "force an agent's log-out (supervisor, admin)", "supervisors",
+            {"202": ACCEPTED, "404": _err("no such agent")}, auth=True, params=[AGENT_ID])},
+        "/api/agents/{agent_id}/monitor": {"post": _op(
+            "listen to, whisper to or barge into the agent's call from a phone "
+            "(supervisor, admin)", "supervisors",
+            {"202": _json(_obj(monitor_id=STR, agent_id=STR, call_id=STR, mode=STR)),
+             "404": _err("no such agent"), "409": _err("the agent is not on a call")},
+            auth=True, params=[AGENT_ID],
+            body=_obj(["mode", "device"], mode={"enum": ["listen", "whisper", "barge"]},
+                      device=STR))},
+        "/api/config/validate": {"post": _op(
+            "validate the call-flow folder on disk (admin)", "admins",
+            {"200": _json(_obj(valid=BOOL, applicable_now=BOOL,
+                               conflicts={"type": "array", "items": STR})),
+             "422": _json(_obj(valid=BOOL, problems={"type": "array", "items": STR}),
+                          "invalid: file:line:column: setting: problem")}, auth=True)},
+        "/api/config/reload": {"post": _op(
+            "adopt the call flows on disk without dropping a call (admin); an invalid folder "
+            "is rejected and the running flows stay", "admins",
+            {"200": _json(_obj(reloaded=BOOL, calls_in_progress=INT)),
+             "422": _json(_obj(reloaded=BOOL, problems={"type": "array", "items": STR}),
+                          "invalid call flows"),
+             "409": _json(_obj(reloaded=BOOL, conflicts={"type": "array", "items": STR}),
+                          "removes something in use (a logged-in agent, a busy queue)")},
+            auth=True)},
+    }
+    paths.update(EXTRA_PATHS)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "acd117", "version": "1",
+                 "description": "Operations API of the 117 automatic call distributor."},
+        "paths": paths,
+        "components": {
+            "schemas": {"Error": ERROR},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "acd117_session"}},
+        },
+    }
+
+
+# Added by the modules that own those routes (reports, recordings).
+EXTRA_PATHS: dict[str, dict[str, Schema]] = {}
+
+
+async def serve(request: web.Request) -> web.Response:
+    return web.json_response(document())
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/openapi.json", serve)

@@ -1,0 +1,113 @@
+"""`/api/reports/...`: the historical reports and the staffing forecast (supervisors and
+admins), as JSON or, with `format=csv`, as a CSV download."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from aiohttp import web
+
+from acd import reports
+from acd.forecast import IntervalHistory, forecast
+from acd.http.auth import daemon_of, json_error, require, users_of
+from acd.http.openapi import EXTRA_PATHS, _err, _json, _op, _query
+from acd.report_cli import period_bounds
+
+
+def _params(request: web.Request) -> tuple[Any, ...]:
+    q = request.query
+    unit = q.get("unit", "hour")
+    if unit not in reports.UNITS:
+        raise json_error(400, f"'unit' is one of {', '.join(reports.UNITS)}")
+    tz = q.get("tz", reports.WIB)
+    try:
+        start, end = period_bounds(q.get("from"), q.get("to"), tz)
+    except (ValueError, KeyError) as e:
+        raise json_error(400, f"bad period: {e}") from None
+    return unit, start, end, tz
+
+
+def _respond(request: web.Request, name: str, rows: list[Any]) -> web.StreamResponse:
+    if request.query.get("format") == "csv":
+        return web.Response(text=reports.to_csv(rows), content_type="text/csv",
+                            headers={"Content-Disposition":
+                                     f'attachment; filename="acd117-{name}.csv"'})
+    return web.json_response({"rows": [r.as_json() for r in rows]})
+
+
+async def calls(request: web.Request) -> web.StreamResponse:
+    await require(request, "supervisor", "admin")
+    unit, start, end, tz = _params(request)
+    short = float(request.query.get("short_abandon_s",
+                                    daemon_of(request).settings.short_abandon_s))
+    pool = await users_of(request).pool()
+    async with pool.acquire() as conn:
+        rows = await reports.call_report(conn, unit, start, end, tz=tz, short_abandon_s=short)
+    if request.path.endswith("/tiers"):
+        return _respond(request, "tiers", reports.by_tier(rows))
+    return _respond(request, "calls", rows)
+
+
+async def agents(request: web.Request) -> web.StreamResponse:
+    await require(request, "supervisor", "admin")
+    unit, start, end, tz = _params(request)
+    pool = await users_of(request).pool()
+    async with pool.acquire() as conn:
+        rows = await reports.agent_report(conn, unit, start, end, tz=tz)
+    return _respond(request, "agents", rows)
+
+
+async def staffing(request: web.Request) -> web.StreamResponse:
+    await require(request, "supervisor", "admin")
+    unit, start, end, tz = _params(request)
+    step = reports.STEP_S.get(unit)
+    if step is None:
+        raise json_error(400, "the forecast needs unit 15min, 30min or hour")
+    centre = request.query.get("centre") or None
+    pool = await users_of(request).pool()
+    async with pool.acquire() as conn:
+        history = await reports.history_for_forecast(conn, unit, start, end, tz=tz,
+                                                     centre_id=centre)
+    needs = forecast([IntervalHistory(*h) for h in history], step,
+                     target_s=daemon_of(request).settings.service_level_s)
+    return web.json_response({"unit": unit, "target": {"level": 0.8, "within_s": 20},
+                              "centre": centre,
+                              "slots": [asdict(n) for n in needs]})
+
+
+_PERIOD = [
+    _query("unit", "15min, 30min, hour, day or month", {"enum": list(reports.UNITS)}),
+    _query("from", "local date or date-time (default: today 00:00)"),
+    _query("to", "local date or date-time, excluded (default: now)"),
+    _query("tz", "time zone of the periods (default Asia/Jakarta)"),
+]
+_CSV = _query("format", "json (default) or csv", {"enum": ["json", "csv"]})
+_ROWS = _json({"type": "object", "properties": {"rows": {"type": "array"}}})
+EXTRA_PATHS.update({
+    "/api/reports/calls": {"get": _op(
+        "calls per period, centre and tier: offered, answered, abandoned (short ones apart), "
+        "service level, ASA, AHT, escalations", "reports",
+        {"200": _ROWS, "400": _err("bad parameters")}, auth=True,
+        params=[*_PERIOD, _CSV, _query("short_abandon_s", "short abandon threshold (s)",
+                                       {"type": "number"})])},
+    "/api/reports/tiers": {"get": _op(
+        "the same per period and tier (escalations by tier)", "reports",
+        {"200": _ROWS, "400": _err("bad parameters")}, auth=True, params=[*_PERIOD, _CSV])},
+    "/api/reports/agents": {"get": _op(
+        "agent activity per period: logged in, available, talk, hold, after-call work, "
+        "pause by reason (seconds)", "reports",
+        {"200": _ROWS, "400": _err("bad parameters")}, auth=True, params=[*_PERIOD, _CSV])},
+    "/api/reports/forecast": {"get": _op(
+        "agents needed per time of day for 80 % in 20 s (Erlang C) from the history in "
+        "the period", "reports", {"200": _json({"type": "object"}),
+                                  "400": _err("bad parameters")},
+        auth=True, params=[*_PERIOD, _query("centre", "one centre (default: all)")])},
+})
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/api/reports/calls", calls)
+    app.router.add_get("/api/reports/tiers", calls)
+    app.router.add_get("/api/reports/agents", agents)
+    app.router.add_get("/api/reports/forecast", staffing)

@@ -1,0 +1,259 @@
+"""Users of the HTTP API: roles, argon2 password hashes, expiring sessions, the audit log.
+
+Users live in PostgreSQL (`users`, sql/004); sessions live in the daemon's memory (a
+restart signs everyone out) and expire `session_ttl_s` after sign-in. A session token is a
+random 256-bit string handed to the client once; only its SHA-256 is kept. Password checks
+run argon2 in a worker thread so that a burst of sign-ins never stalls call handling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import structlog
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+log = structlog.get_logger("acd117.users")
+
+Role = Literal["agent", "supervisor", "admin"]
+ROLES: tuple[Role, ...] = ("agent", "supervisor", "admin")
+USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+_DUMMY_HASH_INPUT = "acd117-not-a-user"
+LOCKOUT_FAILURES = 5
+LOCKOUT_WINDOW_S = 300.0
+
+
+class PasswordPolicyError(ValueError):
+    pass
+
+
+class UserError(ValueError):
+    pass
+
+
+def password_problems(password: str) -> list[str]:
+    """The tender's policy: at least 8 characters mixing upper case, lower case and digits."""
+    problems = []
+    if len(password) < 8:
+        problems.append("at least 8 characters")
+    if not re.search(r"[A-Z]", password):
+        problems.append("an upper-case letter")
+    if not re.search(r"[a-z]", password):
+        problems.append("a lower-case letter")
+    if not re.search(r"\d", password):
+        problems.append("a digit")
+    return problems
+
+
+def check_password_policy(password: str) -> None:
+    problems = password_problems(password)
+    if problems:
+        raise PasswordPolicyError("the password needs " + ", ".join(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    username: str
+    role: Role
+    agent_id: str | None = None
+    display_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    user: User
+    created_at: float
+    expires_at: float
+
+
+class Users:
+    def __init__(self, dsn: str, *, session_ttl_s: float = 8 * 3600.0,
+                 clock: Callable[[], float] = time.time,
+                 hasher: PasswordHasher | None = None) -> None:
+        self.dsn = dsn
+        self.session_ttl_s = session_ttl_s
+        self.clock = clock
+        self.hasher = hasher or PasswordHasher()
+        self._pool: Any = None
+        self._pool_lock = asyncio.Lock()
+        self._sessions: dict[str, Session] = {}  # sha256(token) -> session
+        self._dummy_hash: str | None = None
+        self._failures: dict[str, list[float]] = {}  # username -> recent failed sign-ins
+
+    # --- guessing passwords ----------------------------------------------------------------
+
+    def locked_out(self, username: str) -> bool:
+        """Too many failed sign-ins for this username lately (LOCKOUT_FAILURES within
+        LOCKOUT_WINDOW_S): refuse for the rest of the window, even the right password."""
+        now = self.clock()
+        recent = [t for t in self._failures.get(username, []) if t > now - LOCKOUT_WINDOW_S]
+        if recent:
+            self._failures[username] = recent
+        else:
+            self._failures.pop(username, None)
+        return len(recent) >= LOCKOUT_FAILURES
+
+    def note_failure(self, username: str) -> None:
+        self._failures.setdefault(username, []).append(self.clock())
+        if len(self._failures) > 10_000:  # bounded under a spray of made-up usernames
+            self._failures.pop(next(iter(self._failures)))
+
+    def note_success(self, username: str) -> None:
+        self._failures.pop(username, None)
+
+    # --- the database -------------------------------------------------------------------
+
+    async def pool(self) -> Any:
+        import asyncpg
+
+        async with self._pool_lock:
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    self.dsn, min_size=0, max_size=4, timeout=5.0,
+                    server_settings={"application_name": "acd117-api"})
+            return self._pool
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    async def add(self, username: str, password: str, role: Role, *,
+                  agent_id: str | None = None, display_name: str | None = None,
+                  replace: bool = False) -> User:
+        if not USERNAME.match(username):
+            raise UserError("a username is 3 to 64 letters, digits, '.', '_' or '-'")
+        if role not in ROLES:
+            raise UserError(f"role must be one of {', '.join(ROLES)}")
+        if role == "agent" and agent_id is None:
+            agent_id = username
+        check_password_policy(password)
+        hashed = await asyncio.to_thread(self.hasher.hash, password)
+        pool = await self.pool()
+        sql = ("INSERT INTO users (username, role, password_hash, agent_id, display_name) "
+               "VALUES ($1, $2, $3, $4, $5)")
+        if replace:
+            sql += (" ON CONFLICT (username) DO UPDATE SET role = EXCLUDED.role, "
+                    "password_hash = EXCLUDED.password_hash, agent_id = EXCLUDED.agent_id, "
+                    "display_name = EXCLUDED.display_name, disabled = false, "
+                    "password_changed_at = now()")
+        import asyncpg
+
+        try:
+            await pool.execute(sql, username, role, hashed, agent_id, display_name)
+        except asyncpg.UniqueViolationError:
+            raise UserError(f"user {username} (or agent {agent_id}) exists already") from None
+        return User(username, role, agent_id, display_name)
+
+    async def get(self, username: str) -> User | None:
+        pool = await self.pool()
+        row = await pool.fetchrow(
+            "SELECT username, role, agent_id, display_name FROM users "
+            "WHERE username = $1 AND NOT disabled", username)
+        return None if row is None else User(row["username"], row["role"], row["agent_id"],
+                                             row["display_name"])
+
+    async def authenticate(self, username: str, password: str) -> User | None:
+        """The user, if the password is theirs; None otherwise (in about the same time, so
+        that a wrong username cannot be told from a wrong password)."""
+        pool = await self.pool()
+        row = await pool.fetchrow(
+            "SELECT username, role, password_hash, agent_id, display_name FROM users "
+            "WHERE username = $1 AND NOT disabled", username)
+        if row is None:
+            if self._dummy_hash is None:
+                self._dummy_hash = await asyncio.to_thread(self.hasher.hash, _DUMMY_HASH_INPUT)
+            await asyncio.to_thread(self._verify, self._dummy_hash, password)
+            return None
+        if not await asyncio.to_thread(self._verify, row["password_hash"], password):
+            return None
+        if self.hasher.check_needs_rehash(row["password_hash"]):
+            rehashed = await asyncio.to_thread(self.hasher.hash, password)
+            await pool.execute("UPDATE users SET password_hash = $2 WHERE username = $1",
+                               username, rehashed)
+        return User(row["username"], row["role"], row["agent_id"], row["display_name"])
+
+    def _verify(self, hashed: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(hashed, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    async def audit(self, user: User | None, action: str, outcome: str, *,
+                    target: str | None = None, remote: str | None = None,
+                    detail: dict[str, Any] | None = None) -> None:
+        """Write one audit line; failing that, log it (and raise: the caller decides)."""
+        log.info("audit", action=action, outcome=outcome, target=target,
+                 username=user.username if user else None, remote=remote)
+        pool = await self.pool()
+        await pool.execute(
+            "INSERT INTO audit_log (username, role, action, target, outcome, remote, detail) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)",
+            user.username if user else None, user.role if user else None, action, target,
+            outcome, remote, json.dumps(detail) if detail is not None else None)
+
+    # --- sessions -----------------------------------------------------------------------
+
+    def open_session(self, user: User) -> tuple[str, Session]:
+        token = secrets.token_urlsafe(32)
+        now = self.clock()
+        session = Session(user, now, now + self.session_ttl_s)
+        self._sessions[_digest(token)] = session
+        return token, session
+
+    def session(self, token: str) -> Session | None:
+        key = _digest(token)
+        session = self._sessions.get(key)
+        if session is None:
+            return None
+        if self.clock() >= session.expires_at:
+            del self._sessions[key]
+            return None
+        return session
+
+    def close_session(self, token: str) -> None:
+        self._sessions.pop(_digest(token), None)
+
+    def close_sessions_of(self, username: str) -> int:
+        keys = [k for k, s in self._sessions.items() if s.user.username == username]
+        for k in keys:
+            del self._sessions[k]
+        return len(keys)
+
+    def purge_expired(self) -> int:
+        now = self.clock()
+        keys = [k for k, s in self._sessions.items() if now >= s.expires_at]
+        for k in keys:
+            del self._sessions[k]
+        return len(keys)
+
+    async def run(self) -> None:
+        """Forget expired sessions now and then (a supervisor job)."""
+        while True:
+            await asyncio.sleep(60)
+            self.purge_expired()
+
+    async def ensure_demo_users(self) -> list[tuple[str, Role, str]]:
+        """The demo's accounts with fresh random passwords: an admin, a supervisor and the
+        agent 1001 of the example call flows."""
+        out: list[tuple[str, Role, str]] = []
+        accounts: tuple[tuple[str, Role], ...] = (
+            ("admin", "admin"), ("supervisor", "supervisor"), ("1001", "agent"))
+        for username, role in accounts:
+            password = "Demo" + secrets.token_hex(4) + "7"
+            await self.add(username, password, role, replace=True)
+            out.append((username, role, password))
+        return out
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
