@@ -57,14 +57,9 @@ class ReloadRefused(Exception):
 
 class Acd:
     def __init__(self, flows: CallFlows, regions: RegionTable, ids: Callable[[], str]) -> None:
-        self.flows = flows
         self.regions = regions
         self._ids = ids
-        self._callers = CallerPolicy(flows.callers)
-        self._ingress = IngressResolver(flows.ingress, regions)
-        self._ladder = TierLadder(flows, regions)
         self._timers = Timers()
-        self._announce = flows.announcements
         self.calls: dict[str, Call] = {}
         self.agents: dict[str, Agent] = {}
         self.offers: dict[str, Offer] = {}
@@ -75,22 +70,7 @@ class Acd:
         self._call_seq = 0
         self._offer_seq = 0
         self._out: list[Output] = []
-        self.centre_tier: dict[str, Tier] = {}
-        self._centre_queues: dict[str, dict[str, QueueKey]] = {}
-        self._centres = {c.id: c for c in flows.centres}
-        for centre in flows.centres:
-            self.centre_tier[centre.id] = self._natural_tier(centre.region)
-            keys = self._centre_queues[centre.id] = {}
-            for q in centre.queues:
-                keys[q.service] = (centre.id, q.service)
-                self.queues[(centre.id, q.service)] = QueueState(centre.id, q)
-        for a in flows.agents:
-            agent = Agent(a.id, a.centre, dict(a.skills), ())
-            agent.queues = tuple(k for k in self._centre_queues.get(a.centre, {}).values()
-                                 if self.queues[k].eligible(agent))
-            for k in agent.queues:
-                self.queues[k].agent_ids.append(a.id)
-            self.agents[a.id] = agent
+        self._adopt_flows(flows)
         self._handlers: dict[type[Any], Callable[[Any, float], None]] = {
             ev.CallArrived: self._on_call_arrived,
             ev.CallAdopted: self._on_call_adopted,
@@ -755,16 +735,31 @@ class Acd:
         if problems:
             raise ReloadRefused(problems)
         out = self._out = []
+        staffed_before = {k for k, q in self.queues.items() if q.logged_in > 0}
+        self._adopt_flows(flows)
+        self._emit(cmd.Notify("config_reloaded",
+                              f"call flows reloaded: {len(flows.centres)} centres, "
+                              f"{len(flows.agents)} agents", now))
+        for key in sorted(staffed_before):
+            if key in self.queues and self.queues[key].logged_in == 0:
+                self._escalate_unstaffed(key, now)
+        for agent in list(self.agents.values()):
+            self._serve_agent(agent, now)
+        self._fire_due(now)
+        return out
+
+    def _adopt_flows(self, flows: CallFlows) -> None:
+        """Derive everything that comes from the call flows; queues and agents already
+        known keep their state (waiting calls, who is logged in, idle times)."""
         self.flows = flows
         self._callers = CallerPolicy(flows.callers)
         self._ingress = IngressResolver(flows.ingress, self.regions)
         self._ladder = TierLadder(flows, self.regions)
         self._announce = flows.announcements
         self._centres = {c.id: c for c in flows.centres}
-        staffed_before = {k for k, q in self.queues.items() if q.logged_in > 0}
         queues: dict[QueueKey, QueueState] = {}
-        self._centre_queues = {}
-        self.centre_tier = {}
+        self._centre_queues: dict[str, dict[str, QueueKey]] = {}
+        self.centre_tier: dict[str, Tier] = {}
         for centre in flows.centres:
             self.centre_tier[centre.id] = self._natural_tier(centre.region)
             keys = self._centre_queues[centre.id] = {}
@@ -787,21 +782,10 @@ class Acd:
                 q.agent_ids.append(a.id)
                 if agent.state is not AgentState.LOGGED_OUT:
                     q.logged_in += 1
-                if (agent.state is AgentState.AVAILABLE
-                        and agent.device not in self.unreachable):
+                if agent.state is AgentState.AVAILABLE and agent.device not in self.unreachable:
                     q.add_agent(agent)
             agents[a.id] = agent
         self.agents = agents
-        self._emit(cmd.Notify("config_reloaded",
-                              f"call flows reloaded: {len(flows.centres)} centres, "
-                              f"{len(flows.agents)} agents", now))
-        for key in sorted(staffed_before):
-            if key in self.queues and self.queues[key].logged_in == 0:
-                self._escalate_unstaffed(key, now)
-        for agent in list(self.agents.values()):
-            self._serve_agent(agent, now)
-        self._fire_due(now)
-        return out
 
     # --- helpers -----------------------------------------------------------------------
 
