@@ -76,6 +76,7 @@ class Acd:
             ev.CallAdopted: self._on_call_adopted,
             ev.PromptFinished: self._on_prompt_finished,
             ev.CallerHungUp: self._on_caller_hung_up,
+            ev.CallHandedOff: self._on_call_handed_off,
             ev.RingAnswered: self._on_ring_answered,
             ev.RingFailed: self._on_ring_failed,
             ev.AgentHungUp: self._on_agent_hung_up,
@@ -238,10 +239,24 @@ class Acd:
         if call.state is CallState.CONNECTED:
             self._end_conversation(call, now, hang_up="agent")
             return
+        self._withdraw(call, now)
+        self._finish(call, "blocked" if call.nuisance else "abandoned", now)
+
+    def _on_call_handed_off(self, e: ev.CallHandedOff, now: float) -> None:
+        call = self.calls.get(e.call_id)
+        if call is None:
+            return
+        if call.state is CallState.CONNECTED:  # the conversation happened; the caller left
+            self._end_conversation(call, now, hang_up="agent")
+            return
+        self._withdraw(call, now)
+        self._finish(call, "handed_off", now)
+
+    def _withdraw(self, call: Call, now: float) -> None:
+        """The caller is gone from acd117: stop ringing for them, leave every queue."""
         for offer_id in list(call.offers):
             self._cancel_offer(offer_id, "caller_left", now)
         self._leave_queues(call)
-        self._finish(call, "blocked" if call.nuisance else "abandoned", now)
 
     def _on_agent_hung_up(self, e: ev.AgentHungUp, now: float) -> None:
         call = self.calls.get(e.call_id)

@@ -65,6 +65,15 @@ class CallerHungUp:
 
 
 @dataclass(frozen=True, slots=True)
+class CallHandedOff:
+    """acd117 gave the call back to the dialplan's fallback (the national app_queue group)
+    after a failure: someone else answers it, so it is neither answered nor abandoned here."""
+
+    call_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class RingAnswered:
     """The agent picked up the phone rung for this offer."""
 
@@ -144,6 +153,7 @@ Event = (
     | CallAdopted
     | PromptFinished
     | CallerHungUp
+    | CallHandedOff
     | RingAnswered
     | RingFailed
     | AgentHungUp

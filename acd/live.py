@@ -174,8 +174,9 @@ class LiveFigures:
             short = r.wait_s < self.short_abandon_s
             t.short_abandoned += short
             self._ended.append((r.ended_at, centre, False, not short))
-        else:
+        elif r.outcome == "blocked":
             self._tally(r.ended_at, centre, r.tier).blocked += 1
+        # handed_off: answered by the dialplan's fallback queue, counted by Asterisk
 
     def _tally(self, at: float, centre: str, tier: Tier) -> Tally:
         day = self.local_day(at)

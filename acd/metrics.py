@@ -81,6 +81,9 @@ class Metrics:
         self.blocked = Counter("acd117_calls_blocked",
                                "Listed nuisance callers who hung up unanswered", labels,
                                registry=r)
+        self.handed_off = Counter("acd117_calls_handed_off",
+                                  "Calls given back to the dialplan's fallback queue after a "
+                                  "failure in acd117", labels, registry=r)
         self.escalated = Counter("acd117_calls_escalated",
                                  "Calls escalated to this queue from a lower tier", labels,
                                  registry=r)
@@ -108,8 +111,10 @@ class Metrics:
                 self.answered.labels(centre, tier).inc()
             elif r.outcome == "abandoned":
                 self.abandoned.labels(centre, r.tier.value).inc()
-            else:
+            elif r.outcome == "blocked":
                 self.blocked.labels(centre, r.tier.value).inc()
+            else:
+                self.handed_off.labels(centre, r.tier.value).inc()
             self.wait.labels(r.outcome).observe(r.wait_s)
         elif isinstance(r, rec.OfferEnded) and r.result == "answered":
             self.ring.labels(r.tier.value).observe(max(0.0, r.ended_at - r.offered_at))

@@ -11,7 +11,8 @@ from typing import Literal
 
 from acd.tiers import Tier
 
-Outcome = Literal["answered", "abandoned", "blocked"]
+# handed_off: given back to the dialplan's fallback queue after a failure in acd117.
+Outcome = Literal["answered", "abandoned", "blocked", "handed_off"]
 OfferResult = Literal["answered", "no_answer", "rejected", "failed", "cancelled"]
 HopReason = Literal["arrival", "timeout", "unstaffed", "closed", "no_centre"]
 

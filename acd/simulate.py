@@ -338,7 +338,7 @@ class Simulation:
                 report.by_tier[r.answered_tier or Tier.NATIONAL].answered += 1
             elif r.outcome == "abandoned":
                 report.abandoned += 1
-            else:
+            elif r.outcome == "blocked":
                 report.blocked += 1
         elif type(r) is rec.CallStarted:
             report.offered += 1

@@ -92,6 +92,7 @@ from acd.events import (
     CallAdopted,
     CallArrived,
     CallerHungUp,
+    CallHandedOff,
     Event,
     HoldEnded,
     HoldStarted,
@@ -999,7 +1000,7 @@ class StasisApp:
         leg.handed_off = True
         log.error("call %s handed back to the dialplan: %s", call_id, why)
         if not leg.core_ended:
-            self.emit(CallerHungUp(call_id=call_id))  # the core lets go of it
+            self.emit(CallHandedOff(call_id=call_id, reason=why))  # the core lets go of it
         for delay in self.handoff_retries_s:
             try:
                 await self.client.continue_in_dialplan(

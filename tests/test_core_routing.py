@@ -446,3 +446,14 @@ def test_a_call_routed_to_another_service_uses_that_queue():
     h.send(ev.PromptFinished("c1", "welcome"))
     assert of(out, rec.CallStarted)[0].service == "informasi"
     assert h.ring_for("c1").agent_id == "2002"
+
+
+def test_a_call_handed_to_the_dialplan_fallback_is_neither_answered_nor_abandoned():
+    h = Harness()
+    h.login("1001")
+    h.call("c1")
+    ring = h.ring_for("c1")
+    out = h.send(ev.CallHandedOff("c1", "handler failed"), after=2)
+    assert of(out, cmd.StopRinging) == [cmd.StopRinging(ring.offer_id, "caller_left")]
+    assert ended(out)[0].outcome == "handed_off"
+    assert h.acd.agents["1001"].state is AgentState.AVAILABLE

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 # The newest migration (sql/NNN_*.sql) these statements are written for; the writer refuses
 # to write into an older schema.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _unnest(columns: Sequence[tuple[str, str]], ordinality: bool = False) -> str:

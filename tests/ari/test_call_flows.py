@@ -13,6 +13,7 @@ from acd.events import (
     CallAdopted,
     CallArrived,
     CallerHungUp,
+    CallHandedOff,
     HoldEnded,
     HoldStarted,
     PromptFinished,
@@ -199,7 +200,7 @@ async def test_a_failing_handler_sends_the_caller_back_to_the_dialplan_fallback(
         call, "acd117-fallback", "s", 1,
     )
     await rig.settle()
-    assert CallerHungUp(call or "") in rig.events  # the core forgets the call
+    assert CallHandedOff(call or "", "StasisStart handler failed") in rig.events  # core lets go
 
 
 async def test_calls_take_the_dialplan_fallback_while_acd117_is_not_connected(
@@ -338,7 +339,7 @@ async def test_fallback_command_gives_the_call_to_the_dialplan_queue(
         call, "acd117-fallback", "s", 1,
     )
     await rig.settle()
-    assert CallerHungUp(call or "") in rig.events
+    assert CallHandedOff(call or "", "internal error") in rig.events
 
 
 async def test_numbers_are_said_from_the_recorded_number_files(
