@@ -86,7 +86,7 @@ class Switchboard:
         except Exception:
             log.exception("core failed", acd_event=repr(event))
             call_id = getattr(event, "call_id", None)
-            if isinstance(event, ev.CallArrived | ev.PromptFinished) and call_id:
+            if isinstance(event, ev.CallArrived | ev.CallAdopted | ev.PromptFinished) and call_id:
                 return [cmd.Fallback(call_id, "internal error")]
             return []
 
@@ -101,7 +101,10 @@ class Switchboard:
                     self._on_alert(out)
             elif isinstance(out, rec.CallStarted | rec.TierHop | rec.OfferEnded
                             | rec.AgentStateChanged | rec.CallEnded | rec.WrapUpEnded):
-                self._records.submit(out)
+                try:
+                    self._records.submit(out)
+                except Exception:  # a record problem must never hold up a caller's commands
+                    log.exception("record not taken", record=repr(out))
             else:
                 self._execute(out)
 

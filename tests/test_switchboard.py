@@ -136,3 +136,23 @@ async def test_the_supervisor_restarts_a_failed_task_and_stops_everything_on_can
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_a_record_the_writer_refuses_does_not_hold_up_the_callers_commands():
+    class BrokenWriter:
+        def submit(self, record: rec.Record) -> None:
+            raise RuntimeError("disk full")
+
+    ids = iter(range(1, 100))
+    phones = FakePhones()
+    board = Switchboard(Acd(build_flows(), load_regions(), ids=lambda: f"o{next(ids)}"),
+                        phones, BrokenWriter())
+    task = asyncio.create_task(board.run())
+    try:
+        board.post(ev.CallArrived("c1", "+6281111111111", from_region("32.73")))
+        await settle()
+        assert [type(c) for c in phones.done] == [cmd.Answer, cmd.PlayPrompt]
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

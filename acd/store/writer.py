@@ -219,13 +219,16 @@ class StoreWriter:
                 tg.create_task(self._ingest(spool), name="acd117-store-ingest")
                 tg.create_task(self._flush(spool), name="acd117-store-flush")
         finally:
-            self._closed = True
+            # Only a requested stop closes the writer; after a failure the supervisor runs
+            # it again, on a spool opened afresh, and records keep being taken meanwhile.
+            self._closed = self._stop_requested.is_set()
             # Whatever is still queued (a cancelled run) goes to the spool, not to waste.
             leftover = self._drain_queue()
             if leftover:
                 self._append(leftover)
             await self._disconnect()
             spool.close()
+            self._spool = None
             log.info("store: writer stopped", spool_records=spool.pending_records)
 
     @property

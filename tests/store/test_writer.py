@@ -212,3 +212,30 @@ async def test_a_cancelled_writer_leaves_what_was_queued_in_the_spool(tmp_path: 
     spool = Spool(tmp_path)
     assert spool.pending_records == len(records)
     spool.close()
+
+
+async def test_after_an_unexpected_failure_the_writer_runs_again_and_loses_nothing(
+        migrated_dsn: str, tmp_path: Path) -> None:
+    records = list(stream(50))
+    w = writer(migrated_dsn, tmp_path)
+    flush = w._flush
+    failed = []
+
+    async def fails_once(spool: Spool) -> None:
+        if not failed:
+            failed.append(True)
+            raise OSError("disk hiccup")
+        await flush(spool)
+
+    w._flush = fails_once  # type: ignore[method-assign]
+    with pytest.raises(ExceptionGroup):
+        await w.run()  # as the supervisor would see it fail
+    for r in records:
+        w.submit(r)  # still taken: only a requested stop closes the writer
+    task = asyncio.create_task(w.run())  # the supervisor's restart
+    try:
+        await drained(w)
+    finally:
+        await w.stop()
+        await task
+    assert (await counts(migrated_dsn))["call_hops"] == expected_counts(records)["call_hops"]
