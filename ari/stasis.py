@@ -341,6 +341,7 @@ class StasisApp:
         self.moh_grace_s = moh_grace_s
         self.digit_timeouts_s = digit_timeouts_s
         self.handoff_retries_s = handoff_retries_s
+        self._closing = False
         self._bulk_variables = True  # POST /channels/{id}/variables until refused
 
         self.calls: dict[str, CallerLeg] = {}
@@ -350,7 +351,7 @@ class StasisApp:
         self._prompt_waiters: dict[str, asyncio.Future[None]] = {}
         self._features: dict[str, FeatureSession] = {}
         self._agents_at_devices: dict[str, str] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
         self._timers: set[asyncio.TimerHandle] = set()
         self._locks = _KeyedLocks()
         self._ids = itertools.count(1)
@@ -405,6 +406,7 @@ class StasisApp:
     async def close(self) -> None:
         """Shutdown: stop feature dialogs, let the other requests finish. Calls stay in
         Stasis; the next process re-adopts them."""
+        self._closing = True
         for channel_id in list(self._features):
             self._cancel_feature(channel_id)
         for handle in list(self._timers):
@@ -1001,42 +1003,36 @@ class StasisApp:
         log.error("call %s handed back to the dialplan: %s", call_id, why)
         if not leg.core_ended:
             self.emit(CallHandedOff(call_id=call_id, reason=why))  # the core lets go of it
-        for delay in self.handoff_retries_s:
+        if await self._continue(call_id, lambda: leg.in_stasis) and self.on_handoff:
+            # After StasisEnd nothing more about the channel arrives over ARI [08]; the
+            # AMI adapter can follow it (Newexten, Hangup).
+            self.on_handoff(call_id)
+
+    async def _continue(self, channel_id: str,
+                        in_stasis: Callable[[], bool] = lambda: True) -> bool:
+        """Send the channel to the dialplan fallback, retrying (at the last back-off once the
+        list is used up) for as long as it is still in Stasis: the core has let go of it, so
+        nobody else would serve it. Stops when the app closes (the next start re-adopts it)."""
+        delays = itertools.chain(self.handoff_retries_s,
+                                 itertools.repeat(self.handoff_retries_s[-1]))
+        for delay in delays:
             try:
                 await self.client.continue_in_dialplan(
-                    call_id,
+                    channel_id,
                     context=self.fallback.context,
                     extension=self.fallback.extension,
                     priority=self.fallback.priority,
                 )
+                return True
             except AriNotFound:
-                return  # the caller has gone
+                return False  # the caller has gone
             except AriError as exc:
-                log.error("continue for %s failed (%s); retrying in %s s", call_id, exc, delay)
-                await asyncio.sleep(delay)
-                if not leg.in_stasis:
-                    return
-                continue
-            # After StasisEnd nothing more about the channel arrives over ARI [08]; the
-            # AMI adapter can follow it (Newexten, Hangup).
-            if self.on_handoff is not None:
-                self.on_handoff(call_id)
-            return
-        # Still in Stasis and Asterisk refuses to let it go: forget it here, so that the
-        # next resync adopts it afresh rather than leaving a caller nobody serves.
-        log.error("call %s could not be handed to the dialplan; left for the next resync",
-                  call_id)
-        self.calls.pop(call_id, None)
-
-    async def _continue(self, channel_id: str) -> None:
-        await self._quietly(
-            self.client.continue_in_dialplan(
-                channel_id,
-                context=self.fallback.context,
-                extension=self.fallback.extension,
-                priority=self.fallback.priority,
-            )
-        )
+                log.error("continue for %s failed (%s); retrying in %s s", channel_id, exc,
+                          delay)
+            await asyncio.sleep(delay)
+            if self._closing or not in_stasis():
+                return False
+        return False
 
     # --- feature calls -----------------------------------------------------------------
 
@@ -1229,12 +1225,12 @@ class StasisApp:
         except AriError as exc:
             log.warning("%s", exc)
 
-    def _spawn(self, coro: Coroutine[Any, Any, None], name: str | None = None) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, object], name: str | None = None) -> None:
         task = asyncio.get_running_loop().create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
 
-    def _task_done(self, task: asyncio.Task[None]) -> None:
+    def _task_done(self, task: asyncio.Task[object]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("background ARI task failed", exc_info=task.exception())

@@ -372,7 +372,7 @@ async def test_hand_off_is_retried_until_asterisk_lets_the_caller_go(
     assert len(peer.requests_to("POST", f"/ari/channels/{call}/continue")) == 3
 
 
-async def test_a_caller_asterisk_will_not_let_go_is_adopted_again_at_the_next_resync(
+async def test_a_caller_asterisk_keeps_refusing_to_let_go_is_never_forgotten(
     peer: FakeAsterisk, rig_factory: Any
 ) -> None:
     from acd.commands import Fallback
@@ -380,9 +380,10 @@ async def test_a_caller_asterisk_will_not_let_go_is_adopted_again_at_the_next_re
     rig = await rig_factory(lambda event: [], handoff_retries_s=(0.01, 0.01))
     call = await peer.incoming_call()
     await peer.wait_for(lambda: call in rig.app.calls)
-    peer.fail_requests("POST", "/continue", 500, times=2)
+    peer.fail_requests("POST", "/continue", 500, times=5)
     await rig.app.execute(Fallback(call or "", "internal error"))
-    assert peer.dialplan_exits == [] and call not in rig.app.calls
-    await peer.drop_websocket()
-    await peer.wait_for(lambda: any(isinstance(e, CallAdopted) and e.call_id == call
-                                    for e in rig.events), what="adopted again")
+    # retried past the back-off list, at its last interval, until Asterisk let it go
+    assert [e.channel_id for e in peer.dialplan_exits] == [call]
+    assert len(peer.requests_to("POST", f"/ari/channels/{call}/continue")) == 6
+
+
