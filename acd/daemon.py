@@ -239,6 +239,6 @@ def _asterisk(settings: Settings, flows: CallFlows, acd: Acd,
         if stored is not None and writer is not None:
             writer.submit(stored)
 
-    return AsteriskTelephony(asterisk, flows, verify_pin=pin_checker(flows),
+    return AsteriskTelephony(asterisk, flows, verify_pin=pin_checker(lambda: acd.flows),
                              agent_at_device=acd.agent_at,
                              recordings=Recordings(on_metadata=on_metadata))

@@ -1,12 +1,18 @@
 """Agents' phone-login PINs: stored in the call flows only as argon2 hashes.
 
 `acd117 pin-hash` prints the hash of a PIN for an admin to paste into `agents.yaml`.
+Checking one takes ~0.1 s of CPU by design, so it runs in a worker thread, never on the
+event loop that carries the calls; five wrong PINs in five minutes lock the agent's phone
+login for five minutes (a 4-digit PIN would otherwise fall to a few thousand calls).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 
+import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -21,17 +27,39 @@ def hash_pin(pin: str) -> str:
     return _hasher.hash(pin)
 
 
-def pin_checker(flows: CallFlows) -> Callable[[str, str], bool]:
-    """verify(agent_id, pin): an agent without a PIN hash cannot log in from a phone."""
-    hashes = {a.id: a.pin_hash for a in flows.agents if a.pin_hash}
+log = structlog.get_logger("acd117.pins")
+MAX_FAILURES = 5
+LOCKOUT_S = 300.0
 
-    def verify(agent_id: str, pin: str) -> bool:
-        stored = hashes.get(agent_id)
-        if stored is None:
+
+def pin_checker(flows: Callable[[], CallFlows],
+                clock: Callable[[], float] = time.monotonic
+                ) -> Callable[[str, str], Awaitable[bool]]:
+    """verify(agent_id, pin) against the call flows in force (a reload takes effect at
+    once); an agent without a PIN hash cannot log in from a phone."""
+    failures: dict[str, list[float]] = {}
+
+    async def verify(agent_id: str, pin: str) -> bool:
+        now = clock()
+        recent = [t for t in failures.get(agent_id, []) if now - t < LOCKOUT_S]
+        if len(recent) >= MAX_FAILURES:
+            log.warning("phone login refused: too many wrong PINs", agent_id=agent_id)
             return False
-        try:
-            return _hasher.verify(stored, pin)
-        except (VerificationError, InvalidHashError):
-            return False
+        stored = next((a.pin_hash for a in flows().agents if a.id == agent_id), None)
+        ok = stored is not None and await asyncio.to_thread(_matches, stored, pin)
+        if ok:
+            failures.pop(agent_id, None)
+            log.info("phone login accepted", agent_id=agent_id)
+        else:
+            failures[agent_id] = [*recent, now]
+            log.warning("phone login refused: wrong agent id or PIN", agent_id=agent_id)
+        return ok
 
     return verify
+
+
+def _matches(stored: str, pin: str) -> bool:
+    try:
+        return _hasher.verify(stored, pin)
+    except (VerificationError, InvalidHashError):
+        return False

@@ -18,16 +18,27 @@ from tests.support import agent, build_flows
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example"
 
 
-def test_a_pin_is_checked_against_its_hash_and_never_stored_in_clear():
+async def test_a_pin_is_checked_against_its_hash_and_never_stored_in_clear():
     hashed = hash_pin("117117")
     assert "117117" not in hashed and hashed.startswith("$argon2")
     flows = build_flows(agents=[{**agent("1001", "bdg"), "pin_hash": hashed},
                                 agent("1002", "bdg")])
-    verify = pin_checker(flows)
-    assert verify("1001", "117117")
-    assert not verify("1001", "117118")
-    assert not verify("1002", "117117"), "no PIN set: no phone login"
-    assert not verify("7777", "117117")
+    verify = pin_checker(lambda: flows)
+    assert await verify("1001", "117117")
+    assert not await verify("1001", "117118")
+    assert not await verify("1002", "117117"), "no PIN set: no phone login"
+    assert not await verify("7777", "117117")
+
+
+async def test_five_wrong_pins_lock_phone_login_for_five_minutes():
+    flows = build_flows(agents=[{**agent("1001", "bdg"), "pin_hash": hash_pin("2468")}])
+    now = [0.0]
+    verify = pin_checker(lambda: flows, clock=lambda: now[0])
+    for _ in range(5):
+        assert not await verify("1001", "0000")
+    assert not await verify("1001", "2468"), "locked, even with the right PIN"
+    now[0] += 301
+    assert await verify("1001", "2468")
 
 
 @pytest.mark.parametrize("pin", ["12", "abcd", "123456789"])
@@ -36,12 +47,12 @@ def test_a_pin_must_be_four_to_eight_digits(pin: str):
         hash_pin(pin)
 
 
-def test_pin_hash_prints_a_hash_for_agents_yaml(monkeypatch, capsys):
+async def test_pin_hash_prints_a_hash_for_agents_yaml(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("2468\n"))
     assert main(["pin-hash"]) == 0
-    assert pin_checker(build_flows(agents=[{**agent("1001", "bdg"),
-                                            "pin_hash": capsys.readouterr().out.strip()}]))(
-        "1001", "2468")
+    flows = build_flows(agents=[{**agent("1001", "bdg"),
+                                 "pin_hash": capsys.readouterr().out.strip()}])
+    assert await pin_checker(lambda: flows)("1001", "2468")
 
 
 async def test_with_asterisk_settings_the_adapters_are_wired_without_connecting():

@@ -37,7 +37,10 @@ from acd.supervision import MODES, MonitorRequest, SupervisionError
 from acd.users import ROLES, PasswordPolicyError, Session, UserError
 
 REASON = re.compile(r"^[a-z0-9_-]{1,32}$")
-DEVICE = re.compile(r"^[A-Za-z0-9_./@:+-]{1,128}$")
+# A phone at this site: a PJSIP endpoint name only. A free-form dial string (a trunk with a
+# number, a Local channel into another context) would let an account divert 117 calls or a
+# supervisor's snoop to any number.
+DEVICE = re.compile(r"^PJSIP/[A-Za-z0-9_.-]{1,64}$")
 
 
 def _session_json(token: str, session: Session) -> dict[str, Any]:

@@ -142,6 +142,17 @@ async def test_the_state_needs_a_supervisor(api: tuple[Daemon, Client, Phones]) 
     assert ("1001", "GET /api/state", None, "denied") in rows
 
 
+@pytest.mark.parametrize("device", ["PJSIP/trunk-telkomsel/sip:+6281234567890@carrier",
+                                    "Local/081234567890@from-pstn", "SIP/desk-12"])
+async def test_an_agent_cannot_log_in_at_a_dial_string_that_diverts_calls(
+        api: tuple[Daemon, Client, Phones], device: str) -> None:
+    daemon, client, _ = api
+    status, _body = await client.call("POST", "/api/agent/login", {
+        "agent_id": "1001", "password": "Sekret117", "device": device})
+    assert status == 400
+    assert daemon.acd.agents["1001"].device is None
+
+
 async def test_an_agent_logs_in_at_a_phone_pauses_unpauses_and_logs_out(
         api: tuple[Daemon, Client, Phones]) -> None:
     daemon, client, _ = api
