@@ -75,7 +75,9 @@ class Daemon:
     _runner: web.AppRunner | None = None
     _tasks: Supervisor = field(default_factory=Supervisor)
     _store: Supervisor = field(default_factory=Supervisor)
+    _phones: Supervisor = field(default_factory=Supervisor)  # the telephony, stopped late
     _task: asyncio.Task[None] | None = None
+    _phones_task: asyncio.Task[None] | None = None
     _store_task: asyncio.Task[None] | None = None
     _stopping: bool = False
     _store_done: asyncio.Event = field(default_factory=asyncio.Event)
@@ -118,7 +120,8 @@ class Daemon:
             self._tasks.add("telephony-health", watch)
         runner = getattr(self.telephony, "run", None)
         if callable(runner):
-            self._tasks.add("telephony", runner)
+            self._phones.add("telephony", runner)
+            self._phones_task = asyncio.create_task(self._phones.run(), name="acd117-phones")
         if self.writer is not None:
             writer = self.writer
 
@@ -140,12 +143,20 @@ class Daemon:
         self._stopping = True
         if self._runner is not None:
             await self._runner.cleanup()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        # The switchboard stops first; what was posted meanwhile still reaches the core, and
+        # the commands in flight finish while Asterisk can still be talked to. Then the
+        # telephony stops (calls stay in Stasis for the next start), its last events are
+        # applied, and only then is the writer told to finish: no record of the final
+        # moments is left behind.
+        await _cancelled(self._task)
+        self.switchboard.flush()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(5.0):
+                await self.switchboard.drain()
+        await _cancelled(self._phones_task)
+        self.switchboard.flush()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1.0):
                 await self.switchboard.drain()
         if self.writer is not None and self._store_task is not None:
             if not self._store_task.done():
@@ -167,6 +178,13 @@ class Daemon:
             yield self
         finally:
             await self.stop()
+
+
+async def _cancelled(task: asyncio.Task[None] | None) -> None:
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def bootstrap(settings: Settings, telephony: Telephony | None = None, *,

@@ -69,6 +69,11 @@ class Switchboard:
                 max(0.0, due - self._clock()), self._events.put_nowait, None)
             self._apply(self._safely(await self._events.get()))
 
+    def flush(self) -> None:
+        """Apply the events already posted, after the loop has stopped (on shutdown)."""
+        while not self._events.empty():
+            self._apply(self._safely(self._events.get_nowait()))
+
     def apply_now(self, change: Callable[[Acd, float], list[Output]]) -> list[Output]:
         """Run a change on the core between two events (a config reload) and carry out
         what it says; the loop is woken to re-read the core's next timer."""

@@ -156,3 +156,16 @@ async def test_a_record_the_writer_refuses_does_not_hold_up_the_callers_commands
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def test_events_posted_before_shutdown_still_reach_the_core_and_the_writer():
+    ids = iter(range(1, 100))
+    phones, records = FakePhones(), Records()
+    board = Switchboard(Acd(build_flows(), load_regions(), ids=lambda: f"o{next(ids)}"),
+                        phones, records)
+    board.post(ev.CallArrived("c1", "+6281111111111", from_region("32.73")))
+    board.post(ev.CallerHungUp("c1"))  # the loop has already stopped: nothing ran these
+    board.flush()
+    await board.drain()
+    assert [r.outcome for r in records.got if isinstance(r, rec.CallEnded)] == ["abandoned"]
+    assert board.acd.calls == {}
