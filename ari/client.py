@@ -209,6 +209,10 @@ class AriClient:
     def closed(self) -> bool:
         return self._closed
 
+    def reopen(self) -> None:
+        """Usable again after `close()` (a new session is made on the next request)."""
+        self._closed = False
+
     async def close(self) -> None:
         self._closed = True
         if self._session is not None and self._own_session and not self._session.closed:

@@ -118,7 +118,9 @@ class AriEventStream:
         self._stopping = False
 
     async def run(self) -> None:
-        """Connect, dispatch, reconnect; returns only after `stop()`."""
+        """Connect, dispatch, reconnect; returns only after `stop()` (a later `run()` starts
+        afresh)."""
+        self._stopping = False
         while not self._stopping:
             ws = await self._connect()
             if ws is not None:

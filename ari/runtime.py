@@ -93,7 +93,10 @@ class AsteriskSide:
 
     async def run(self) -> None:
         """Run the websocket and the AMI session until cancelled; then close cleanly.
-        Calls stay in Stasis: the next start re-adopts them."""
+        Calls stay in Stasis: the next start re-adopts them. Run again after a failure (the
+        daemon's supervisor does), it reopens what the last run's clean-up closed."""
+        self.client.reopen()
+        self.app.reopen()
         try:
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(self.stream.run(), name="ari-events")

@@ -403,6 +403,9 @@ class StasisApp:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    def reopen(self) -> None:
+        self._closing = False
+
     async def close(self) -> None:
         """Shutdown: stop feature dialogs, let the other requests finish. Calls stay in
         Stasis; the next process re-adopts them."""

@@ -215,3 +215,28 @@ async def test_a_websocket_drop_loses_no_call(
     await peer.caller_hangs_up(call)
     await peer.wait_for(lambda: records.ended(), 3, "call record")
     assert records.ended()[0].outcome == "answered"
+
+
+async def test_the_asterisk_side_restarted_after_a_failure_serves_calls_again(
+        peer: FakeAsterisk, records: Records) -> None:
+    d = Daemon(peer, records)
+    board = asyncio.create_task(d.board.run())
+    first = asyncio.create_task(d.telephony.run())
+    await asyncio.wait_for(d.telephony.side.stream.connected.wait(), 2)
+    first.cancel()  # as if it had failed: its clean-up closes the client and the stream
+    with contextlib.suppress(asyncio.CancelledError):
+        await first
+    d.telephony.side.stream.connected.clear()
+    again = asyncio.create_task(d.telephony.run())  # the supervisor's restart
+    try:
+        await asyncio.wait_for(d.telephony.side.stream.connected.wait(), 2)
+        peer.register("PJSIP/1001")
+        d.login("1001")
+        call = await peer.incoming_call(headers=BANDUNG)
+        assert call
+        await peer.wait_for(lambda: len(bridged(peer, call)) == 2, 3, "answered after restart")
+    finally:
+        for task in (again, board):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
