@@ -32,8 +32,8 @@ class RecordingStored:
 
 
 async def recording_stored(meta: RecordingMetadata) -> RecordingStored | None:
-    """The row for a finished recording, with the file's size and checksum read off the
-    event loop. A file acd117 cannot read (Asterisk on another host) is still recorded,
+    """The row for a finished recording (`path` relative to the recordings directory),
+    with the file's size and checksum read, off the event loop, where Asterisk wrote it. A file acd117 cannot read (Asterisk on another host) is still recorded,
     with an empty checksum, so that it can be searched and fetched."""
     if meta.state != "done":
         return None
@@ -42,7 +42,8 @@ async def recording_stored(meta: RecordingMetadata) -> RecordingStored | None:
         log.warning("recording not readable here; stored without a checksum", path=meta.path)
     return RecordingStored(
         call_id=meta.call_id, agent_id=meta.agent_id, centre_id=meta.centre_id,
-        path=meta.path, format=meta.format,
+        # Stored relative to the recordings directory, where the API serves it from.
+        path=f"{meta.name}.{meta.format}", format=meta.format,
         started_at=meta.started_at if meta.started_at is not None else meta.ended_at or 0.0,
         duration_s=meta.duration_s or 0.0, size_bytes=size, sha256=digest)
 

@@ -25,6 +25,7 @@ async def test_a_finished_recording_is_stored_with_its_size_and_checksum(tmp_pat
     digest = hashlib.sha256(wav.read_bytes()).hexdigest()
     assert (stored.size_bytes, stored.sha256) == (1004, digest)
     assert (stored.call_id, stored.agent_id, stored.duration_s) == ("c1", "1001", 60.0)
+    assert stored.path == "c1.wav", "relative to the recordings directory the API serves"
 
 
 async def test_a_recording_not_readable_here_is_still_stored_without_checksum(tmp_path: Path):
