@@ -33,8 +33,9 @@ class RecordingStored:
 
 async def recording_stored(meta: RecordingMetadata) -> RecordingStored | None:
     """The row for a finished recording (`path` relative to the recordings directory),
-    with the file's size and checksum read, off the event loop, where Asterisk wrote it. A file acd117 cannot read (Asterisk on another host) is still recorded,
-    with an empty checksum, so that it can be searched and fetched."""
+    with the file's size and checksum read, off the event loop, where Asterisk wrote it.
+    A file acd117 cannot read (Asterisk on another host) is still recorded, with an empty
+    checksum, so that it can be searched and fetched."""
     if meta.state != "done":
         return None
     size, digest = await asyncio.to_thread(_size_and_sha256, Path(meta.path))
