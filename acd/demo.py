@@ -13,7 +13,6 @@ delay is multiplied by `time_scale`, so tests can play minutes in a second.
 from __future__ import annotations
 
 import asyncio
-import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import structlog
 from acd import commands as cmd
 from acd import events as ev
 from acd.health import Health
+from acd.simulate import lognormal_params
 from acd.supervision import RecordingSupervision
 from config.models import CallFlows
 
@@ -98,7 +98,7 @@ class SimulatedTelephony:
             self._ringing.discard(command.offer_id)
         elif isinstance(command, cmd.Bridge):
             self._connected.add(command.call_id)
-            mu, sigma = _lognormal(tr.talk_mean_s, tr.talk_sd_s)
+            mu, sigma = lognormal_params(tr.talk_mean_s, tr.talk_sd_s)
             self._later(self.rng.lognormvariate(mu, sigma), ev.AgentHungUp(command.call_id))
         elif isinstance(command, cmd.HangUp):
             self._forget(command.call_id)
@@ -203,7 +203,3 @@ class SimulatedTelephony:
         if self._post is not None:
             self._post(event)
 
-
-def _lognormal(mean: float, sd: float) -> tuple[float, float]:
-    sigma2 = math.log(1 + (sd / mean) ** 2)
-    return math.log(mean) - sigma2 / 2, math.sqrt(sigma2)

@@ -24,6 +24,7 @@ import structlog
 from acd import records as rec
 from acd.core import Acd
 from acd.model import AgentState, CallState
+from acd.reports import abandon_rate, service_level
 from acd.switchboard import RecordSink
 from acd.tiers import Tier
 
@@ -55,14 +56,12 @@ class Tally:
 
     @property
     def service_level(self) -> float | None:
-        """Answered within the threshold over answered + abandoned (short abandons out)."""
-        handled = self.answered + self.abandoned - self.short_abandoned
-        return self.within_sl / handled if handled > 0 else None
+        return service_level(self.answered, self.abandoned, self.short_abandoned,
+                             self.within_sl)
 
     @property
     def abandon_rate(self) -> float | None:
-        handled = self.answered + self.abandoned
-        return self.abandoned / handled if handled else None
+        return abandon_rate(self.answered, self.abandoned, self.short_abandoned)
 
     @property
     def asa_s(self) -> float | None:
@@ -288,16 +287,4 @@ class LiveSink:
             self._inner.submit(record)
 
 
-def waiting_by_queue(acd: Acd, now: float) -> dict[str, tuple[int, float]]:
-    """Centre -> (calls waiting, longest wait) from the core's state."""
-    out: dict[str, tuple[int, float]] = {}
-    for call in acd.calls.values():
-        if call.state in _WAITING and call.queues:
-            centre = call.queues[-1][0]
-            n, longest = out.get(centre, (0, 0.0))
-            out[centre] = (n + 1, max(longest, now - call.arrived_at))
-    return out
-
-
-__all__ = ["AgentState", "LiveFigures", "LiveSink", "Row", "Tally", "agent_counts",
-           "waiting_by_queue"]
+__all__ = ["AgentState", "LiveFigures", "LiveSink", "Row", "Tally", "agent_counts"]

@@ -47,6 +47,19 @@ def next_period(start: datetime, unit: Unit) -> datetime:
 
 # --- calls ------------------------------------------------------------------------------
 
+
+# One definition of the two rates, for the wallboard and the reports alike: a short
+# abandon (a misdial, a caller who hung up at once) counts neither way.
+def service_level(answered: int, abandoned: int, short: int, within: int) -> float | None:
+    """Answered within the threshold over answered + abandoned, short abandons left out."""
+    base = answered + abandoned - short
+    return within / base if base > 0 else None
+
+
+def abandon_rate(answered: int, abandoned: int, short: int) -> float | None:
+    base = answered + abandoned - short
+    return (abandoned - short) / base if base > 0 else None
+
 @dataclass
 class CallRow:
     period_start: datetime
@@ -72,14 +85,12 @@ class CallRow:
 
     @property
     def service_level(self) -> float | None:
-        """Answered within 20 s over answered + abandoned, short abandons left out."""
-        base = self.answered + self.abandoned - self.short_abandoned
-        return self.answered_within_20s / base if base > 0 else None
+        return service_level(self.answered, self.abandoned, self.short_abandoned,
+                             self.answered_within_20s)
 
     @property
     def abandon_rate(self) -> float | None:
-        base = self.answered + self.abandoned - self.short_abandoned
-        return (self.abandoned - self.short_abandoned) / base if base > 0 else None
+        return abandon_rate(self.answered, self.abandoned, self.short_abandoned)
 
     @property
     def asa_s(self) -> float | None:
@@ -139,8 +150,7 @@ async def call_report(conn: Any, unit: Unit, start: datetime, end: datetime, *,
     """One row per period, centre and tier that saw calls."""
     if unit not in UNITS:
         raise ValueError(f"unit must be one of {', '.join(UNITS)}")
-    period_unit = {"hour": "hour", "day": "day", "month": "month"}.get(unit, unit)
-    rows = await conn.fetch(CALLS_SQL, period_unit, start, end, tz, short_abandon_s)
+    rows = await conn.fetch(CALLS_SQL, unit, start, end, tz, short_abandon_s)
     zone = ZoneInfo(tz)
     return [CallRow(r["period_start"].astimezone(zone), r["centre_id"], r["tier"],
                     int(r["offered"]), int(r["escalated"]), int(r["answered"]),

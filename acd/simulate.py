@@ -303,7 +303,7 @@ class Simulation:
             elif kind is cmd.Bridge:
                 assert isinstance(out, cmd.Bridge)
                 self._connected.add(out.call_id)
-                talk = self.rng.lognormvariate(*_lognormal(tr.handle_time_mean_s,
+                talk = self.rng.lognormvariate(*lognormal_params(tr.handle_time_mean_s,
                                                            tr.handle_time_sd_s))
                 self._at(now + talk, self._later(ev.AgentHungUp(out.call_id)))
             elif kind is cmd.Notify:
@@ -360,7 +360,7 @@ class Simulation:
             self.report.agent_time[state] += max(0.0, end - since)
 
 
-def _lognormal(mean: float, sd: float) -> tuple[float, float]:
+def lognormal_params(mean: float, sd: float) -> tuple[float, float]:
     """mu and sigma of the lognormal distribution with this mean and standard deviation."""
     sigma2 = math.log(1 + (sd / mean) ** 2)
     return math.log(mean) - sigma2 / 2, math.sqrt(sigma2)

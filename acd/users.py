@@ -223,12 +223,6 @@ class Users:
     def close_session(self, token: str) -> None:
         self._sessions.pop(_digest(token), None)
 
-    def close_sessions_of(self, username: str) -> int:
-        keys = [k for k, s in self._sessions.items() if s.user.username == username]
-        for k in keys:
-            del self._sessions[k]
-        return len(keys)
-
     def purge_expired(self) -> int:
         now = self.clock()
         keys = [k for k, s in self._sessions.items() if now >= s.expires_at]

@@ -7,26 +7,21 @@ from typing import Any
 
 from aiohttp import web
 
+from acd.http.auth import daemon_of
 from acd.metrics import CONTENT_TYPE
 from acd.model import CallState
 
 
-def _daemon(request: web.Request) -> Any:
-    from acd.http.app import DAEMON
-
-    return request.app[DAEMON]
-
-
 async def health(request: web.Request) -> web.Response:
     """Liveness: the event loop answers."""
-    d = _daemon(request)
+    d = daemon_of(request)
     return web.json_response({"status": "ok", "uptime_s": round(time.time() - d.started_at, 1)})
 
 
 async def ready(request: web.Request) -> web.Response:
     """Readiness: the switchboard runs and the telephony is connected. A database that is
     down does not make acd117 unready: records wait in the spool."""
-    d = _daemon(request)
+    d = daemon_of(request)
     checks: dict[str, dict[str, Any]] = {"switchboard": {"ok": d.running}}
     for name in ("ari", "ami"):
         comp = d.health.get(name)
@@ -41,7 +36,7 @@ async def ready(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    body = _daemon(request).metrics.exposition()
+    body = daemon_of(request).metrics.exposition()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 
