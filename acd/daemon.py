@@ -257,6 +257,9 @@ def _asterisk(settings: Settings, flows: CallFlows, acd: Acd,
         if stored is not None and writer is not None:
             writer.submit(stored)
 
-    return AsteriskTelephony(asterisk, flows, verify_pin=pin_checker(lambda: acd.flows),
+    def in_force() -> CallFlows:  # a reload reaches the prompts and the PINs at once
+        return acd.flows
+
+    return AsteriskTelephony(asterisk, in_force, verify_pin=pin_checker(in_force),
                              agent_at_device=acd.agent_at,
                              recordings=Recordings(on_metadata=on_metadata))

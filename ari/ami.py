@@ -250,6 +250,7 @@ class AmiAdapter:
         self.reconnect_s = reconnect_s
         self.login_retry_s = login_retry_s
         self.resync_fallback_s = resync_fallback_s
+        self._later: list[asyncio.TimerHandle] = []
         self.on_dialplan_hangup = on_dialplan_hangup
         self.queue: asyncio.Queue[_Item] = asyncio.Queue()
         self.logged_in = asyncio.Event()
@@ -289,7 +290,15 @@ class AmiAdapter:
                 except Exception:
                     log.exception("AMI item %r failed", item)
         finally:
+            # A pending retry or resync must not reconnect this manager after we are gone.
+            for handle in self._later:
+                handle.cancel()
+            self._later.clear()
             self._manager.close()
+
+    def _call_later(self, delay: float, action: Callable[[], object]) -> None:
+        self._later = [h for h in self._later if not h.cancelled()]
+        self._later.append(asyncio.get_running_loop().call_later(delay, action))
 
     def follow(self, channel_id: str) -> None:
         """Watch a call handed back to the dialplan (`/continue`): after its StasisEnd
@@ -320,14 +329,13 @@ class AmiAdapter:
             log.info("AMI logged in to %s:%s", self.host, self.port)
             self.logged_in.set()
             self._booted_since_login = False
-            loop = asyncio.get_running_loop()
-            loop.call_later(self.resync_fallback_s, self._fallback_resync)
+            self._call_later(self.resync_fallback_s, self._fallback_resync)
         elif item.what == "login-failed":
             log.error("AMI login as %r refused; retrying in %s s", self.username,
                       self.login_retry_s)
             if self._manager is not None:
                 self._manager.close()
-                asyncio.get_running_loop().call_later(self.login_retry_s, self._manager.connect)
+                self._call_later(self.login_retry_s, self._manager.connect)
         elif item.what == "disconnected":
             self.logged_in.clear()
             log.warning("AMI connection lost; reconnecting")

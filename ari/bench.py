@@ -119,7 +119,7 @@ async def _acd117_side(conn: Connection, agents: int) -> dict[str, Any]:
                                 ari_password=info["password"], ami_port=info["ami_port"],
                                 ami_user=info["ami_user"], ami_secret=info["ami_secret"])
     flows = _flows(agents)
-    telephony = AsteriskTelephony(settings, flows)
+    telephony = AsteriskTelephony(settings, lambda: flows)
     ids = itertools.count(1)
     board = Switchboard(Acd(flows, load_regions(), ids=lambda: f"o{next(ids)}"), telephony,
                         _NoRecords())

@@ -11,7 +11,7 @@ a restart the call is re-adopted at the tier and with the deadline it had.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import structlog
@@ -29,10 +29,17 @@ log = structlog.get_logger("acd117.asterisk")
 
 
 class AsteriskTelephony:
-    def __init__(self, settings: AsteriskSettings, flows: CallFlows, **options: Any) -> None:
-        files = {name: p.file for name, p in flows.announcements.prompts.items()}
-        options.setdefault("prompt_media", prompt_media_for(files))
-        options.setdefault("language", flows.announcements.language.split("-")[0])
+    def __init__(self, settings: AsteriskSettings, flows: Callable[[], CallFlows],
+                 **options: Any) -> None:
+        """`flows` gives the call flows in force, so a reload reaches the prompts too."""
+
+        def media(prompt: str, number: int | None) -> Sequence[str]:
+            prompts = flows().announcements.prompts
+            files = {name: p.file for name, p in prompts.items()}
+            return prompt_media_for(files)(prompt, number)
+
+        options.setdefault("prompt_media", media)
+        options.setdefault("language", flows().announcements.language.split("-")[0])
         self._post: Callable[[Event], None] | None = None
         self._facts: asyncio.Queue[SaveCallFacts] = asyncio.Queue()
         self.side = AsteriskSide(settings, self._emit, **options)

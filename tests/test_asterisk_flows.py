@@ -65,7 +65,7 @@ class Daemon:
                                     ari_password=peer.ari_password, ami_port=peer.ami_port,
                                     ami_user=peer.ami_user, ami_secret=peer.ami_secret)
         self.flows = flows()
-        self.telephony = AsteriskTelephony(settings, self.flows, moh_grace_s=0.01)
+        self.telephony = AsteriskTelephony(settings, lambda: self.flows, moh_grace_s=0.01)
         self.telephony.side.stream.backoff = Backoff(initial=0.01, maximum=0.05)
         records.telephony = self.telephony
         ids = iter(range(1, 10**6))
@@ -240,3 +240,16 @@ async def test_the_asterisk_side_restarted_after_a_failure_serves_calls_again(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+async def test_after_a_reload_callers_hear_the_prompt_files_now_configured(
+        peer: FakeAsterisk, daemon: Daemon, records: Records) -> None:
+    prompts = daemon.flows.announcements.prompts
+    studio = {**prompts, "welcome": prompts["welcome"].model_copy(update={"file": "studio/w"})}
+    daemon.flows = daemon.flows.model_copy(update={"announcements": daemon.flows.announcements
+                                                   .model_copy(update={"prompts": studio})})
+    call = await peer.incoming_call(headers=BANDUNG)
+    assert call
+    await peer.wait_for(lambda: peer.requests_to("POST", f"/ari/channels/{call}/play"))
+    play = peer.requests_to("POST", f"/ari/channels/{call}/play")[0]
+    assert play.query["media"] == "sound:studio/w"
