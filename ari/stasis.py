@@ -881,6 +881,7 @@ class StasisApp:
         for leg in list(self.calls.values()):
             self._finish_call_if_done(leg)
 
+        await self._recordings_ended_unseen()
         # 2. What is in the app that this process does not know (restart of acd117).
         bridge_of: dict[str, str] = {}
         for b in bridges:
@@ -914,6 +915,24 @@ class StasisApp:
         for b in bridges:
             if not any(m in adopted or self.supervisor.owns(m) for m in b.channels):
                 await self._quietly(self.client.destroy_bridge(b.id))
+
+    async def _recordings_ended_unseen(self) -> None:
+        """A bridge recording ends by itself when the last channel leaves [02]; if that
+        happened while the websocket was down, its RecordingFinished was lost [07]. Ask
+        Asterisk: no longer live but stored means done, else it failed."""
+        for name in self.recordings.live_names():
+            try:
+                await self.client.get_live_recording(name)
+                continue  # still recording
+            except AriNotFound:
+                pass
+            try:
+                stored = await self.client.get_stored_recording(name)
+            except AriNotFound:
+                self.recordings.ended(name, state="failed", at=self.clock(), duration_s=None)
+                continue
+            self.recordings.ended(name, state="done", at=self.clock(), duration_s=None,
+                                  fmt=stored.format or None)
 
     async def _adopt_caller(
         self, channel: Channel, agent_channel: Channel | None, bridge_of: dict[str, str]

@@ -198,6 +198,10 @@ class Recordings:
         """acd117 asked Asterisk to record; events for `info.name` follow."""
         self._live[info.name] = info
 
+    def live_names(self) -> list[str]:
+        """Recordings this process started that have not been reported ended."""
+        return list(self._live)
+
     def started(self, name: str, at: float | None) -> None:
         info = self._live.get(name)
         if info is not None and info.started_at is None:

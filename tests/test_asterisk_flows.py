@@ -253,3 +253,23 @@ async def test_after_a_reload_callers_hear_the_prompt_files_now_configured(
     await peer.wait_for(lambda: peer.requests_to("POST", f"/ari/channels/{call}/play"))
     play = peer.requests_to("POST", f"/ari/channels/{call}/play")[0]
     assert play.query["media"] == "sound:studio/w"
+
+
+async def test_a_recording_that_ended_while_the_websocket_was_down_is_still_handed_on(
+        peer: FakeAsterisk, daemon: Daemon, records: Records) -> None:
+    peer.register("PJSIP/1001")
+    daemon.login("1001")
+    call = await peer.incoming_call(headers=BANDUNG)
+    assert call
+    await peer.wait_for(lambda: len(bridged(peer, call)) == 2, what="bridged")
+    await peer.wait_for(lambda: peer.bridges[f"acd117-{call}"].recording == call, what="recording")
+    agent_leg = next(c for c in bridged(peer, call) if c != call)
+    await peer.drop_websocket(refuse_s=0.3)
+    await peer.agent_hangs_up(agent_leg)  # both sides leave while nobody listens:
+    await peer.caller_hangs_up(call)  # the recording ends unseen [02, 07]
+    recordings = daemon.telephony.side.app.recordings
+    await peer.wait_for(lambda: any(m.call_id == call for m in recordings.finished), 3,
+                        "recording reported after the resync")
+    [meta] = [m for m in recordings.finished if m.call_id == call]
+    assert meta.state == "done" and meta.agent_id == "1001"
+    await peer.wait_for(lambda: records.ended(), 3, "call record")
