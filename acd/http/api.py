@@ -34,7 +34,7 @@ from acd.http.auth import (
 )
 from acd.model import AgentState
 from acd.supervision import MODES, MonitorRequest, SupervisionError
-from acd.users import ROLES, PasswordPolicyError, Session, UserError
+from acd.users import ROLES, PasswordPolicyError, Session, User, UserError
 
 REASON = re.compile(r"^[a-z0-9_-]{1,32}$")
 # A phone at this site: a PJSIP endpoint name only. A free-form dial string (a trunk with a
@@ -57,23 +57,35 @@ def _with_cookie(resp: web.Response, token: str, ttl_s: float) -> web.Response:
 
 # --- sign-in ---------------------------------------------------------------------------
 
-async def login(request: web.Request) -> web.Response:
+async def _authenticate(request: web.Request, name: str, password: str, action: str,
+                        wrong: str, agents_only: bool = False) -> User:
+    """Lockout, password check and its audit, shared by both ways of signing in."""
     users = users_of(request)
-    data = await body(request)
-    username, password = field(data, "username"), field(data, "password")
-    if users.locked_out(username):
-        await audit(request, None, "login", "locked", target=username)
+    if users.locked_out(name):
+        await audit(request, None, action, "locked", target=name)
         raise json_error(429, "too many failed sign-ins: try again in a few minutes")
-    user = await users.authenticate(username, password)
-    if user is None:
-        users.note_failure(username)
-        await audit(request, None, "login", "denied", target=username)
-        raise json_error(401, "wrong username or password")
-    users.note_success(username)
+    user = await users.authenticate(name, password)
+    if user is None or (agents_only and user.agent_id is None):
+        users.note_failure(name)
+        await audit(request, None, action, "denied", target=name)
+        raise json_error(401, wrong)
+    users.note_success(name)
+    return user
+
+
+def _signed_in(request: web.Request, user: User) -> web.Response:
+    users = users_of(request)
     token, session = users.open_session(user)
-    await audit(request, user, "login", "ok")
     return _with_cookie(web.json_response(_session_json(token, session)), token,
                         users.session_ttl_s)
+
+
+async def login(request: web.Request) -> web.Response:
+    data = await body(request)
+    user = await _authenticate(request, field(data, "username"), field(data, "password"),
+                               "login", "wrong username or password")
+    await audit(request, user, "login", "ok")
+    return _signed_in(request, user)
 
 
 async def logout(request: web.Request) -> web.Response:
@@ -99,28 +111,18 @@ async def me(request: web.Request) -> web.Response:
 async def agent_login(request: web.Request) -> web.Response:
     """An agent signs in with their agent id and password at a phone (free seating)."""
     d = daemon_of(request)
-    users = users_of(request)
     data = await body(request)
-    agent_id, password, device = (field(data, "agent_id"), field(data, "password"),
-                                  field(data, "device"))
+    device = field(data, "device")
     if not DEVICE.match(device):
-        raise json_error(400, "'device' is a dial string such as PJSIP/desk-12")
-    if users.locked_out(agent_id):
-        await audit(request, None, "agent.login", "locked", target=agent_id)
-        raise json_error(429, "too many failed sign-ins: try again in a few minutes")
-    user = await users.authenticate(agent_id, password)
-    if user is None or user.agent_id is None:
-        users.note_failure(agent_id)
-        await audit(request, None, "agent.login", "denied", target=agent_id)
-        raise json_error(401, "wrong agent id or password")
-    users.note_success(agent_id)
+        raise json_error(400, "'device' is a PJSIP endpoint such as PJSIP/desk-12")
+    user = await _authenticate(request, field(data, "agent_id"), field(data, "password"),
+                               "agent.login", "wrong agent id or password", agents_only=True)
+    assert user.agent_id is not None
     if user.agent_id not in d.acd.agents:
         raise json_error(409, f"agent {user.agent_id} is not in the call flows")
     d.switchboard.post(ev.AgentLoggedIn(user.agent_id, device))
-    token, session = users.open_session(user)
     await audit(request, user, "agent.login", "ok", target=device)
-    return _with_cookie(web.json_response(_session_json(token, session)), token,
-                        users.session_ttl_s)
+    return _signed_in(request, user)
 
 
 async def _agent(request: web.Request) -> tuple[Session, str]:
