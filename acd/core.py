@@ -175,7 +175,7 @@ class Acd:
                          now: float) -> None:
         call.state = CallState.CONNECTED
         call.answered_at = answered_at
-        call.answered_queue = self._queue_key(self.flows.centre(agent.centre_id), call.service)
+        call.answered_queue = self._queue_key(self._centres[agent.centre_id], call.service)
         if agent.state is AgentState.RINGING:
             self._withdraw_ring(agent, now)
         if agent.state in (AgentState.ON_CALL, AgentState.AFTER_CALL_WORK):

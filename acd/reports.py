@@ -60,6 +60,7 @@ def abandon_rate(answered: int, abandoned: int, short: int) -> float | None:
     base = answered + abandoned - short
     return (abandoned - short) / base if base > 0 else None
 
+
 @dataclass
 class CallRow:
     period_start: datetime

@@ -297,8 +297,9 @@ class AmiAdapter:
             self._manager.close()
 
     def _call_later(self, delay: float, action: Callable[[], object]) -> None:
-        self._later = [h for h in self._later if not h.cancelled()]
-        self._later.append(asyncio.get_running_loop().call_later(delay, action))
+        loop = asyncio.get_running_loop()
+        self._later = [h for h in self._later if h.when() > loop.time()]  # not yet run
+        self._later.append(loop.call_later(delay, action))
 
     def follow(self, channel_id: str) -> None:
         """Watch a call handed back to the dialplan (`/continue`): after its StasisEnd

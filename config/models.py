@@ -260,6 +260,3 @@ class CallFlows(Model):
     announcements: Announcements
     recording: Recording = Recording()
 
-    def centre(self, centre_id: str) -> Centre:
-        return next(c for c in self.centres if c.id == centre_id)
-
