@@ -1,0 +1,225 @@
+"""A real Asterisk 22 for the integration tests, configured as an admin would.
+
+`Sandbox.create(dir)` makes a private copy with the prebuilt Asterisk beside the
+repository (`../shared/asterisk/bin/asterisk-sandbox`), runs acd117's own
+`asterisk/install.sh` into it with the agent phones the tests use, and adds the test-only
+site files: an AMI user allowed to originate, a carrier trunk for a SIP caller, a phone
+with a static contact, the fallback queue's member and the callers' side of Local
+channels. The prompts are the ones `acd117 prompts` makes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SANDBOX_SCRIPT = Path(os.environ.get(
+    "ACD117_ASTERISK_SANDBOX", REPO.parent / "shared" / "asterisk" / "bin" / "asterisk-sandbox"))
+
+# `acd117 ...` as a user runs it (the console script of this environment)
+ACD117 = [sys.executable, "-c", "import sys; from acd.cli import main; sys.exit(main())"]
+
+ARI_PASSWORD = "AriTest2026secret"
+AMI_SECRET = "AmiTest2026secret"
+TEST_AMI_USER, TEST_AMI_SECRET = "tests", "AmiTests2026secret"
+TRUNK_PASSWORD = "Trunk2026secret"
+# Agent phones created by install.sh (random passwords, read back from its list);
+# `sup-01` is a supervisor's phone, `nas-01` the national fallback desk.
+AGENT_PHONES = ("1001", "1002", "1003", "2001", "9001", "sup-01", "nas-01")
+STATIC_PHONE, STATIC_PHONE_PORT = "1005", 5099  # a desk phone that does not register
+
+SITE_MANAGER = f"""\
+; test-only AMI user: sees everything, may originate callers
+[{TEST_AMI_USER}]
+secret = {TEST_AMI_SECRET}
+deny = 0.0.0.0/0.0.0.0
+permit = 127.0.0.1/255.255.255.255
+read = all
+write = all
+"""
+
+SITE_TRUNKS = f"""\
+; the carrier: a SIP user agent that authenticates as trunk-telkomsel
+[trunk-telkomsel](acd117-trunk)
+auth = trunk-telkomsel
+aors = trunk-telkomsel
+identify_by = auth_username
+[trunk-telkomsel](acd117-trunk-auth)
+username = trunk-telkomsel
+password = {TRUNK_PASSWORD}
+[trunk-telkomsel](acd117-trunk-aor)
+"""
+
+SITE_STATIC_PHONE = f"""
+; a desk phone with a static contact (it does not register)
+[{STATIC_PHONE}](acd117-agent)
+aors = {STATIC_PHONE}
+[{STATIC_PHONE}](acd117-agent-aor)
+contact = sip:{STATIC_PHONE}@127.0.0.1:{STATIC_PHONE_PORT}
+"""
+
+SITE_EXTENSIONS = """\
+; the caller's own side of a Local-channel test call: answers and waits, silent
+[test-caller]
+exten => s,1,Answer()
+ same => n,Wait(600)
+ same => n,Hangup()
+"""
+
+
+def missing() -> str | None:
+    """What this machine lacks for the integration tests, or None."""
+    if not SANDBOX_SCRIPT.exists():
+        return f"no Asterisk sandbox at {SANDBOX_SCRIPT} (set ACD117_ASTERISK_SANDBOX)"
+    if shutil.which("baresip") is None:
+        return "no baresip (Debian package baresip-core)"
+    for tool in ("espeak-ng", "sox"):
+        if shutil.which(tool) is None:
+            return f"no {tool} (Debian package {tool}) for the prompts"
+    return None
+
+
+@dataclass
+class Sandbox:
+    root: Path
+    phone_passwords: dict[str, str]
+
+    @property
+    def etc(self) -> Path:
+        return self.root / "etc" / "asterisk"
+
+    @property
+    def recordings(self) -> Path:
+        return self.root / "var" / "spool" / "asterisk" / "recording"
+
+    @property
+    def full_log(self) -> Path:
+        return self.root / "var" / "log" / "asterisk" / "full"
+
+    @classmethod
+    def create(cls, root: Path, sounds: Path) -> Sandbox:
+        subprocess.run(["sh", str(SANDBOX_SCRIPT), str(root)], check=True,
+                       capture_output=True)
+        etc = root / "etc" / "asterisk"
+        env = {**os.environ, "ASTERISK_ETC": str(etc), "ACD117_ARI_PASSWORD": ARI_PASSWORD,
+               "ACD117_AMI_SECRET": AMI_SECRET,
+               "ACD117_AGENT_ENDPOINTS": " ".join(AGENT_PHONES)}
+        out = subprocess.run(["sh", str(REPO / "asterisk" / "install.sh")], env=env,
+                             check=True, capture_output=True, text=True)
+        install_log = out.stdout + out.stderr
+        (root / "install.log").write_text(install_log)
+        passwords = dict(
+            line.split(" ", 1) for line in
+            (etc / "acd117-secrets" / "agent-passwords.txt").read_text().splitlines())
+        site = etc / "acd117-site"
+        (site / "manager.conf").write_text(SITE_MANAGER)
+        (site / "pjsip-trunks.conf").write_text(SITE_TRUNKS)
+        with (site / "pjsip-agents.conf").open("a") as f:
+            f.write(SITE_STATIC_PHONE)
+        (site / "queue-national-fallback.conf").write_text(
+            "member => PJSIP/nas-01,0,Pusdalops Nasional 1\n")
+        (site / "extensions.conf").write_text(SITE_EXTENSIONS)
+        lib = root / "var" / "lib" / "asterisk"
+        shutil.copytree(sounds / "id", lib / "sounds" / "id", dirs_exist_ok=True)
+        subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", str(lib / "moh" / "tone.wav"),
+                        "synth", "20", "sine", "330", "vol", "0.05"], check=True)
+        box = cls(root, {k: v.strip() for k, v in passwords.items()})
+        box.install_log = install_log
+        return box
+
+    install_log: str = ""
+
+    # --- the process ---------------------------------------------------------------------
+
+    def cli(self, command: str, timeout: float = 10.0) -> str:
+        out = subprocess.run([str(self.root / "bin" / "asterisk"), "-rx", command],
+                             capture_output=True, text=True, timeout=timeout)
+        return out.stdout
+
+    def running(self) -> bool:
+        return (self.root / "run" / "asterisk.ctl").exists() and bool(
+            self.cli("core show version"))
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self._start)
+
+    def _start(self) -> None:
+        subprocess.run([str(self.root / "bin" / "asterisk")], check=True)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if "fully booted" in self.cli("core waitfullybooted"):
+                # verbose 3: the full log says which prompt played on which channel
+                self.cli("core set verbose 3")
+                return
+            time.sleep(0.1)
+        raise RuntimeError("Asterisk did not boot within 20 s")
+
+    def pid(self) -> int | None:
+        try:
+            return int((self.root / "run" / "asterisk.pid").read_text())
+        except (OSError, ValueError):
+            return None
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self._stop)
+
+    def _stop(self) -> None:
+        pid = self.pid()
+        self.cli("core stop now")
+        deadline = time.monotonic() + 10
+        while pid and time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+        if pid:
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    def hang_up_everything(self) -> None:
+        self.cli("channel request hangup all")
+
+    # --- what Asterisk wrote -------------------------------------------------------------
+
+    def log_mark(self) -> int:
+        try:
+            return self.full_log.stat().st_size
+        except OSError:
+            return 0
+
+    def log_since(self, mark: int) -> str:
+        with self.full_log.open("rb") as f:
+            f.seek(mark)
+            return f.read().decode(errors="replace")
+
+    async def wait_log(self, text: str, mark: int, timeout: float = 10.0) -> str:
+        """Wait until the full log has `text` after `mark`; the line."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.log_since(mark).splitlines():
+                if text in line:
+                    return line
+            if time.monotonic() > deadline:
+                raise AssertionError(f"Asterisk's log never said {text!r} within {timeout} s")
+            await asyncio.sleep(0.1)
+
+
+def make_prompts(out: Path) -> Path:
+    """The prompts acd117 makes for the example call flows (espeak-ng, sox)."""
+    subprocess.run([*ACD117, "prompts", "--out", str(out)],
+                   check=True, capture_output=True, cwd=REPO)
+    return out
