@@ -117,30 +117,69 @@ def dialplan() -> tuple[dict[str, list[Step]], dict[str, str]]:
 
 
 def pattern_matches(pattern: str, exten: str) -> bool:
+    """Whether the dialled `exten` matches the extension `pattern`, as Asterisk decides it
+    for a call (main/pbx.c `_extension_match_core`, mode E_MATCH), rule for rule:
+
+    - a name without a leading `_` matches only itself;
+    - `-` is eye candy in both and skipped;
+    - `X` is 0-9, `Z` 1-9, `N` 2-9 (either case), `[...]` a set with `a-b` ranges;
+    - `.` matches when at least one character is left (one or more of anything);
+    - `!` matches whatever is left, nothing included (zero or more of anything);
+    - any other character matches itself;
+    - dialled characters left over once the pattern is done: no match; pattern left over
+      once the dialled string is done: a match only if what is left is `!`.
+    """
     if not pattern.startswith("_"):
-        return pattern == exten
-    regex = ""
-    i = 1
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "X":
-            regex += "[0-9]"
-        elif ch == "Z":
-            regex += "[1-9]"
-        elif ch == "N":
-            regex += "[2-9]"
-        elif ch == ".":
-            regex += ".+"
-        elif ch == "!":
-            regex += ".*"
-        elif ch == "[":
-            end = pattern.index("]", i)
-            regex += "[" + re.escape(pattern[i + 1:end]).replace("\\-", "-") + "]"
+        return pattern.replace("-", "") == exten.replace("-", "")
+    p, d = pattern[1:], exten
+    i = j = 0
+    while True:
+        while j < len(d) and d[j] == "-":
+            j += 1
+        while i < len(p) and p[i] == "-":
+            i += 1
+        if j == len(d) or i == len(p) or p[i] == "/":
+            break
+        ch, digit = p[i], d[j]
+        if ch == "[":
+            end = p.find("]", i)
+            if end < 0:
+                return False  # "Wrong usage of [] in the extension"
+            members = p[i + 1:end]
+            if not members:
+                i = end + 1  # an empty set is ignored
+                continue
+            k, hit = 0, False
+            while k < len(members):
+                if k + 2 < len(members) and members[k + 1] == "-":
+                    hit = members[k] <= digit <= members[k + 2]
+                    k += 3
+                else:
+                    hit = digit == members[k]
+                    k += 1
+                if hit:
+                    break
+            if not hit:
+                return False
             i = end
-        else:
-            regex += re.escape(ch)
+        elif ch in "nN":
+            if not "2" <= digit <= "9":
+                return False
+        elif ch in "xX":
+            if not "0" <= digit <= "9":
+                return False
+        elif ch in "zZ":
+            if not "1" <= digit <= "9":
+                return False
+        elif ch in ".!":
+            return True
+        elif digit != ch:
+            return False
         i += 1
-    return re.fullmatch(regex, exten) is not None
+        j += 1
+    if j < len(d):
+        return False
+    return i == len(p) or p[i] in "/!"
 
 
 def resolve(text: str, globals_: dict[str, str]) -> str:
@@ -231,6 +270,59 @@ def test_feature_codes_are_the_ones_the_adapter_knows() -> None:
         if s.app == "Stasis" and resolve(s.data, globals_).split(",")[1] == "feature"
     }
     assert codes == set(FEATURE_CODES)
+
+
+def test_pattern_rules_are_asterisks() -> None:
+    # `.` is one or more characters, `!` zero or more (main/pbx.c).
+    assert pattern_matches("_*13X.", "*1312") and not pattern_matches("_*13X.", "*131")
+    assert pattern_matches("_*13X!", "*131") and not pattern_matches("_*13X!", "*13")
+    assert pattern_matches("_1!", "1") and not pattern_matches("_1.", "1")
+    assert pattern_matches("_[+0-9].", "+62117") and not pattern_matches("_[+0-9].", "#1")
+    assert pattern_matches("_NXX", "200") and not pattern_matches("_NXX", "100")
+    assert pattern_matches("_ZX", "10") and not pattern_matches("_ZX", "01")
+    assert pattern_matches("_1-2-X", "123") and pattern_matches("12-3", "123")
+    assert not pattern_matches("_XX", "123") and not pattern_matches("*13", "*131")
+
+
+# What agents dial on their phones -> (feature code, argument) acd117 must receive, or the
+# intake for the test call. Agent ids and reason codes have one digit or more.
+AGENT_DIALS = {
+    "*11": ("login", ""),
+    "*117": ("login", "7"),
+    "*111001": ("login", "1001"),
+    "*12": ("logout", ""),
+    "*13": ("pause", ""),
+    "*131": ("pause", "1"),
+    "*1312": ("pause", "12"),
+    "*14": ("unpause", ""),
+    "*15": ("wrapup", ""),
+    "117": ("intake", ""),
+}
+
+
+def with_exten(text: str, dialled: str) -> str:
+    """`${EXTEN}` and `${EXTEN:n}` (the dialled string from its n-th character) in `text`."""
+    return re.sub(r"\$\{EXTEN(?::(\d+))?\}", lambda m: dialled[int(m.group(1) or 0):], text)
+
+
+def test_every_code_agents_dial_reaches_its_feature_with_its_argument() -> None:
+    steps, globals_ = dialplan()
+    agents = steps["acd117-agents"]
+    for dialled, (code, argument) in AGENT_DIALS.items():
+        # One extension only, so which one Asterisk prefers among several never matters.
+        matching = {s.exten for s in agents if pattern_matches(s.exten, dialled)}
+        assert len(matching) == 1, f"{dialled}: matched by {sorted(matching) or 'nothing'}"
+        [exten] = matching
+        first = next(s for s in agents if s.exten == exten and s.priority == 1)
+        if code == "intake":
+            assert [t[0] for s in agents if s.exten == exten for t in goto_targets(s)] == [
+                "acd117-intake"]
+            continue
+        assert first.app == "Stasis", f"{dialled}: {first}"
+        data = with_exten(resolve(first.data, globals_), dialled)
+        args = data.split(",")
+        assert args[1:3] == ["feature", code], f"{dialled}: {data}"
+        assert [a for a in args[3:] if a] == ([argument] if argument else []), dialled
 
 
 def test_pjsip_contexts_and_templates_exist() -> None:
