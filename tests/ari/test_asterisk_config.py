@@ -367,6 +367,24 @@ def test_no_secret_is_in_the_repository() -> None:
         assert any(i.startswith("acd117-secrets/") for i in conf(name).includes)
 
 
+def logger_levels(value: str) -> set[str]:
+    """The levels of a logger.conf channel: `[formatter]` first is optional, `*` is every
+    level, names are case-insensitive (main/logger.c make_components)."""
+    value = re.sub(r"^\s*\[[^\]]*\]", "", value)
+    return {w.strip().lower() for w in value.split(",") if w.strip()}
+
+
+def test_no_log_channel_records_dtmf() -> None:
+    # Agents key their PINs as DTMF (*11 agent id, PIN): Asterisk logs every received
+    # digit at the level `dtmf`, so a log channel with that level would hold the PINs.
+    channels = conf("logger.conf").named("logfiles")[0].values
+    assert channels
+    for name, value in channels:
+        levels = logger_levels(value)
+        assert "dtmf" not in levels and "*" not in levels, f"logger.conf {name} => {value}"
+    assert logger_levels("[json] Notice, DTMF") == {"notice", "dtmf"}
+
+
 def test_modules_acd117_needs_are_not_disabled() -> None:
     modules = conf("modules.conf").named("modules")[0]
     assert modules.get("autoload") == ["yes"]
