@@ -29,22 +29,26 @@ def _check_config_args(p: argparse.ArgumentParser) -> None:
                    help="folder of call-flow YAML files (default: $ACD117_CONFIG or the example)")
 
 
-@command("check-config", "validate a folder of call flows; exit 1 on any error",
-         _check_config_args)
+@command("check-config", "validate a folder of call flows; exit 1 on any error "
+         "(warnings do not change the exit status)", _check_config_args)
 def check_config(args: argparse.Namespace) -> int:
-    from config.loader import ConfigError, load_flows
+    from config.loader import ConfigError, Problem, load_flows
 
     path = args.path or default_config()
+    warned: list[Problem] = []
     try:
-        flows = load_flows(path)
+        flows = load_flows(path, warned=warned)
     except ConfigError as e:
         for problem in e.problems:
             print(problem, file=sys.stderr)
         print(f"{path}: {len(e.problems)} problem(s); nothing was loaded", file=sys.stderr)
         return 1
+    for warning in warned:
+        print(warning, file=sys.stderr)
     print(f"{path}: OK — {len(flows.centres)} centres, {len(flows.agents)} agents, "
           f"{len(flows.ingress.rules)} ingress rules, "
-          f"{len(flows.announcements.prompts)} prompts")
+          f"{len(flows.announcements.prompts)} prompts"
+          + (f"; {len(warned)} warning(s)" if warned else ""))
     return 0
 
 

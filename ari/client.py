@@ -36,6 +36,7 @@ from ari.models import (
     StoredRecording,
     Variable,
 )
+from config.models import readable_header
 
 log = logging.getLogger(__name__)
 
@@ -451,6 +452,26 @@ class AriClient:
                 return None
             raise
         return Variable.model_validate(payload).value
+
+    async def get_sip_header(self, channel_id: str, name: str) -> str | None:
+        """The value of the first `name` header of the INVITE that brought an inbound PJSIP
+        channel in, or None when that INVITE had none.
+
+        Read with `PJSIP_HEADER(read,<name>)`. A function that fails (no such header, or
+        not an inbound PJSIP channel) is not a 404: ARI answers 500 "Unable to read
+        provided function" [10] (res/ari/resource_channels.c). A missing channel raises
+        AriNotFound. `name` must be a plain header name (`config.models.readable_header`):
+        `,` or `)` would change the function's arguments, a final `*` makes it a prefix.
+        """
+        if not readable_header(name):
+            raise ValueError(f"not a SIP header name PJSIP_HEADER can read: {name!r}")
+        try:
+            value = await self.get_variable(channel_id, f"PJSIP_HEADER(read,{name})")
+        except AriServerError as exc:
+            if exc.status == 500 and "unable to read provided function" in exc.message.lower():
+                return None
+            raise
+        return value or None
 
     async def snoop(
         self,

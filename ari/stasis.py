@@ -15,7 +15,7 @@ ARI events handled (`ARI_EVENTS` below; every other type is ignored unparsed):
 
 | ARI event           | on / when                                  | domain event              |
 |---------------------|--------------------------------------------|---------------------------|
-| StasisStart         | args `inbound,<caller>,<trunk>,<did>,k=v..`| CallArrived               |
+| StasisStart         | args `inbound,<caller>,<trunk>,<did>,k=v..`| CallArrived (3)           |
 | StasisStart         | args `agent,<call>,<agent>` (our originate)| RingAnswered(offer)       |
 | StasisStart         | args `feature,<code>[,<arg>]`              | feature dialog (features) |
 | StasisStart         | args `snoop,..` / `supervisor,..`          | monitor (supervisor)      |
@@ -29,6 +29,11 @@ ARI events handled (`ARI_EVENTS` below; every other type is ignored unparsed):
 
 (1) unless acd117 ended that leg itself (HangUp, StopRinging, hand-off to the dialplan).
 (2) cause 17/21 -> busy, 18/19 -> no_answer, anything else -> failed.
+(3) The dialplan passes only some SIP headers as Stasis arguments (extensions.conf). A
+header the ingress rules in force read for the call's trunk, but not passed, is read first
+with `GET /channels/{id}/variable?variable=PJSIP_HEADER(read,<name>)` (in parallel, each
+within `header_timeout_s`; a header missing, a failure or a timeout only leaves it out).
+With no such rule, CallArrived goes out at once, without any request.
 Not handled, on purpose: ChannelHangupRequest, Dial, ChannelStateChange, ChannelVarset,
 bridge and device/endpoint events (reasons next to `ARI_EVENTS`).
 
@@ -68,8 +73,8 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote
 
@@ -133,6 +138,9 @@ from ari.models import (
 )
 from ari.supervisor import MonitorMode, Supervisor
 from recording.hooks import LiveRecordingInfo, Recordings, recording_name
+
+# The SIP headers the ingress rules in force read for a call from a trunk (None: no trunk).
+IngressHeaders = Callable[[str | None], Collection[str]]
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +219,13 @@ def parse_ingress(args: Sequence[str]) -> tuple[str, Ingress]:
     return caller, Ingress(trunk=trunk, did=did, headers=tuple(headers))
 
 
+def passed_headers(args: Sequence[str]) -> set[str]:
+    """Names (lower case) of the headers the dialplan passed as Stasis arguments, empty
+    values included: `P-Asserted-Identity=` says the dialplan read it and the INVITE had
+    none, so there is nothing more to read."""
+    return {item.partition("=")[0].lower() for item in args[4:] if "=" in item}
+
+
 # --- book-keeping ------------------------------------------------------------------------
 
 
@@ -232,6 +247,7 @@ class CallerLeg:
     handed_off: bool = False  # sent back to the dialplan
     recording: str | None = None
     facts_saved: bool = False  # ACD117_ARRIVED_AT written
+    arriving: bool = False  # SIP headers being read: the core has not heard of it yet
 
 
 @dataclass(slots=True)
@@ -323,6 +339,8 @@ class StasisApp:
         moh_grace_s: float = 0.3,
         digit_timeouts_s: tuple[float, float] = (8.0, 4.0),
         handoff_retries_s: tuple[float, ...] = (0.5, 1.0, 2.0),
+        ingress_headers: IngressHeaders | None = None,
+        header_timeout_s: float = 0.5,
     ) -> None:
         self.client = client
         self.emit = emit
@@ -341,6 +359,8 @@ class StasisApp:
         self.moh_grace_s = moh_grace_s
         self.digit_timeouts_s = digit_timeouts_s
         self.handoff_retries_s = handoff_retries_s
+        self.ingress_headers = ingress_headers
+        self.header_timeout_s = header_timeout_s
         self._closing = False
         self._bulk_variables = True  # POST /channels/{id}/variables until refused
 
@@ -463,7 +483,12 @@ class StasisApp:
                 up=channel.state == "Up",
             )
             self.calls[channel.id] = leg
-            self.emit(CallArrived(call_id=leg.call_id, caller=leg.caller, ingress=ingress))
+            unread = self._headers_to_read(channel, ev.args, ingress)
+            if unread:
+                leg.arriving = True
+                self._spawn(self._arrive_with_headers(leg, unread))
+            else:
+                self.emit(CallArrived(call_id=leg.call_id, caller=leg.caller, ingress=ingress))
         elif kind == "agent":
             # Agent legs get Dial/ChannelStateChange before and without StasisStart; it
             # only comes when the phone answers [02].
@@ -501,6 +526,8 @@ class StasisApp:
         leg = self.calls.get(cid)
         if leg is not None:
             leg.in_stasis = False
+            if leg.arriving:
+                return  # its headers are being read: the arrival reports the hang-up after it
             if not (leg.core_ended or leg.handed_off):
                 self.emit(CallerHungUp(call_id=cid))
             self._finish_call_if_done(leg)
@@ -824,6 +851,62 @@ class StasisApp:
                 return False
         return True
 
+    # --- SIP headers the dialplan did not pass ------------------------------------------
+
+    def _headers_to_read(self, channel: Channel, args: Sequence[str],
+                         ingress: Ingress) -> list[str]:
+        """Headers the ingress rules in force read for this call and the dialplan did not
+        pass. PJSIP_HEADER reads only PJSIP channels (the trunk's INVITE)."""
+        if self.ingress_headers is None or not channel.name.startswith("PJSIP/"):
+            return []
+        try:
+            wanted = self.ingress_headers(ingress.trunk)
+        except Exception:
+            log.exception("call %s: the SIP headers the ingress rules read are unknown",
+                          channel.id)
+            return []
+        passed = passed_headers(args)
+        return [name for name in wanted if name.lower() not in passed]
+
+    async def _read_headers(self, channel_id: str,
+                            names: Sequence[str]) -> tuple[tuple[str, str], ...]:
+        """The headers of `names` the INVITE had, read in parallel. A header that cannot be
+        read in `header_timeout_s` is left out (logged): the call is routed without it."""
+
+        async def read(name: str) -> str | None:
+            return await asyncio.wait_for(self.client.get_sip_header(channel_id, name),
+                                          self.header_timeout_s)
+
+        if not names:
+            return ()
+        results = await asyncio.gather(*(read(n) for n in names), return_exceptions=True)
+        found: list[tuple[str, str]] = []
+        for name, result in zip(names, results, strict=True):
+            if isinstance(result, AriNotFound):
+                continue  # the caller has gone; StasisEnd tells
+            if isinstance(result, BaseException):
+                log.warning("call %s: SIP header %s not read (%s); routed without it",
+                            channel_id, name, str(result) or type(result).__name__)
+            elif result is not None:
+                found.append((name, result))
+        return tuple(found)
+
+    async def _arrive_with_headers(self, leg: CallerLeg, names: Sequence[str]) -> None:
+        """CallArrived once the headers are read (or given up on): never lost."""
+        headers: tuple[tuple[str, str], ...] = ()
+        try:
+            headers = await self._read_headers(leg.call_id, names)
+        except Exception:
+            log.exception("call %s: reading SIP headers failed; routed without them",
+                          leg.call_id)
+        leg.arriving = False
+        if not leg.handed_off:
+            leg.ingress = replace(leg.ingress, headers=leg.ingress.headers + headers)
+            self.emit(CallArrived(call_id=leg.call_id, caller=leg.caller, ingress=leg.ingress))
+            if not leg.in_stasis:  # hung up meanwhile (StasisEnd, or gone at a resync)
+                self.emit(CallerHungUp(call_id=leg.call_id))
+        self._finish_call_if_done(leg)
+
     # --- resync: after every (re)connect of the websocket ------------------------------
 
     async def resync(self) -> None:
@@ -844,7 +927,7 @@ class StasisApp:
         for leg in list(self.calls.values()):
             if leg.in_stasis and leg.call_id not in channels:
                 leg.in_stasis = False
-                if not (leg.core_ended or leg.handed_off):
+                if not (leg.core_ended or leg.handed_off or leg.arriving):
                     self.emit(CallerHungUp(call_id=leg.call_id))
         for agent in list(self.offers.values()):
             if agent.ended:
@@ -937,17 +1020,18 @@ class StasisApp:
     async def _adopt_caller(
         self, channel: Channel, agent_channel: Channel | None, bridge_of: dict[str, str]
     ) -> None:
-        values = dict(
-            zip(
-                adoption.CALL_FACT_VARS,
-                await asyncio.gather(
-                    *(self._variable(channel.id, v) for v in adoption.CALL_FACT_VARS)
-                ),
-                strict=True,
-            )
+        args = _stasis_args(channel, self.app)
+        caller, ingress = parse_ingress(args)
+        # The core works the region out again from the ingress: it needs the same headers,
+        # read along with the call's facts.
+        fact_values, headers = await asyncio.gather(
+            asyncio.gather(*(self._variable(channel.id, v) for v in adoption.CALL_FACT_VARS)),
+            self._read_headers(channel.id, self._headers_to_read(channel, args, ingress)),
         )
-        facts = adoption.facts_from_variables(values)
-        caller, ingress = parse_ingress(_stasis_args(channel, self.app))
+        ingress = replace(ingress, headers=ingress.headers + headers)
+        facts = adoption.facts_from_variables(
+            dict(zip(adoption.CALL_FACT_VARS, fact_values, strict=True))
+        )
         arrived_at = facts.arrived_at
         if arrived_at is None:
             # Facts never saved: the channel's creation is the next best arrival time
@@ -1023,7 +1107,7 @@ class StasisApp:
             return
         leg.handed_off = True
         log.error("call %s handed back to the dialplan: %s", call_id, why)
-        if not leg.core_ended:
+        if not (leg.core_ended or leg.arriving):  # (arriving: the core never heard of it)
             self.emit(CallHandedOff(call_id=call_id, reason=why))  # the core lets go of it
         if await self._continue(call_id, lambda: leg.in_stasis) and self.on_handoff:
             # After StasisEnd nothing more about the channel arrives over ARI [08]; the
@@ -1160,7 +1244,7 @@ class StasisApp:
 
     def _finish_call_if_done(self, leg: CallerLeg) -> None:
         """Forget a call once the caller and every agent leg have gone."""
-        if leg.in_stasis:
+        if leg.in_stasis or leg.arriving:
             return
         live = [o for o in leg.offers if (a := self.offers.get(o)) is not None and not a.ended]
         if live:

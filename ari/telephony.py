@@ -31,7 +31,8 @@ log = structlog.get_logger("acd117.asterisk")
 class AsteriskTelephony:
     def __init__(self, settings: AsteriskSettings, flows: Callable[[], CallFlows],
                  **options: Any) -> None:
-        """`flows` gives the call flows in force, so a reload reaches the prompts too."""
+        """`flows` gives the call flows in force, so a reload reaches the prompts and the
+        SIP headers the ingress rules read too."""
 
         def media(prompt: str, number: int | None) -> Sequence[str]:
             prompts = flows().announcements.prompts
@@ -39,6 +40,7 @@ class AsteriskTelephony:
             return prompt_media_for(files)(prompt, number)
 
         options.setdefault("prompt_media", media)
+        options.setdefault("ingress_headers", lambda trunk: flows().ingress.headers_read(trunk))
         options.setdefault("language", flows().announcements.language.split("-")[0])
         self._post: Callable[[Event], None] | None = None
         self._facts: asyncio.Queue[SaveCallFacts] = asyncio.Queue()

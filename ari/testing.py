@@ -154,6 +154,7 @@ class SimChannel:
     answered: bool = False
     gone: bool = False
     sip_caller: bool = False
+    invite_headers: tuple[tuple[str, str], ...] = ()  # what PJSIP_HEADER(read,...) finds
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -1000,6 +1001,14 @@ class FakeAsterisk:
             return 200, {"value": ch.caller_number}
         if name == "CHANNEL(name)":
             return 200, {"value": ch.name}
+        if name.startswith("PJSIP_HEADER(read,") and name.endswith(")"):
+            # The INVITE's first header of that name (case-insensitive); none, or not an
+            # inbound PJSIP channel: the function fails, which ARI answers with 500 [10].
+            wanted = name[len("PJSIP_HEADER(read,"):-1].lower()
+            found = [v for k, v in ch.invite_headers if k.lower() == wanted]
+            if not found:
+                return 500, {"message": "Unable to read provided function"}
+            return 200, {"value": found[0]}
         value = ch.variables.get(name)
         if not value:  # empty is the same as unset [10]
             return 404, {"message": "Provided variable was not found"}
@@ -1290,8 +1299,12 @@ class FakeAsterisk:
         headers: Iterable[tuple[str, str]] = (),
         caller_name: str = "Budi Santoso",
         channel_id: str | None = None,
+        invite_headers: Iterable[tuple[str, str]] = (),
     ) -> str | None:
         """A call from a carrier trunk reaches `Stasis(acd117,inbound,...)`.
+
+        `headers` are those the dialplan passes as Stasis arguments; `invite_headers` are
+        the SIP headers of the trunk's INVITE, read with `PJSIP_HEADER(read,<name>)`.
 
         Returns the channel id, or None when Stasis() failed because no websocket is
         connected: the dialplan then continues to the fallback [07, 13].
@@ -1313,6 +1326,7 @@ class FakeAsterisk:
             from_dialplan=True,
             args=args,
             sip_caller=True,
+            invite_headers=tuple(invite_headers),
         )
         if not self.app_active():
             # "Stasis app 'acd117' not active": STASISSTATUS=FAILED, next priority.

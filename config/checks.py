@@ -1,12 +1,15 @@
 """Checks across sections that a single model cannot make: region codes exist, ids are
 unique, agents belong to a known centre, a national centre exists. Each problem comes with
-the path of the setting at fault so the loader can point at its line."""
+the path of the setting at fault so the loader can point at its line.
+
+`warnings` are settings that are valid but cannot work as written (a header rule whose
+header acd117 can never read): reported, not refused."""
 
 from __future__ import annotations
 
 from collections import Counter
 
-from config.models import CallFlows
+from config.models import CallFlows, readable_header
 from config.regions import NATIONAL_CODE, RegionTable
 
 Located = tuple[tuple[str | int, ...], str]
@@ -40,4 +43,18 @@ def cross_check(flows: CallFlows, regions: RegionTable) -> list[Located]:
         if rule.region is not None and rule.region not in regions:
             problems.append((("ingress", "rules", i, "region"),
                              f"unknown region code '{rule.region}'"))
+    return problems
+
+
+def warnings(flows: CallFlows) -> list[Located]:
+    problems: list[Located] = []
+    for i, rule in enumerate(flows.ingress.rules):
+        # acd117 reads a header the dialplan does not pass with PJSIP_HEADER(read,<name>)
+        # (ari/stasis.py); a name it cannot read as written never reaches the rule.
+        if rule.header is not None and not readable_header(rule.header):
+            problems.append((("ingress", "rules", i, "header"),
+                             f"'{rule.header}' is not a SIP header name Asterisk can read, so "
+                             "this rule never matches: use letters, digits and - . ! % _ + ` ' ~ "
+                             "(no spaces, ':' or ','; a final '*' would read any header "
+                             "starting with the name)"))
     return problems

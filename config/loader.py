@@ -15,12 +15,12 @@ import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import ValidationError
 
-from config.checks import cross_check
+from config.checks import cross_check, warnings
 from config.models import SECTIONS, CallFlows
 from config.regions import RegionTable, load_regions
 
@@ -35,9 +35,13 @@ class Problem:
     column: int  # 1-based
     path: str  # e.g. centres[2].queues[0].ring_timeout_s
     message: str
+    # A warning: valid, but it cannot work as written; the folder loads all the same.
+    severity: Literal["error", "warning"] = "error"
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}"
+        if self.severity == "warning":
+            where += ": warning"
         return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
@@ -54,8 +58,10 @@ class _Mark:
     column: int
 
 
-def load_flows(folder: Path | str, regions: RegionTable | None = None) -> CallFlows:
-    """Validate and load every `*.yaml` in `folder`; raise `ConfigError` on any problem."""
+def load_flows(folder: Path | str, regions: RegionTable | None = None,
+               warned: list[Problem] | None = None) -> CallFlows:
+    """Validate and load every `*.yaml` in `folder`; raise `ConfigError` on any problem.
+    The warnings about the flows loaded are added to `warned` when it is given."""
     folder = Path(folder)
     files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
     if not folder.is_dir():
@@ -76,6 +82,9 @@ def load_flows(folder: Path | str, regions: RegionTable | None = None) -> CallFl
     located = cross_check(flows, regions or load_regions())
     if located:
         raise ConfigError([_at(path, msg, marks, files[0]) for path, msg in located])
+    if warned is not None:
+        warned.extend(_at(path, msg, marks, files[0], severity="warning")
+                      for path, msg in warnings(flows))
     return flows
 
 
@@ -200,13 +209,14 @@ def _child(node: Any, part: str | int) -> tuple[bool, Any]:
 
 
 def _at(path: Path_, message: str, marks: dict[Path_, _Mark], first_file: Path,
-        shown: Path_ | None = None) -> Problem:
+        shown: Path_ | None = None,
+        severity: Literal["error", "warning"] = "error") -> Problem:
     p = path
     while p not in marks and p:
         p = p[:-1]
     mark = marks.get(p, _Mark(str(first_file), 1, 1))
     return Problem(mark.file, mark.line, mark.column, _dotted(path if shown is None else shown),
-                   message)
+                   message, severity)
 
 
 def _allowed_keys(path: Path_, data: Any) -> list[str]:

@@ -8,6 +8,7 @@ A config folder holds YAML files; each file contributes one or more top-level se
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from enum import StrEnum
 from typing import Annotated, Literal, Self
@@ -100,6 +101,17 @@ class Agent(Model):
     pin_hash: str | None = None  # hash of the phone-login PIN; never the PIN itself
 
 
+# A SIP header name is an RFC 3261 `token`. Asterisk reads it with PJSIP_HEADER(read,<name>),
+# where a final `*` makes the name a prefix (the first header starting with it) and `,` or
+# `)` would end the argument: such a name cannot be read as the one header it names.
+_HEADER_NAME = re.compile(r"[A-Za-z0-9.!%+_`'~-]+")
+
+
+def readable_header(name: str) -> bool:
+    """Whether `name` is a SIP header name that PJSIP_HEADER(read,...) reads as written."""
+    return _HEADER_NAME.fullmatch(name) is not None
+
+
 class IngressRule(Model):
     """Maps what arrives with a call to a region. Every condition given must hold.
 
@@ -142,6 +154,18 @@ class IngressRule(Model):
 class Ingress(Model):
     rules: list[IngressRule] = []
     default_service: Name = "darurat"
+
+    def headers_read(self, trunk: str | None) -> list[str]:
+        """The SIP headers the rules look at for a call from `trunk`: those of header rules
+        without a trunk condition or with this trunk, once each (header names are
+        case-insensitive), readable names only (`acd117 check-config` warns about others)."""
+        names: dict[str, str] = {}
+        for rule in self.rules:
+            if rule.header is None or (rule.trunk is not None and rule.trunk != trunk):
+                continue
+            if readable_header(rule.header):
+                names.setdefault(rule.header.lower(), rule.header)
+        return list(names.values())
 
 
 class TierEscalation(Model):

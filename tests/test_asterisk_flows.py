@@ -26,6 +26,8 @@ from config.regions import load_regions
 from tests.support import agent, build_flows, centre, queue
 
 BANDUNG = [("X-Cell-Region", "32.73")]
+# What asterisk/extensions.conf passes as Stasis arguments: these two headers only.
+DIALPLAN_HEADERS = [("P-Asserted-Identity", ""), ("P-Access-Network-Info", "")]
 
 
 def flows() -> CallFlows:
@@ -253,6 +255,36 @@ async def test_after_a_reload_callers_hear_the_prompt_files_now_configured(
     await peer.wait_for(lambda: peer.requests_to("POST", f"/ari/channels/{call}/play"))
     play = peer.requests_to("POST", f"/ari/channels/{call}/play")[0]
     assert play.query["media"] == "sound:studio/w"
+
+
+async def test_a_cell_region_header_the_dialplan_does_not_pass_routes_the_call_to_it(
+        peer: FakeAsterisk, daemon: Daemon, records: Records) -> None:
+    # Telkomsel's INVITE says the cell is in Kota Bandung; the rule in force (trunk
+    # trunk-telkomsel, header X-Cell-Region) reads it although the dialplan passes only
+    # P-Asserted-Identity and P-Access-Network-Info.
+    peer.register("PJSIP/1001")
+    daemon.login("1001")
+    call = await peer.incoming_call(trunk="trunk-telkomsel", headers=DIALPLAN_HEADERS,
+                                    invite_headers=[("X-Cell-Region", "32.73")])
+    assert call
+    await peer.wait_for(lambda: any(isinstance(r, rec.CallStarted) for r in records.got))
+    [started] = [r for r in records.got if isinstance(r, rec.CallStarted)]
+    assert (started.region_code, started.trunk) == ("32.73", "trunk-telkomsel")
+    assert started.region_source == "rule:trunk=trunk-telkomsel,header=X-Cell-Region"
+    await peer.wait_for(lambda: len(bridged(peer, call)) == 2, what="answered in Bandung")
+    assert rung(peer) == ["PJSIP/1001"]
+    assert peer.rejected == []
+
+
+async def test_after_a_reload_the_headers_the_new_rules_name_are_read(
+        peer: FakeAsterisk, daemon: Daemon, records: Records) -> None:
+    rule = {"trunk": "trunk-telkomsel", "header": "X-Zone"}
+    daemon.flows = daemon.flows.model_copy(update={"ingress": daemon.flows.ingress.model_copy(
+        update={"rules": [daemon.flows.ingress.rules[0].model_validate(rule)]})})
+    call = await peer.incoming_call(headers=DIALPLAN_HEADERS)
+    await peer.wait_for(lambda: peer.requests_to("GET", f"/ari/channels/{call}/variable"))
+    [read] = peer.requests_to("GET", f"/ari/channels/{call}/variable")
+    assert read.query["variable"] == "PJSIP_HEADER(read,X-Zone)"
 
 
 async def test_a_recording_that_ended_while_the_websocket_was_down_is_still_handed_on(

@@ -9,8 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from acd.cli import main
-from config.loader import ConfigError, load_flows
-from config.models import CallFlows
+from config.loader import ConfigError, Problem, load_flows
+from config.models import CallFlows, readable_header
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example"
 
@@ -152,3 +152,36 @@ def test_check_config_exits_zero_on_the_example_and_one_on_errors(folder: Path, 
 def test_check_config_on_a_missing_folder_fails_clearly(tmp_path: Path, capsys):
     assert main(["check-config", str(tmp_path / "nope")]) == 1
     assert "no such config folder" in capsys.readouterr().err
+
+
+def test_a_header_rule_asterisk_cannot_read_is_a_warning_with_its_place(folder: Path, capsys):
+    edit(folder / "ingress.yaml", "header: X-Cell-Region", 'header: "X-Cell Region"')
+    assert main(["check-config", str(folder)]) == 0  # it loads: a warning, not an error
+    out = capsys.readouterr()
+    [warning] = out.err.splitlines()
+    where = f"{folder / 'ingress.yaml'}:10:15"
+    assert warning.startswith(f"{where}: warning: ingress.rules[0].header: ")
+    assert "'X-Cell Region' is not a SIP header name Asterisk can read" in warning
+    assert "1 warning(s)" in out.out
+    warned: list[Problem] = []
+    load_flows(folder, warned=warned)
+    assert [(w.severity, w.path) for w in warned] == [("warning", "ingress.rules[0].header")]
+
+
+@pytest.mark.parametrize("name", ["X-Cell Region", "X-Cell,2", "X-Cell*", "X-Cell:", "Région"])
+def test_header_names_pjsip_header_cannot_read_as_written(name: str):
+    assert not readable_header(name)
+
+
+def test_the_example_rules_read_their_headers_only_for_their_trunk():
+    ingress = load_flows(EXAMPLE).ingress
+    assert readable_header("X-Cell-Region") and readable_header("P-Access-Network-Info")
+    assert ingress.headers_read("trunk-telkomsel") == ["X-Cell-Region"]
+    assert ingress.headers_read("trunk-indosat-palu") == []
+    assert ingress.headers_read(None) == []
+    both = ingress.model_validate({"rules": [
+        {"header": "X-Zone", "value": "A", "region": "32"},
+        {"trunk": "t1", "header": "x-zone", "value": "B", "region": "72"},
+        {"trunk": "t1", "header": "X Bad"}]})
+    assert both.headers_read("t1") == ["X-Zone"]  # once, readable names only
+    assert both.headers_read(None) == ["X-Zone"]

@@ -13,6 +13,7 @@ from ari.client import (
     AriClient,
     AriConflict,
     AriNotFound,
+    AriServerError,
     AriTransportError,
     AriUnauthorized,
     AriUnavailable,
@@ -73,6 +74,28 @@ async def test_unset_variable_is_none_but_a_missing_channel_raises(
     assert await client.get_variable(call, "ACD117_TIER") is None
     with pytest.raises(AriNotFound):
         await client.get_variable("no-such-channel", "ACD117_TIER")
+
+
+async def test_a_sip_header_the_invite_lacks_is_none_although_asterisk_answers_500(
+    peer: FakeAsterisk, client: AriClient
+) -> None:
+    await client.session.ws_connect(client.events_url("acd117"), headers=client.auth_headers)
+    call = await peer.incoming_call(invite_headers=[("X-Cell-Region", "32.73")])
+    assert call is not None
+    assert await client.get_sip_header(call, "x-cell-region") == "32.73"
+    # PJSIP_HEADER(read,...) of a missing header fails: 500 "Unable to read provided
+    # function" [10], not 404.
+    assert await client.get_sip_header(call, "X-Carrier-Zone") is None
+    assert [r.query["variable"] for r in peer.requests_to(
+        "GET", f"/ari/channels/{call}/variable")][-1] == "PJSIP_HEADER(read,X-Carrier-Zone)"
+    with pytest.raises(AriNotFound):
+        await client.get_sip_header("no-such-channel", "X-Cell-Region")
+    peer.fail_requests("GET", "/variable", 500, "Internal Server Error")
+    with pytest.raises(AriServerError):
+        await client.get_sip_header(call, "X-Cell-Region")
+    for name in ("X-Cell,2", "X-Cell*", "X-Cell)", ""):
+        with pytest.raises(ValueError):
+            await client.get_sip_header(call, name)  # would change PJSIP_HEADER's arguments
 
 
 async def test_duplicate_bridge_id_is_a_conflict(peer: FakeAsterisk, client: AriClient) -> None:
