@@ -13,8 +13,9 @@
   ChannelHangupRequest + StasisEnd and no ChannelDestroyed [05], failed playback on
   hang-up [05], snoop ending with its channel [09], bridge recording ending when the
   bridge empties [02], restart sequence [11], ApplicationReplaced [13];
-* AMI: banner, Login, FullyBooted, DeviceStateList, PJSIPShowContacts, Ping, Logoff, and
-  PeerStatus / ContactStatus / DeviceStateChange / Hangup / Shutdown events [01, 11].
+* AMI: banner, Login, FullyBooted, DeviceStateList, PJSIPShowEndpoints, PJSIPShowContacts,
+  Ping, Logoff, and PeerStatus / ContactStatus / DeviceStateChange / Hangup / Shutdown
+  events [01, 11].
 
 Test controls: `register`, `unregister`, `phone_dies`, `incoming_call`, `feature_call`,
 `answer`, `reject`, `caller_hangs_up`, `agent_hangs_up`, `hold`, `send_dtmf`,
@@ -1634,6 +1635,30 @@ class _AmiSession:
                 self.event("DeviceStateChange", {"Device": device, "State": state}, aid)
             self._send({"Event": "DeviceStateListComplete", "ActionID": aid,
                         "EventList": "Complete", "ListItems": str(len(states))})
+        elif name == "pjsipshowendpoints":
+            # One EndpointList per endpoint; `Contacts` holds `aor/uri,` for every contact
+            # of its AOR (res_pjsip/pjsip_configuration.c `format_ami_endpoints`).
+            endpoints = [e for e in peer.endpoints.values() if e.device.startswith("PJSIP/")]
+            if not endpoints:
+                self._send({"Response": "Error", "ActionID": aid,
+                            "Message": "No endpoints found"})
+                return True
+            self._send({"Response": "Success", "ActionID": aid, "EventList": "start",
+                        "Message": "A listing of Endpoints follows, presented as "
+                                   "EndpointList events"})
+            states = peer.ami_device_states()
+            for ep in endpoints:
+                resource = ep.device.split("/", 1)[1]
+                self.event("EndpointList", {
+                    "ObjectType": "endpoint", "ObjectName": resource, "Transport": "",
+                    "Aor": resource, "Auths": resource, "OutboundAuths": "",
+                    "Contacts": f"{resource}/{ep.contact}," if ep.registered else "",
+                    "DeviceState": "Unavailable" if states[ep.device] == "UNAVAILABLE"
+                                   else "Not in use",
+                    "ActiveChannels": "",
+                }, aid)
+            self._send({"Event": "EndpointListComplete", "ActionID": aid,
+                        "EventList": "Complete", "ListItems": str(len(endpoints))})
         elif name == "pjsipshowcontacts":
             contacts = [e for e in peer.endpoints.values()
                         if e.device.startswith("PJSIP/") and e.registered]
