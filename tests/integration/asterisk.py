@@ -108,6 +108,11 @@ class Sandbox:
         subprocess.run(["sh", str(SANDBOX_SCRIPT), str(root)], check=True,
                        capture_output=True)
         etc = root / "etc" / "asterisk"
+        # verbose 3 in the daemon itself (a remote console's `core set verbose` is only
+        # that console's): the full log says which prompt played on which channel
+        for conf in (root / "asterisk.conf", etc / "asterisk.conf"):
+            with conf.open("a") as f:
+                f.write("verbose = 3\n")
         env = {**os.environ, "ASTERISK_ETC": str(etc), "ACD117_ARI_PASSWORD": ARI_PASSWORD,
                "ACD117_AMI_SECRET": AMI_SECRET,
                "ACD117_AGENT_ENDPOINTS": " ".join(AGENT_PHONES)}
@@ -155,8 +160,6 @@ class Sandbox:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if "fully booted" in self.cli("core waitfullybooted"):
-                # verbose 3: the full log says which prompt played on which channel
-                self.cli("core set verbose 3")
                 return
             time.sleep(0.1)
         raise RuntimeError("Asterisk did not boot within 20 s")

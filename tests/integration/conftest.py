@@ -29,7 +29,7 @@ from tests.integration.asterisk import (
     make_prompts,
     missing,
 )
-from tests.integration.daemon import PIN, Acd117, write_flows
+from tests.integration.daemon import Acd117, write_flows
 from tests.integration.phones import Phone, PhoneAccount, PhoneBank
 
 SUPERVISOR, SUPERVISOR_PASSWORD = "spv", "Supervisor2026"
@@ -139,15 +139,3 @@ async def db(migrated_dsn: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(migrated_dsn)
     yield conn
     await conn.close()
-
-
-async def phone_login(phone: Phone, agent_id: str, pin: str = PIN) -> None:
-    """`*11`, agent id `#`, PIN `#`, as an agent keys it in."""
-    mark = phone.mark()
-    await phone.dial("*11")
-    await phone.wait_event("CALL_ESTABLISHED", after=mark)
-    await asyncio.sleep(0.6)  # the "enter your agent id" prompt starts
-    await phone.send_dtmf(agent_id + "#")
-    await asyncio.sleep(0.3)
-    await phone.send_dtmf(pin + "#")
-    await phone.wait_event("CALL_CLOSED", after=mark, timeout=20)
