@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from acd.store.writer import StoreWriter
     from acd.supervision import Supervision
     from acd.users import Users
-    from recording.hooks import RecordingMetadata
+    from recording.hooks import Recordings
 
 log = structlog.get_logger("acd117.daemon")
 
@@ -204,16 +204,16 @@ def bootstrap(settings: Settings, telephony: Telephony | None = None, *,
 
         writer = StoreWriter(WriterConfig(dsn=settings.dsn, spool_dir=settings.spool_dir))
         users = Users(settings.dsn, session_ttl_s=settings.session_ttl_s, clock=clock)
+    live = LiveFigures(acd, service_level_s=settings.service_level_s,
+                       short_abandon_s=settings.short_abandon_s, clock=clock)
+    metrics = Metrics(live, health, (lambda: writer.stats) if writer is not None else
+                      (lambda: None), clock=clock)
     if telephony is None and simulate:
         telephony = SimulatedTelephony(
             flows, DemoTraffic(calls_per_hour=settings.demo_calls_per_hour), seed=seed,
             time_scale=time_scale, health=health)
     elif telephony is None:
-        telephony = _asterisk(settings, flows, acd, writer)
-    live = LiveFigures(acd, service_level_s=settings.service_level_s,
-                       short_abandon_s=settings.short_abandon_s, clock=clock)
-    metrics = Metrics(live, health, (lambda: writer.stats) if writer is not None else
-                      (lambda: None), clock=clock)
+        telephony = _asterisk(settings, flows, acd, writer, metrics)
     observers = [live.observe, metrics.observe]
     keep_facts = getattr(telephony, "observe", None)  # the Asterisk side notes tier hops
     if callable(keep_facts):
@@ -230,7 +230,7 @@ def bootstrap(settings: Settings, telephony: Telephony | None = None, *,
 
 
 def _asterisk(settings: Settings, flows: CallFlows, acd: Acd,
-              writer: StoreWriter | None) -> Telephony:
+              writer: StoreWriter | None, metrics: Metrics) -> Telephony:
     """The Asterisk adapters (ARI call control, AMI phone state), from ACD117_ARI_* and
     ACD117_AMI_*; agents' phone-login PINs are checked against the call flows."""
     if not settings.asterisk_configured:
@@ -239,10 +239,8 @@ def _asterisk(settings: Settings, flows: CallFlows, acd: Acd,
             "ACD117_ARI_PASSWORD, ACD117_AMI_HOST, ACD117_AMI_USER and ACD117_AMI_SECRET "
             "(or run `acd117 run --simulate` for simulated callers and agents)")
     from acd.pins import pin_checker
-    from acd.store.recordings import recording_stored
     from ari.runtime import AsteriskSettings
     from ari.telephony import AsteriskTelephony
-    from recording.hooks import Recordings
 
     def secret(value: Any) -> str:
         return value.get_secret_value() if value is not None else ""
@@ -252,14 +250,25 @@ def _asterisk(settings: Settings, flows: CallFlows, acd: Acd,
         ari_password=secret(settings.ari_password), ami_host=settings.ami_host or "",
         ami_port=settings.ami_port, ami_user=settings.ami_user or "",
         ami_secret=secret(settings.ami_secret))
-    async def on_metadata(meta: RecordingMetadata) -> None:
-        stored = await recording_stored(meta)
-        if stored is not None and writer is not None:
-            writer.submit(stored)
 
     def in_force() -> CallFlows:  # a reload reaches the prompts and the PINs at once
         return acd.flows
 
     return AsteriskTelephony(asterisk, in_force, verify_pin=pin_checker(in_force),
                              agent_at_device=acd.agent_at,
-                             recordings=Recordings(on_metadata=on_metadata))
+                             recordings=_recordings(settings, writer, metrics))
+
+
+def _recordings(settings: Settings, writer: StoreWriter | None, metrics: Metrics) -> Recordings:
+    """Recordings are looked for where the settings say Asterisk writes them, the folder
+    the recordings API serves (ACD117_RECORDINGS_DIR; acd117 runs on the Asterisk host).
+    With a database, each finished one is checksummed and stored (acd.store.recordings)."""
+    from recording.hooks import RecordingPolicy, Recordings
+
+    policy = RecordingPolicy(spool_dir=str(settings.recordings_dir.absolute()))
+    if writer is None:
+        return Recordings(policy=policy)
+    from acd.store.recordings import RecordingSink
+
+    sink = RecordingSink(writer, on_unreadable=metrics.recording_unreadable)
+    return Recordings(policy=policy, on_metadata=sink)

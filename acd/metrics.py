@@ -25,6 +25,8 @@ alerts (`Metrics.alert`); gauges are read from the live state at scrape time. Na
 | acd117_store_backlog_records | | records not yet in PostgreSQL (queue + spool) |
 | acd117_store_spool_bytes | | size of the spool on disk |
 | acd117_store_dropped_records_total | | records lost (the spool's disk failed) |
+| acd117_records_rejected_total | | kept in the spool's rejected.jsonl, not the database |
+| acd117_recordings_unreadable_total | | recording files acd117 could not read (no row stored) |
 | acd117_event_loop_lag_seconds | | how late the event loop ran a 0.25 s timer, worst of 10 s |
 | acd117_config_reloads_total | result | call-flow reloads, applied or rejected |
 """
@@ -97,6 +99,10 @@ class Metrics:
                               registry=r)
         self.reloads = Counter("acd117_config_reloads", "Call-flow reloads", ("result",),
                                registry=r)
+        self.recordings_unreadable = Counter(
+            "acd117_recordings_unreadable",
+            "Finished recordings whose file could not be read (no row; kept in rejected.jsonl)",
+            registry=r)
         r.register(_StateCollector(self))
 
     def observe(self, r: rec.Record) -> None:
@@ -121,6 +127,9 @@ class Metrics:
 
     def alert(self, notify: cmd.Notify) -> None:
         self.alerts.labels(notify.kind).inc()
+
+    def recording_unreadable(self) -> None:
+        self.recordings_unreadable.inc()
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
@@ -231,13 +240,18 @@ class _StateCollector(Collector):
         spool = GaugeMetricFamily("acd117_store_spool_bytes", "Bytes in the store's spool")
         dropped = CounterMetricFamily("acd117_store_dropped_records",
                                       "Records lost because the spool could not be written")
+        rejected = CounterMetricFamily(
+            "acd117_records_rejected",
+            "Records kept in the spool's rejected.jsonl instead of the database")
         if stats is not None:
             backlog.add_metric((), stats.backlog)
             spool.add_metric((), stats.spool_bytes)
             dropped.add_metric((), stats.dropped_records)
+            rejected.add_metric((), stats.rejected_records)
         yield backlog
         yield spool
         yield dropped
+        yield rejected
 
         lag = GaugeMetricFamily(
             "acd117_event_loop_lag_seconds",

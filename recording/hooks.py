@@ -57,6 +57,10 @@ class RecordingPolicy:
     # A second StartRecording for the same call (e.g. after re-adoption) continues the
     # file rather than replacing it: never lose evidence.
     if_exists: IfExists = "append"
+    # Where Asterisk's recording files are, as this host sees them: `RecordingMetadata.path`
+    # points here, and the store reads the file's checksum here. The daemon sets it from
+    # the settings (ACD117_RECORDINGS_DIR, the folder the recordings API serves); this
+    # default, Asterisk's stock spool, is only for a `Recordings` built without settings.
     spool_dir: str = "/var/spool/asterisk/recording"
 
     def written_format(self, requested: str) -> str:
@@ -96,7 +100,7 @@ class RecordingMetadata:
     ended_at: float | None
     duration_s: float | None
     state: str  # done, failed, canceled
-    path: str  # where Asterisk wrote it (on the Asterisk host)
+    path: str  # where Asterisk wrote it: `<policy.spool_dir>/<name>.<format>`
     cause: str | None = None
     requested_format: str | None = None  # e.g. mp3: for a hook to convert to
 

@@ -9,7 +9,8 @@ Layout of the spool directory:
     0000000001.jsonl ...  segments, one record per line (see acd.store.codec), named by an
                           increasing sequence number; a new one starts past `segment_bytes`
     cursor                {"segment": N, "offset": B}: everything before it is committed
-    rejected.jsonl        records PostgreSQL refused for good (bad data), kept for a person
+    rejected.jsonl        records PostgreSQL refused for good (bad data), and what could
+                          not become a row (`StoreWriter.set_aside`), kept for a person
     lock                  flock'd while a process owns the spool
 
 The cursor only moves after a confirmed commit, and segments before it are deleted then.
@@ -40,6 +41,26 @@ SEGMENT_SUFFIX = ".jsonl"
 DEFAULT_SEGMENT_BYTES = 16 * 2**20
 # A read returns at most this many bytes of lines, whatever the record count asked for.
 MAX_READ_BYTES = 8 * 2**20
+
+
+REJECTED_FILE = "rejected.jsonl"
+
+
+def keep_rejected(directory: Path, line: str, error: str) -> Path:
+    """Append one entry to `directory/rejected.jsonl` and fsync it; returns the file.
+
+    One JSON object per line, `{"rejected_at": epoch s, "error": why, "line": what}`, where
+    `line` is the record as the spool writes it (or as close to it as could be had). The
+    file is only ever appended to, and a crash between keeping an entry and moving the
+    cursor keeps it again on replay: an operator may find an entry twice, never not at all.
+    """
+    path = Path(directory) / REJECTED_FILE
+    entry = json.dumps({"rejected_at": time.time(), "error": error, "line": line})
+    with path.open("a", encoding="utf-8") as f:
+        f.write(entry + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    return path
 
 
 class SpoolLockedError(RuntimeError):
@@ -318,15 +339,12 @@ class Spool:
         self._reject_line(text, error)
 
     def _reject_line(self, line: str, error: str) -> None:
-        entry = json.dumps({"rejected_at": time.time(), "error": error, "line": line})
-        with (self.directory / "rejected.jsonl").open("a", encoding="utf-8") as f:
-            f.write(entry + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        path = keep_rejected(self.directory, line, error)
         log.error(
             "store: record rejected by the database, kept in the spool's rejected.jsonl",
             error=error,
             record=line[:300],
+            file=str(path),
         )
 
     # ----- state -----------------------------------------------------------------------

@@ -15,6 +15,13 @@ the flush task retries with backoff and replays the backlog in order when Postgr
 back. A spool left by a killed process is replayed on the next start. A commit whose
 acknowledgement is lost is replayed too, and absorbed by the natural keys.
 
+A record PostgreSQL refuses as data (a CHECK, a bad value: a permanent error, not an
+outage) is never retried forever nor dropped: its batch is split until it stands alone, it
+is appended to the spool's `rejected.jsonl` (one JSON line with the error), logged and
+counted (`rejected_records`, `acd117_records_rejected_total`), and the records around it
+are written. `set_aside` keeps there, the same way, what was meant for the database but
+cannot become a valid row at all.
+
 Lifecycle: `await writer.run()` inside the daemon's supervisor (it returns after `stop()`),
 or `await writer.start()` ... `await writer.stop()`, which owns the task itself.
 """
@@ -23,9 +30,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,7 +42,7 @@ import structlog
 
 from acd.store.codec import RECORD_TYPES, StoreRecord
 from acd.store.rows import SCHEMA_VERSION, apply_batch
-from acd.store.spool import DEFAULT_SEGMENT_BYTES, Spool
+from acd.store.spool import DEFAULT_SEGMENT_BYTES, Spool, keep_rejected
 
 if TYPE_CHECKING:
     import asyncpg
@@ -75,7 +83,9 @@ class WriterStats:
     last_error: str | None
     last_error_at: float | None
     committed_records: int  # records (lines) committed by this process
-    rejected_records: int  # refused by PostgreSQL for good, kept in rejected.jsonl
+    # Kept in the spool's rejected.jsonl instead of the database: refused by PostgreSQL for
+    # good, not journalable, or set aside (`StoreWriter.set_aside`).
+    rejected_records: int
     overflowed_records: int  # written to the spool by submit() because the queue was full
     dropped_records: int  # lost: the spool itself could not be written (disk full)
 
@@ -93,7 +103,12 @@ def _is_poison(exc: BaseException) -> bool:
 
     if isinstance(exc, asyncpg.PostgresError):
         state = str(getattr(exc, "sqlstate", "") or "")
-        return state[:2] in ("22", "23")  # data exception, integrity constraint violation
+        # Data exception, integrity constraint violation, program limit exceeded (a value
+        # too big for its index). Only classes a record's own content can cause: anything
+        # else (a missing table, a server shutting down) is an outage, and isolating it
+        # would set every record aside. A batch-wide limit is harmless here: the split
+        # writes smaller batches and sets nothing aside.
+        return state[:2] in ("22", "23", "54")
     # Argument encoding (asyncpg.DataError is a ValueError) of a malformed record.
     return isinstance(exc, ValueError | TypeError)
 
@@ -174,6 +189,29 @@ class StoreWriter:
             log.error(
                 "store: cannot write the spool; records lost", error=str(exc), records=len(records)
             )
+
+    def set_aside(self, kind: str, fields: Mapping[str, object], error: str) -> Path | None:
+        """Keep something meant for the database that cannot become a valid row (a recording
+        whose file could not be read has no checksum) where refused records go: one entry
+        in the spool's rejected.jsonl, `line` holding `{"t": kind, **fields}`, counted in
+        `rejected_records`. An operator recovers it from there; nothing is retried. The
+        caller logs why; this returns the file it went to.
+
+        Synchronous like `submit` (one small fsync'd append, for a rare event). Returns None,
+        with the entry in the error log and counted as dropped, only when the file cannot
+        be written."""
+        line = json.dumps({"t": kind, **fields}, ensure_ascii=False, default=str)
+        try:
+            self.config.spool_dir.mkdir(parents=True, exist_ok=True)
+            path = keep_rejected(self.config.spool_dir, line, error)
+        except OSError as exc:
+            self._dropped += 1
+            self._note_error(exc)
+            log.error("store: cannot write rejected.jsonl; the entry is only in this log",
+                      error=str(exc), reason=error, entry=line)
+            return None
+        self._rejected += 1
+        return path
 
     # ----- lifecycle -------------------------------------------------------------------
 
@@ -311,9 +349,12 @@ class StoreWriter:
     async def _write(self, records: Sequence[StoreRecord]) -> bool:
         """Commit the records, retrying until done; False when stopping first."""
         delay = self.config.retry_initial_s
+        # Positions already set aside: an outage in the middle of isolating a refused record
+        # retries the whole batch, and the refused one must not be kept or counted twice.
+        refused: set[int] = set()
         while True:
             try:
-                await self._write_isolating(records)
+                await self._write_isolating(records, range(len(records)), refused)
                 return True
             except Exception as exc:
                 await self._disconnect()
@@ -336,20 +377,27 @@ class StoreWriter:
                 if self._stop_requested.is_set():
                     return False  # asked to stop during the backoff: no further attempt
 
-    async def _write_isolating(self, records: Sequence[StoreRecord]) -> None:
-        """Write the batch; if PostgreSQL refuses its data, split it until the refused
-        records are isolated, set them aside and write the rest."""
+    async def _write_isolating(
+        self, records: Sequence[StoreRecord], positions: Sequence[int], refused: set[int]
+    ) -> None:
+        """Write `records` at `positions` (in order, less those in `refused`); if PostgreSQL
+        refuses their data, split them until the refused ones stand alone, set those aside
+        (noted in `refused`) and write the rest."""
+        todo = [i for i in positions if i not in refused]
+        if not todo:
+            return
         try:
-            await self._apply(records)
+            await self._apply([records[i] for i in todo])
         except _Poison as exc:
-            if len(records) == 1:
+            if len(todo) == 1:
                 assert self._spool is not None
-                self._spool.reject(records[0], str(exc.__cause__ or exc))
+                self._spool.reject(records[todo[0]], str(exc.__cause__ or exc))
+                refused.add(todo[0])
                 self._rejected += 1
                 return
-            mid = len(records) // 2
-            await self._write_isolating(records[:mid])
-            await self._write_isolating(records[mid:])
+            mid = len(todo) // 2
+            await self._write_isolating(records, todo[:mid], refused)
+            await self._write_isolating(records, todo[mid:], refused)
 
     async def _apply(self, records: Sequence[StoreRecord]) -> None:
         conn = await self._connection()

@@ -7,8 +7,14 @@ import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from acd.store.writer import StoreWriter, WriterConfig
+
+if TYPE_CHECKING:
+    from acd.daemon import Daemon
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example"
 
 
 def closed_port() -> int:
@@ -46,3 +52,18 @@ async def drained(w: StoreWriter, timeout: float = 30.0) -> None:
     await wait_until(
         lambda: w.stats.backlog == 0 and w.stats.connected, timeout, "an empty backlog"
     )
+
+
+def asterisk_daemon(tmp_path: Path, dsn: str) -> Daemon:
+    """A daemon wired for Asterisk (nothing connects until it starts), with Asterisk's
+    recording folder somewhere other than the stock /var/spool/asterisk/recording."""
+    from acd.daemon import bootstrap
+    from acd.settings import Settings
+
+    settings = Settings(
+        config=EXAMPLE, dsn=dsn, http_port=0, spool_dir=tmp_path / "spool",
+        recordings_dir=tmp_path / "opt" / "asterisk" / "spool" / "recording",
+        ari_url="http://127.0.0.1:1/ari", ari_user="acd117", ari_password="x",
+        ami_host="127.0.0.1", ami_port=1, ami_user="acd117", ami_secret="y")
+    settings.recordings_dir.mkdir(parents=True, exist_ok=True)
+    return bootstrap(settings)

@@ -4,21 +4,24 @@ take them they wait in the spool, in order, until it can."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import asyncpg
 import pytest
 from structlog.testing import capture_logs
 
-from acd.records import TierHop
+from acd.records import CallEnded, TierHop
+from acd.store.codec import StoreRecord
 from acd.store.migrate import migrate_dsn
-from acd.store.recordings import RecordingStored
 from acd.store.server import PgServer
 from acd.store.spool import Spool
 from acd.tiers import Tier
 from tests.store.db import counts, expected_counts, snapshot, write
-from tests.store.helpers import drained, unreachable_dsn, wait_until, writer
+from tests.store.helpers import asterisk_daemon, drained, unreachable_dsn, wait_until, writer
 from tests.store.streams import stream
 
 
@@ -88,21 +91,88 @@ async def test_records_spooled_while_the_database_was_down_are_replayed_on_the_n
         assert got[table] == n
 
 
+def refused(call_id: str = "c-bad") -> CallEnded:
+    """A record PostgreSQL refuses for good: its outcome breaks the calls table's CHECK."""
+    return CallEnded(call_id, "lost", 1.0, None, 2.0, Tier.KABKOTA, "k", None,  # type: ignore[arg-type]
+                     1.0, 0.0, 0.0, 0)
+
+
 async def test_a_record_the_database_refuses_is_set_aside_and_the_rest_written(
     migrated_dsn: str, tmp_path: Path
 ) -> None:
     records = list(stream(40))
-    bad = RecordingStored("c-bad", "ag1", "k", "/rec/bad.wav", "wav", 1.0, 1.0, 1, "not-a-digest")
     async with writer(migrated_dsn, tmp_path) as w:
         for r in records[:200]:
             w.submit(r)
-        w.submit(bad)
+        w.submit(refused())
         for r in records[200:]:
             w.submit(r)
         await drained(w)
         assert w.stats.rejected_records == 1
-    rejected = (tmp_path / "rejected.jsonl").read_text()
-    assert "not-a-digest" in rejected and "sha256" in rejected
+    (entry,) = (tmp_path / "rejected.jsonl").read_text().splitlines()
+    kept = json.loads(entry)
+    assert "c-bad" in kept["line"] and "check constraint" in kept["error"]
+    got = await counts(migrated_dsn)
+    for table, n in expected_counts(records).items():
+        assert got[table] == n
+
+
+async def test_a_refused_record_is_counted_in_the_metrics_and_the_records_behind_it_written(
+    migrated_dsn: str, tmp_path: Path
+) -> None:
+    daemon = asterisk_daemon(tmp_path, migrated_dsn)
+    w = daemon.writer
+    assert w is not None
+    records = list(stream(10))
+    async with w:
+        for r in [*records[:20], refused(), *records[20:]]:
+            w.submit(r)
+        await drained(w)
+    assert "acd117_records_rejected_total 1.0" in daemon.metrics.exposition().decode()
+    assert "c-bad" in (tmp_path / "spool" / "rejected.jsonl").read_text()
+    got = await counts(migrated_dsn)
+    for table, n in expected_counts(records).items():
+        assert got[table] == n
+
+
+async def test_an_outage_while_a_refused_record_is_isolated_keeps_and_counts_it_once(
+    migrated_dsn: str, tmp_path: Path
+) -> None:
+    records = [refused(), *stream(3)]
+    w = writer(migrated_dsn, tmp_path)
+    apply = w._apply
+    cut: list[bool] = []
+
+    async def connection_lost_once_after_a_rejection(batch: Sequence[StoreRecord]) -> None:
+        if w.stats.rejected_records and not cut:
+            cut.append(True)
+            raise ConnectionResetError("connection lost mid-isolation")
+        await apply(batch)
+
+    w._apply = connection_lost_once_after_a_rejection  # type: ignore[method-assign]
+    async with w:
+        for r in records:  # one batch: submitted before the writer first runs
+            w.submit(r)
+        await drained(w)
+        assert cut and w.stats.rejected_records == 1
+    assert len((tmp_path / "rejected.jsonl").read_text().splitlines()) == 1
+    got = await counts(migrated_dsn)
+    for table, n in expected_counts(records[1:]).items():
+        assert got[table] == n
+
+
+async def test_a_value_too_big_for_its_index_is_set_aside_instead_of_blocking_the_writer(
+    migrated_dsn: str, tmp_path: Path
+) -> None:
+    # PostgreSQL refuses it for good (54000, program limit exceeded), like bad data.
+    huge = TierHop(os.urandom(10_000).hex(), Tier.KABKOTA, "bpbd-32.73", "arrival", 1.0)
+    records = list(stream(5))
+    async with writer(migrated_dsn, tmp_path) as w:
+        for r in [huge, *records]:
+            w.submit(r)
+        await drained(w, timeout=10.0)
+        assert w.stats.rejected_records == 1
+    assert "index row" in (tmp_path / "rejected.jsonl").read_text()
     got = await counts(migrated_dsn)
     for table, n in expected_counts(records).items():
         assert got[table] == n
