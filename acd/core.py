@@ -83,6 +83,7 @@ class Acd:
             ev.HoldStarted: self._on_hold_started,
             ev.HoldEnded: self._on_hold_ended,
             ev.AgentLoggedIn: self._on_agent_logged_in,
+            ev.AgentLoginRestored: self._on_agent_login_restored,
             ev.AgentLoggedOut: self._on_agent_logged_out,
             ev.AgentPaused: self._on_agent_paused,
             ev.AgentUnpaused: self._on_agent_unpaused,
@@ -562,6 +563,25 @@ class Acd:
         else:  # moved to another phone mid-call: the call carries on, later ones ring there
             state = cast(rec.AgentStateName, agent.state.value)
             self._record_agent(agent, state, now, reason="device_changed")
+
+    def _on_agent_login_restored(self, e: ev.AgentLoginRestored, now: float) -> None:
+        """Log an agent back in after a restart without a new "login": the state recorded
+        is `available` with reason `restored`, or `paused` with the pause reason (so that
+        the latest record keeps telling the next restart why), and the agent's session in
+        the store, never closed, carries on."""
+        agent = self.agents.get(e.agent_id)
+        if agent is None:
+            self._emit(cmd.Notify("login_not_restored",
+                                  f"agent {e.agent_id} was logged in at {e.device} before the "
+                                  "restart but is no longer in the call flows", now))
+            return
+        if agent.state is not AgentState.LOGGED_OUT:
+            return  # logged in since (or restored twice): what happened since wins
+        self._log_in(agent, e.device, now)
+        if e.pause_reason is None:
+            self._make_available(agent, now, "restored")
+        else:
+            self._pause(agent, now, e.pause_reason)
 
     def _log_in(self, agent: Agent, device: str, now: float) -> None:
         self._take_device(agent, device, now)

@@ -16,6 +16,12 @@ The telephony seam: `bootstrap(settings, telephony=...)` takes any object with
 given the switchboard's `post` to send events; if it has `async run()`, the supervisor runs
 it; if it has `supervision`, that serves the supervisors' listen/whisper/barge; if it has
 `connections()` (name -> up), they are watched for /ready and the metrics.
+
+Restarting keeps people in: `start()` first reads back the HTTP sessions (acd.users) and
+who was logged in where (acd.store.logins), gives the logins to the core as
+`AgentLoginRestored` events, and only then serves HTTP and connects the telephony, so that
+the calls re-adopted from Asterisk find their agents. The simulated demo does not restore:
+its simulated agents log themselves in at every start.
 """
 
 from __future__ import annotations
@@ -31,12 +37,15 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from aiohttp import web
 
-from acd.core import Acd
+from acd import events as ev
+from acd.core import Acd, Output
 from acd.demo import DemoTraffic, SimulatedTelephony
 from acd.health import Health, connections_watch
 from acd.live import LiveFigures, LiveSink
 from acd.metrics import Metrics
+from acd.model import AgentState
 from acd.settings import Settings
+from acd.store.logins import LoginKeeper
 from acd.supervisor import Supervisor
 from acd.switchboard import Switchboard, Telephony
 from config.loader import load_flows
@@ -70,6 +79,7 @@ class Daemon:
     writer: StoreWriter | None
     users: Users | None
     supervision: Supervision | None
+    logins: LoginKeeper | None = None  # None: the logins are not kept (the demo)
     started_at: float = field(default_factory=time.time)
     app: web.Application | None = None
     _runner: web.AppRunner | None = None
@@ -98,6 +108,7 @@ class Daemon:
     async def start(self) -> None:
         from acd.http.app import build_app
 
+        await self._restore()
         self.app = build_app(self)
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
@@ -113,6 +124,8 @@ class Daemon:
             self._address = (str(addresses[0][0]), int(addresses[0][1]))
         if self.users is not None:
             self._tasks.add("users", self.users.run)
+        if self.logins is not None:
+            self._tasks.add("logins", self.logins.run)
         self._tasks.add("switchboard", self.switchboard.run)
         self._tasks.add("loop-lag", self.metrics.watch_loop_lag)
         watch = connections_watch(self.telephony, self.health)
@@ -167,9 +180,34 @@ class Daemon:
             self._store_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._store_task
+        if self.logins is not None:
+            self.logins.flush()  # the final logins, after the last events were applied
         if self.users is not None:
             await self.users.close()
         log.info("acd117 stopped")
+
+    async def _restore(self) -> None:
+        """Sessions and logins from before the restart, before anything is served or
+        connected. Either read failing starts the daemon all the same (logged)."""
+        sessions = self.users.load_sessions() if self.users is not None else _nothing()
+        if self.logins is None:
+            await sessions
+            return
+        found, _ = await asyncio.gather(self.logins.load(), sessions)
+
+        def restore(acd: Acd, now: float) -> list[Output]:
+            out: list[Output] = []
+            for x in found.logins:
+                out += acd.handle(ev.AgentLoginRestored(x.agent_id, x.device, x.pause_reason),
+                                  now)
+            return out
+
+        self.switchboard.apply_now(restore)  # an agent gone from the flows: a warning each
+        back = [a for x in found.logins if (a := self.acd.agents.get(x.agent_id)) is not None
+                and a.state is not AgentState.LOGGED_OUT]
+        log.info("agent logins restored", agents=len(back),
+                 paused=sum(a.state is AgentState.PAUSED for a in back),
+                 skipped=len(found.logins) - len(back), source=found.source)
 
     @contextlib.asynccontextmanager
     async def serving(self) -> AsyncIterator[Daemon]:
@@ -178,6 +216,10 @@ class Daemon:
             yield self
         finally:
             await self.stop()
+
+
+async def _nothing() -> None:
+    pass
 
 
 async def _cancelled(task: asyncio.Task[None] | None) -> None:
@@ -218,6 +260,10 @@ def bootstrap(settings: Settings, telephony: Telephony | None = None, *,
     keep_facts = getattr(telephony, "observe", None)  # the Asterisk side notes tier hops
     if callable(keep_facts):
         observers.append(keep_facts)
+    # Who is logged in where, kept across restarts (the demo's agents log in by themselves).
+    logins = None if simulate else LoginKeeper(settings.spool_dir, settings.dsn)
+    if logins is not None:
+        observers.append(logins.observe)
     sink = LiveSink(writer, observers)
     switchboard = Switchboard(acd, telephony, sink, clock=clock, on_alert=metrics.alert)
     attach = getattr(telephony, "attach", None)
@@ -226,7 +272,8 @@ def bootstrap(settings: Settings, telephony: Telephony | None = None, *,
     supervision = getattr(telephony, "supervision", None)
     return Daemon(settings=settings, flows=flows, regions=regions, acd=acd,
                   switchboard=switchboard, telephony=telephony, health=health, live=live,
-                  metrics=metrics, writer=writer, users=users, supervision=supervision)
+                  metrics=metrics, writer=writer, users=users, supervision=supervision,
+                  logins=logins)
 
 
 def _asterisk(settings: Settings, flows: CallFlows, acd: Acd,

@@ -117,6 +117,19 @@ class AgentLoggedIn:
 
 
 @dataclass(frozen=True, slots=True)
+class AgentLoginRestored:
+    """acd117 restarted and this agent was logged in before it stopped (or crashed): they
+    are logged in again at the same device, paused with `pause_reason` if they were paused,
+    available otherwise (a call or wrap-up in progress is not restored: a connected call
+    comes back with its adoption). The daemon reads who was logged in from the records
+    (acd.store.logins); this event tells the core, before Asterisk is connected."""
+
+    agent_id: str
+    device: str
+    pause_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AgentLoggedOut:
     agent_id: str
     reason: str = "agent"  # agent, supervisor, device
@@ -160,6 +173,7 @@ Event = (
     | HoldStarted
     | HoldEnded
     | AgentLoggedIn
+    | AgentLoginRestored
     | AgentLoggedOut
     | AgentPaused
     | AgentUnpaused

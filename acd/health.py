@@ -39,16 +39,20 @@ class Health:
 def connections_watch(telephony: object, health: Health,
                       every_s: float = 1.0) -> Callable[[], Awaitable[None]] | None:
     """A supervisor job reporting the telephony's connections (for the Asterisk side: the
-    ARI events websocket and the AMI login) to `health`; None for telephony without any."""
+    ARI events websocket, the AMI login and the fallback queue's members) to `health`,
+    with the detail its `connection_details()` gives if it has one; None for telephony
+    without any."""
     connections = getattr(telephony, "connections", None)
     if not callable(connections):
         return None
     report: Callable[[], dict[str, bool]] = connections
+    details: Callable[[], dict[str, str]] = getattr(telephony, "connection_details", dict)
 
     async def watch() -> None:
         while True:
+            said = details()
             for name, up in report().items():
-                health.set(name, up, "connected" if up else "not connected")
+                health.set(name, up, said.get(name) or ("connected" if up else "not connected"))
             await asyncio.sleep(every_s)
 
     return watch

@@ -1,9 +1,18 @@
 """Users of the HTTP API: roles, argon2 password hashes, expiring sessions, the audit log.
 
-Users live in PostgreSQL (`users`, sql/004); sessions live in the daemon's memory (a
-restart signs everyone out) and expire `session_ttl_s` after sign-in. A session token is a
-random 256-bit string handed to the client once; only its SHA-256 is kept. Password checks
-run argon2 in a worker thread so that a burst of sign-ins never stalls call handling.
+Users live in PostgreSQL (`users`, sql/004). Sessions expire `session_ttl_s` after sign-in
+and are kept in PostgreSQL too (`api_sessions`, sql/006), so a restart, a crash or an
+upgrade signs nobody out: `open_session` stores the session before the token is handed
+out, `close_session` deletes it before the sign-out is confirmed, and the daemon reads the
+unexpired ones back (`load_sessions`) before it serves HTTP. Checking a token stays in
+memory (no database round trip per request, and a database outage signs nobody out).
+A session token is a random 256-bit string handed to the client once; only its SHA-256 is
+kept, in memory and in the table. Password checks run argon2 in a worker thread so that a
+burst of sign-ins never stalls call handling.
+
+When the database cannot take a session (it is down just after the password check, or not
+migrated yet), the session still works, from memory, until the daemon stops; a sign-out
+whose delete fails is retried every minute, and is kept out of `load_sessions` meanwhile.
 """
 
 from __future__ import annotations
@@ -88,6 +97,8 @@ class Users:
         self._sessions: dict[str, Session] = {}  # sha256(token) -> session
         self._dummy_hash: str | None = None
         self._failures: dict[str, list[float]] = {}  # username -> recent failed sign-ins
+        self._ended: set[str] = set()  # digests signed out here whose delete has not been done
+        self._loaded = False  # the stored sessions were read (load_sessions)
 
     # --- guessing passwords ----------------------------------------------------------------
 
@@ -203,11 +214,22 @@ class Users:
 
     # --- sessions -----------------------------------------------------------------------
 
-    def open_session(self, user: User) -> tuple[str, Session]:
+    async def open_session(self, user: User) -> tuple[str, Session]:
+        """A new session, stored before its token is handed out."""
         token = secrets.token_urlsafe(32)
         now = self.clock()
         session = Session(user, now, now + self.session_ttl_s)
-        self._sessions[_digest(token)] = session
+        key = _digest(token)
+        self._sessions[key] = session
+        try:
+            pool = await self.pool()
+            await pool.execute(
+                "INSERT INTO api_sessions (token_sha256, username, created_at, expires_at) "
+                "VALUES ($1, $2, to_timestamp($3), to_timestamp($4))",
+                key, user.username, session.created_at, session.expires_at)
+        except Exception as e:  # the sign-in goes ahead; only a restart would end it
+            log.warning("session not stored: it ends when acd117 stops",
+                        username=user.username, error=f"{type(e).__name__}: {e}")
         return token, session
 
     def session(self, token: str) -> Session | None:
@@ -220,8 +242,55 @@ class Users:
             return None
         return session
 
-    def close_session(self, token: str) -> None:
-        self._sessions.pop(_digest(token), None)
+    async def close_session(self, token: str) -> None:
+        """Sign out: the token stops working at once, here and after a restart."""
+        key = _digest(token)
+        self._sessions.pop(key, None)
+        self._ended.add(key)
+        await self._delete_ended()
+
+    async def _delete_ended(self) -> None:
+        if not self._ended:
+            return
+        keys = sorted(self._ended)
+        try:
+            pool = await self.pool()
+            await pool.execute("DELETE FROM api_sessions WHERE token_sha256 = ANY($1::text[])",
+                               keys)
+        except Exception as e:
+            log.warning("signed-out session not yet deleted from the database; retrying",
+                        sessions=len(keys), error=f"{type(e).__name__}: {e}")
+            return
+        self._ended.difference_update(keys)
+
+    async def load_sessions(self) -> int:
+        """Read back the unexpired sessions of enabled users (on start, before HTTP is
+        served); returns how many. Failing (the database is down) is logged, and `run`
+        tries again until it works."""
+        try:
+            pool = await self.pool()
+            rows = await pool.fetch(
+                "SELECT s.token_sha256, extract(epoch FROM s.created_at) AS created_at, "
+                "extract(epoch FROM s.expires_at) AS expires_at, u.username, u.role, "
+                "u.agent_id, u.display_name "
+                "FROM api_sessions s JOIN users u USING (username) "
+                "WHERE s.expires_at > to_timestamp($1) AND NOT u.disabled", self.clock())
+        except Exception as e:
+            log.warning("stored sessions not read; signed-in users must sign in again "
+                        "unless the database is back soon", error=f"{type(e).__name__}: {e}")
+            return 0
+        self._loaded = True
+        loaded = 0
+        for row in rows:
+            key = row["token_sha256"]
+            if key in self._sessions or key in self._ended:
+                continue
+            user = User(row["username"], row["role"], row["agent_id"], row["display_name"])
+            self._sessions[key] = Session(user, float(row["created_at"]),
+                                          float(row["expires_at"]))
+            loaded += 1
+        log.info("sessions restored", sessions=loaded)
+        return loaded
 
     def purge_expired(self) -> int:
         now = self.clock()
@@ -230,11 +299,25 @@ class Users:
             del self._sessions[k]
         return len(keys)
 
+    async def _purge_stored(self) -> None:
+        try:
+            pool = await self.pool()
+            await pool.execute("DELETE FROM api_sessions WHERE expires_at <= to_timestamp($1)",
+                               self.clock())
+        except Exception as e:
+            log.warning("expired sessions not deleted from the database",
+                        error=f"{type(e).__name__}: {e}")
+
     async def run(self) -> None:
-        """Forget expired sessions now and then (a supervisor job)."""
+        """Now and then (a supervisor job): forget expired sessions, here and in the
+        database; retry sign-outs not yet deleted, and the start's read if it failed."""
         while True:
             await asyncio.sleep(60)
             self.purge_expired()
+            await self._delete_ended()
+            if not self._loaded:
+                await self.load_sessions()
+            await self._purge_stored()
 
     async def ensure_demo_users(self) -> list[tuple[str, Role, str]]:
         """The demo's accounts with fresh random passwords: an admin, a supervisor and the

@@ -63,7 +63,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -372,6 +372,8 @@ class AmiAdapter:
         self._followed: set[str] = set()
         self._booted_since_login = False
         self._manager: _Manager | None = None
+        # Called after every resync, e.g. the fallback queue check (ari.fallback).
+        self.on_resync: list[Callable[[], None]] = []
 
     # --- public ------------------------------------------------------------------------
 
@@ -422,6 +424,13 @@ class AmiAdapter:
 
     def reachable(self, device: str) -> bool | None:
         return self.presence.reachable(device)
+
+    async def request(self, action: Mapping[str, str]) -> list[Message]:
+        """Send one action on the session; its whole answer (every message of a list)."""
+        if self._manager is None or not self.logged_in.is_set():
+            raise ConnectionError("AMI not logged in")
+        answer = await self._manager.send_action(dict(action))
+        return answer if isinstance(answer, list) else [answer]
 
     # --- panoramisk callbacks (synchronous: into the queue, nothing else) ---------------
 
@@ -487,6 +496,8 @@ class AmiAdapter:
         self.resyncs += 1
         for name in RESYNC_ACTIONS:
             self._manager.send_action(_SnapshotAction(name, self.queue.put_nowait))
+        for hook in self.on_resync:
+            hook()
 
     def _fallback_resync(self) -> None:
         if self.logged_in.is_set() and not self._booted_since_login:

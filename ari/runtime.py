@@ -23,6 +23,7 @@ from ari.adoption import AdapterCommand, AdapterEvent
 from ari.ami import AmiAdapter
 from ari.client import AriClient
 from ari.events import AriEventStream
+from ari.fallback import FallbackQueueCheck
 from ari.features import PinCheck
 from ari.stasis import APP, StasisApp
 from recording.hooks import Recordings
@@ -87,6 +88,9 @@ class AsteriskSide:
         self.stream = AriEventStream(
             self.client, settings.app, self.app.handle_ari_event, self.app.resync
         )
+        # Whom the dialplan's fallback queue can ring while acd117 is down.
+        self.fallback = FallbackQueueCheck(self.ami.request)
+        self.ami.on_resync.append(self.fallback.wake)
 
     async def execute(self, command: AdapterCommand) -> None:
         await self.app.execute(command)
@@ -101,6 +105,7 @@ class AsteriskSide:
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(self.stream.run(), name="ari-events")
                 tasks.create_task(self.ami.run(), name="ami")
+                tasks.create_task(self.fallback.run(self.ami.logged_in), name="fallback-queue")
         finally:
             await self.stream.stop()
             await self.app.close()

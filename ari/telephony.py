@@ -49,9 +49,14 @@ class AsteriskTelephony:
         self.supervision = MonitorSupervision(self.side.app.monitor)
 
     def connections(self) -> dict[str, bool]:
-        """For /ready and the metrics: the events websocket and the AMI login."""
+        """For /ready and the metrics: the events websocket, the AMI login, and whether
+        the dialplan's fallback queue has a member (ari.fallback)."""
         return {"ari": self.side.stream.connected.is_set(),
-                "ami": self.side.ami.logged_in.is_set()}
+                "ami": self.side.ami.logged_in.is_set(),
+                "fallback_queue": self.side.fallback.ok}
+
+    def connection_details(self) -> dict[str, str]:
+        return {"fallback_queue": self.side.fallback.detail}
 
     def attach(self, post: Callable[[Event], None]) -> None:
         self._post = post

@@ -14,8 +14,8 @@
   hang-up [05], snoop ending with its channel [09], bridge recording ending when the
   bridge empties [02], restart sequence [11], ApplicationReplaced [13];
 * AMI: banner, Login, FullyBooted, DeviceStateList, PJSIPShowEndpoints, PJSIPShowContacts,
-  Ping, Logoff, and PeerStatus / ContactStatus / DeviceStateChange / Hangup / Shutdown
-  events [01, 11].
+  QueueStatus (`queue_members`), Ping, Logoff, and PeerStatus / ContactStatus /
+  DeviceStateChange / Hangup / Shutdown events [01, 11].
 
 Test controls: `register`, `unregister`, `phone_dies`, `incoming_call`, `feature_call`,
 `answer`, `reject`, `caller_hangs_up`, `agent_hangs_up`, `hold`, `send_dtmf`,
@@ -331,6 +331,8 @@ class FakeAsterisk:
         self.live_recordings: dict[str, SimRecording] = {}
         self.stored_recordings: dict[str, str] = {}  # name -> format
         self.device_states: dict[str, str] = {}  # Stasis:<name> -> state
+        # app_queue's queues and their members (AMI QueueStatus); queues.conf + site file.
+        self.queue_members: dict[str, list[str]] = {"national-fallback": ["PJSIP/nas-01"]}
         self.app_registered = False
         self.phase: Literal["up", "stopping", "down", "booting-404", "booting-503"] = "up"
         self.booted_at = time.time()
@@ -1659,6 +1661,27 @@ class _AmiSession:
                 }, aid)
             self._send({"Event": "EndpointListComplete", "ActionID": aid,
                         "EventList": "Complete", "ListItems": str(len(endpoints))})
+        elif name == "queuestatus":
+            # apps/app_queue.c manager_queues_status: QueueParams, a QueueMember per member
+            # (Status: device state, 1 not in use, 5 unavailable), QueueStatusComplete.
+            wanted = action.get("queue", "").lower()
+            queues = {q: m for q, m in peer.queue_members.items()
+                      if not wanted or q.lower() == wanted}
+            self._send({"Response": "Success", "ActionID": aid, "EventList": "start",
+                        "Message": "Queue status will follow"})
+            states = peer.ami_device_states()
+            for queue, members in queues.items():
+                self.event("QueueParams", {"Queue": queue, "Max": "0", "Strategy": "ringall",
+                                           "Calls": "0"}, aid)
+                for member in members:
+                    status = "5" if states.get(member, "UNAVAILABLE") == "UNAVAILABLE" else "1"
+                    self.event("QueueMember", {"Queue": queue, "Name": member,
+                                               "Location": member, "StateInterface": member,
+                                               "Membership": "static", "Status": status,
+                                               "Paused": "0"}, aid)
+            items = sum(1 + len(m) for m in queues.values())
+            self._send({"Event": "QueueStatusComplete", "ActionID": aid,
+                        "EventList": "Complete", "ListItems": str(items)})
         elif name == "pjsipshowcontacts":
             contacts = [e for e in peer.endpoints.values()
                         if e.device.startswith("PJSIP/") and e.registered]

@@ -123,4 +123,24 @@ if id asterisk >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     chown -R root:asterisk "$SECRETS" "$SITE"
 fi
 
+# 4. the national fallback queue must have someone to ring. queues.conf takes callers even
+# when it is empty (joinempty = yes), so without members a 117 caller waits on hold music
+# forever while acd117 is down. Members come only from the site file.
+fallback="$SITE/queue-national-fallback.conf"
+if [ ! -e "$fallback" ] || ! grep -Eq '^[[:space:]]*member[[:space:]]*=>?' "$fallback"; then
+    cat >&2 <<EOF
+
+******************************************************************************
+WARNING: the national fallback queue 'national-fallback' has NO MEMBER.
+  $fallback
+  is missing or has no 'member =>' line. While acd117 is down, 117 callers are
+  put in that queue and wait on hold music FOREVER: no phone rings.
+  Add the national desk's phones, one line each, for example:
+      member => PJSIP/nas-01,0,Pusdalops Nasional 1
+  then: asterisk -rx 'queue reload all'
+******************************************************************************
+
+EOF
+fi
+
 echo "done. Load it with: asterisk -rx 'core reload'   (a restart is needed for modules.conf)"

@@ -17,7 +17,8 @@ from acd import events as ev
 from acd import records as rec
 from acd.core import Output
 from acd.model import AgentState, CallState
-from tests.support import Harness, agent, build_flows, centre, from_region, queue
+from acd.store.logins import LoginBook
+from tests.support import Harness, agent, build_flows, centre, from_region, of, queue
 
 AGENTS = ["1001", "1002", "1003", "2001", "2002", "7001", "9001", "9002"]
 REGIONS = ["32.73", "32.04", "32", "72.71", "72", "ID"]
@@ -180,8 +181,9 @@ class CoreMachine(RuleBasedStateMachine):
 
     @rule()
     def acd117_restarts_and_adopts_its_calls(self) -> None:
-        """A new core, fed what the adapter finds in Asterisk: each call's channel
-        variables, and the agents' sessions (rings in flight are hung up)."""
+        """A new core, fed what the daemon reads back: the logins, folded from every agent
+        state recorded so far (as the store does), then what the adapter finds in Asterisk:
+        each call's channel variables (rings in flight are hung up)."""
         old = self.h.acd
         self.restarts += 1
         # The restarted daemon reads the call flows in force (a reload may have changed them).
@@ -189,11 +191,18 @@ class CoreMachine(RuleBasedStateMachine):
         new.log = self.h.log
         self.h = new
         self.live_offers.clear()  # the adapter hangs up the agent legs that were ringing
+        book = LoginBook()
+        for r in of(new.log, rec.AgentStateChanged):
+            book.apply(r)
+        for login in book.logins:
+            self._send(ev.AgentLoginRestored(login.agent_id, login.device, login.pause_reason))
         for a in old.agents.values():
-            if a.state is not AgentState.LOGGED_OUT and a.device and a.call_id is None:
-                self._send(ev.AgentLoggedIn(a.id, a.device))
-                if a.state is AgentState.PAUSED:
-                    self._send(ev.AgentPaused(a.id, a.pause_reason or "break"))
+            if a.state is AgentState.LOGGED_OUT or old.agent_at(a.device or "") != a.id:
+                continue  # (a phone taken over during a call goes to whoever took it)
+            back = new.acd.agents[a.id]
+            assert back.device == a.device, f"agent {a.id} restored at another device"
+            assert back.pause_reason == (a.pause_reason if a.state is AgentState.PAUSED
+                                         else None), f"agent {a.id} restored paused wrongly"
         for c in sorted(old.calls.values(), key=lambda c: c.seq):
             agent_ = old.agents.get(c.agent_id or "")
             self._send(ev.CallAdopted(

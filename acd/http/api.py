@@ -73,9 +73,9 @@ async def _authenticate(request: web.Request, name: str, password: str, action: 
     return user
 
 
-def _signed_in(request: web.Request, user: User) -> web.Response:
+async def _signed_in(request: web.Request, user: User) -> web.Response:
     users = users_of(request)
-    token, session = users.open_session(user)
+    token, session = await users.open_session(user)
     return _with_cookie(web.json_response(_session_json(token, session)), token,
                         users.session_ttl_s)
 
@@ -85,14 +85,14 @@ async def login(request: web.Request) -> web.Response:
     user = await _authenticate(request, field(data, "username"), field(data, "password"),
                                "login", "wrong username or password")
     await audit(request, user, "login", "ok")
-    return _signed_in(request, user)
+    return await _signed_in(request, user)
 
 
 async def logout(request: web.Request) -> web.Response:
     session = await require(request)
     token = token_of(request)
     if token:
-        users_of(request).close_session(token)
+        await users_of(request).close_session(token)
     await audit(request, session.user, "logout", "ok")
     resp = web.json_response({"signed_out": True})
     resp.del_cookie(COOKIE, path="/")
@@ -122,7 +122,7 @@ async def agent_login(request: web.Request) -> web.Response:
         raise json_error(409, f"agent {user.agent_id} is not in the call flows")
     d.switchboard.post(ev.AgentLoggedIn(user.agent_id, device))
     await audit(request, user, "agent.login", "ok", target=device)
-    return _signed_in(request, user)
+    return await _signed_in(request, user)
 
 
 async def _agent(request: web.Request) -> tuple[Session, str]:
@@ -138,7 +138,7 @@ async def agent_logout(request: web.Request) -> web.Response:
     daemon_of(request).switchboard.post(ev.AgentLoggedOut(agent_id, "agent"))
     token = token_of(request)
     if token:
-        users_of(request).close_session(token)
+        await users_of(request).close_session(token)
     await audit(request, session.user, "agent.logout", "ok")
     return web.json_response({"agent_id": agent_id, "logged_out": True}, status=202)
 

@@ -19,11 +19,14 @@ async def health(request: web.Request) -> web.Response:
 
 
 async def ready(request: web.Request) -> web.Response:
-    """Readiness: the switchboard runs and the telephony is connected. A database that is
-    down does not make acd117 unready: records wait in the spool."""
+    """Readiness: the switchboard runs, the telephony is connected, and whatever else it
+    reports is up (for Asterisk: `fallback_queue`, the dialplan's fallback queue has a
+    member). A database that is down does not make acd117 unready: records wait in the
+    spool."""
     d = daemon_of(request)
     checks: dict[str, dict[str, Any]] = {"switchboard": {"ok": d.running}}
-    for name in ("ari", "ami"):
+    others = [name for name, _ in d.health.items() if name not in ("ari", "ami")]
+    for name in ("ari", "ami", *others):
         comp = d.health.get(name)
         checks[name] = {"ok": bool(comp and comp.up), "detail": comp.detail if comp else
                         "not connected"}

@@ -36,9 +36,9 @@ from acd.store.recordings import RecordingStored
 if TYPE_CHECKING:
     import asyncpg
 
-# The newest migration (sql/NNN_*.sql) these statements are written for; the writer refuses
-# to write into an older schema.
-SCHEMA_VERSION = 5
+# The newest migration (sql/NNN_*.sql) the daemon is written for (006: the API sessions of
+# acd.users); the writer refuses to write into an older schema.
+SCHEMA_VERSION = 6
 
 
 def _unnest(columns: Sequence[tuple[str, str]], ordinality: bool = False) -> str:

@@ -431,6 +431,27 @@ def test_install_script_writes_config_secrets_and_agent_phones(tmp_path: Path) -
     assert (tmp_path / "acd117-site" / "pjsip-agents.conf").read_text().count("[1001]") == 3
 
 
+def test_install_script_warns_loudly_while_the_fallback_queue_has_no_member(
+        tmp_path: Path) -> None:
+    # queues.conf takes callers into an empty queue (joinempty = yes): without members,
+    # 117 callers would wait on hold music forever while acd117 is down.
+    members = tmp_path / "acd117-site" / "queue-national-fallback.conf"
+    assert "acd117-site/queue-national-fallback.conf" in conf("queues.conf").includes
+    missing = run_install(tmp_path)
+    assert missing.returncode == 0
+    assert "WARNING: the national fallback queue 'national-fallback' has NO MEMBER" in (
+        missing.stderr)
+    assert str(members) in missing.stderr and "FOREVER" in missing.stderr
+
+    members.write_text("; member => PJSIP/nas-01,0,Pusdalops Nasional 1\n")  # only a comment
+    commented = run_install(tmp_path)
+    assert commented.returncode == 0 and "NO MEMBER" in commented.stderr
+
+    members.write_text("member => PJSIP/nas-01,0,Pusdalops Nasional 1\n")
+    staffed = run_install(tmp_path)
+    assert staffed.returncode == 0 and "NO MEMBER" not in staffed.stderr + staffed.stdout
+
+
 @pytest.mark.parametrize("password", ["short1A", "alllowercase2026", "NoDigitsHereAtAll",
                                       "Semi;colon2026ab", "has space 2026A"])
 def test_install_script_refuses_weak_or_unsafe_passwords(tmp_path: Path, password: str) -> None:

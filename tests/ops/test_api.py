@@ -114,7 +114,7 @@ async def test_sessions_expire(migrated_dsn: str) -> None:
     users = Users(migrated_dsn, session_ttl_s=60, clock=lambda: now[0], hasher=FAST)
     try:
         user = await users.add("sup4", "Sekret117", "supervisor")
-        token, _ = users.open_session(user)
+        token, _ = await users.open_session(user)
         assert users.session(token) is not None
         now[0] += 61
         assert users.session(token) is None

@@ -173,6 +173,32 @@ def test_the_demo_starts_its_own_postgres_prints_accounts_and_stops_on_ctrl_c(
             proc.kill()
 
 
+async def test_ready_is_503_naming_the_fallback_queue_while_it_has_no_member(
+        tmp_path: Path) -> None:
+    from ari.testing import FakeAsterisk
+
+    async with FakeAsterisk() as peer:
+        peer.queue_members["national-fallback"] = []  # no acd117-site file
+        s = settings(tmp_path, ari_url=peer.ari_url, ari_user=peer.ari_user,
+                     ari_password=peer.ari_password, ami_host="127.0.0.1",
+                     ami_port=peer.ami_port, ami_user=peer.ami_user,
+                     ami_secret=peer.ami_secret)
+        async with bootstrap(s).serving() as daemon:
+            await until(lambda: (c := daemon.health.get("fallback_queue")) is not None
+                        and c.detail == "no member in national-fallback")
+            status, ready = await get_json(daemon.url + "/ready")
+            assert status == 503 and not ready["ready"]
+            assert ready["checks"]["fallback_queue"] == {
+                "ok": False, "detail": "no member in national-fallback"}
+            assert ready["checks"]["ari"]["ok"] and ready["checks"]["ami"]["ok"]
+
+            peer.queue_members["national-fallback"] = ["PJSIP/nas-01"]  # the site file
+            await daemon.telephony.side.fallback.check()  # type: ignore[attr-defined]
+            await until(lambda: daemon.health.get("fallback_queue").up, timeout=3)  # type: ignore[union-attr]
+            status, ready = await get_json(daemon.url + "/ready")
+            assert status == 200 and ready["checks"]["fallback_queue"]["ok"]
+
+
 async def test_the_asterisk_adapters_report_their_connections_and_serve_monitoring(
         tmp_path: Path) -> None:
     from acd.health import connections_watch

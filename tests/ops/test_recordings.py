@@ -62,7 +62,7 @@ async def library(tmp_path: Path, migrated_dsn: str) -> AsyncIterator[tuple[Daem
         tokens = {}
         for name, role in (("sup1", "supervisor"), ("admin1", "admin"), ("1001", "agent")):
             await daemon.users.add(name, "Sekret117", role)  # type: ignore[arg-type]
-            token, _ = daemon.users.open_session(await daemon.users.get(name))  # type: ignore[arg-type]
+            token, _ = await daemon.users.open_session(await daemon.users.get(name))  # type: ignore[arg-type]
             tokens[name] = {"Authorization": f"Bearer {token}"}
         yield daemon, tokens
 

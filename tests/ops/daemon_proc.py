@@ -1,0 +1,49 @@
+"""A daemon in a process of its own, for the tests that kill it with SIGKILL.
+
+    python -m tests.ops.daemon_proc SETTINGS_JSON EVENTS_JSON RECORDS
+
+Starts the daemon with the settings given (a telephony that connects nowhere and drops
+commands), posts the agent events — ["login", agent, device], ["pause", agent, reason] —,
+prints `READY` once RECORDS records of this process are fsync'd in the spool, then runs
+until it is killed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+from acd import commands as cmd
+from acd import events as ev
+from acd.daemon import bootstrap
+from acd.settings import Settings
+
+
+class Quiet:
+    async def execute(self, command: cmd.Command) -> None:
+        pass
+
+
+def event(spec: list[str]) -> ev.Event:
+    kind, agent_id, value = spec
+    return ev.AgentLoggedIn(agent_id, value) if kind == "login" else ev.AgentPaused(agent_id,
+                                                                                    value)
+
+
+async def main(argv: list[str]) -> None:
+    settings = Settings.model_validate(json.loads(argv[0]))
+    records = int(argv[2])
+    daemon = bootstrap(settings, Quiet())  # type: ignore[arg-type]
+    await daemon.start()
+    for spec in json.loads(argv[1]):
+        daemon.switchboard.post(event(spec))
+    assert daemon.writer is not None
+    while daemon.writer.spooled_total < records:
+        await asyncio.sleep(0.01)
+    print("READY", flush=True)
+    await asyncio.Future()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1:]))
