@@ -66,10 +66,11 @@ contact = sip:{STATIC_PHONE}@127.0.0.1:{STATIC_PHONE_PORT}
 """
 
 SITE_EXTENSIONS = """\
-; the caller's own side of a Local-channel test call: answers and waits, silent
+; the caller's own side of a Local-channel test call: answers and "speaks" (a 330 Hz
+; tone, the music on hold file), so that there is audio on the call as with a real caller
 [test-caller]
 exten => s,1,Answer()
- same => n,Wait(600)
+ same => n,MusicOnHold(default,600)
  same => n,Hangup()
 """
 
@@ -133,7 +134,8 @@ class Sandbox:
         (site / "extensions.conf").write_text(SITE_EXTENSIONS)
         lib = root / "var" / "lib" / "asterisk"
         shutil.copytree(sounds / "id", lib / "sounds" / "id", dirs_exist_ok=True)
-        subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", str(lib / "moh" / "tone.wav"),
+        subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16",
+                        str(lib / "moh" / "tone.wav"),
                         "synth", "20", "sine", "330", "vol", "0.05"], check=True)
         box = cls(root, {k: v.strip() for k, v in passwords.items()})
         box.install_log = install_log
