@@ -11,6 +11,7 @@ channels. The prompts are the ones `acd117 prompts` makes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
@@ -50,11 +51,36 @@ SITE_TRUNKS = f"""\
 [trunk-telkomsel](acd117-trunk)
 auth = trunk-telkomsel
 aors = trunk-telkomsel
-identify_by = auth_username
+identify_by = auth_username,header
 [trunk-telkomsel](acd117-trunk-auth)
 username = trunk-telkomsel
 password = {TRUNK_PASSWORD}
 [trunk-telkomsel](acd117-trunk-aor)
+"""
+
+# Asterisk calling itself as the carrier, for SIP headers baresip 1.0.0 cannot send: an
+# originate to PJSIP/117@carrier-out with PJSIP_HEADER(add,...) variables arrives back on
+# trunk-telkomsel, identified by its X-Carrier header (and authenticated as the trunk).
+SITE_TRUNKS += f"""
+[trunk-telkomsel-id](acd117-trunk-identify)
+endpoint = trunk-telkomsel
+match_header = X-Carrier: telkomsel
+[carrier-out]
+type = endpoint
+context = test-caller
+disallow = all
+allow = alaw,ulaw
+aors = carrier-out
+outbound_auth = carrier-out
+from_domain = 127.0.0.1
+[carrier-out]
+type = aor
+contact = sip:127.0.0.1:5060
+[carrier-out]
+type = auth
+auth_type = userpass
+username = trunk-telkomsel
+password = {TRUNK_PASSWORD}
 """
 
 SITE_STATIC_PHONE = f"""
@@ -91,6 +117,7 @@ def missing() -> str | None:
 class Sandbox:
     root: Path
     phone_passwords: dict[str, str]
+    install_log: str = ""  # what install.sh printed
 
     @property
     def etc(self) -> Path:
@@ -137,11 +164,7 @@ class Sandbox:
         subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16",
                         str(lib / "moh" / "tone.wav"),
                         "synth", "20", "sine", "330", "vol", "0.05"], check=True)
-        box = cls(root, {k: v.strip() for k, v in passwords.items()})
-        box.install_log = install_log
-        return box
-
-    install_log: str = ""
+        return cls(root, {k: v.strip() for k, v in passwords.items()}, install_log)
 
     # --- the process ---------------------------------------------------------------------
 
@@ -186,10 +209,8 @@ class Sandbox:
                 return
             time.sleep(0.05)
         if pid:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, 9)
-            except ProcessLookupError:
-                pass
 
     async def restart(self) -> None:
         await self.stop()

@@ -98,10 +98,12 @@ async def phones(tmp_path: Path, caller_audio: Path, asterisk: Sandbox
     """`await phones("1001", answer="auto")`: an agent phone, registered."""
     bank = PhoneBank(tmp_path / "phones", caller_audio)
 
-    async def phone(endpoint: str, answer: str = "manual", **kw: Any) -> Phone:
+    async def phone(endpoint: str, answer: str = "manual", sip_port: int | None = None,
+                    **kw: Any) -> Phone:
         password = kw.pop("password", asterisk.phone_passwords.get(endpoint, "none"))
-        return await bank.add(endpoint, PhoneAccount(user=endpoint, password=password,
-                                                     answer=answer, **kw))
+        account = PhoneAccount(user=kw.pop("user", endpoint), password=password,
+                               answer=answer, **kw)
+        return await bank.add(endpoint, account, sip_port=sip_port)
 
     phone.bank = bank  # type: ignore[attr-defined]
     yield phone

@@ -47,7 +47,7 @@ async def test_listen_lets_the_supervisor_hear_both_sides_and_nobody_hear_them(
 
 
 async def test_whisper_reaches_the_agent_only(acd117, phones, ami):
-    acd, agent, supervisor, call_id = await _agent_on_a_call(acd117, phones, ami)
+    acd, agent, _supervisor, call_id = await _agent_on_a_call(acd117, phones, ami)
     mark = ami.mark()
     await _monitor(acd, "whisper")
     entered = await ami.wait_event("BridgeEnter", Channel="PJSIP/sup-01*", after=mark)
