@@ -21,8 +21,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SANDBOX_SCRIPT = Path(os.environ.get(
-    "ACD117_ASTERISK_SANDBOX", REPO.parent / "shared" / "asterisk" / "bin" / "asterisk-sandbox"))
+
+
+def _sandbox_script() -> Path:
+    """`ACD117_ASTERISK_SANDBOX`, else `shared/asterisk/bin/asterisk-sandbox` beside the
+    checkout or beside any folder above it (a CI clone may sit a level deeper)."""
+    if os.environ.get("ACD117_ASTERISK_SANDBOX"):
+        return Path(os.environ["ACD117_ASTERISK_SANDBOX"])
+    tail = Path("shared", "asterisk", "bin", "asterisk-sandbox")
+    for folder in REPO.parents:
+        if (folder / tail).exists():
+            return folder / tail
+    return REPO.parent / tail
+
+
+SANDBOX_SCRIPT = _sandbox_script()
 
 # `acd117 ...` as a user runs it (the console script of this environment)
 ACD117 = [sys.executable, "-c", "import sys; from acd.cli import main; sys.exit(main())"]

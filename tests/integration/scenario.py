@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -28,6 +29,15 @@ async def dial_117(ami: Ami, did: str = BANDUNG_DID, number: str = MOBILE,
 async def phone_login(phone: Phone, agent_id: str, pin: str = PIN) -> None:
     """`*11`, agent id `#`, PIN `#`, as an agent keys it in."""
     await feature(phone, "*11", agent_id + "#", pin + "#")
+
+
+async def ready_agent(acd: Acd117, phones: Callable[..., Awaitable[Phone]], agent_id: str,
+                      answer: str = "auto") -> Phone:
+    """An agent logged in at their own phone (endpoint = agent id), available."""
+    phone = await phones(agent_id, answer=answer)
+    await phone_login(phone, agent_id)
+    await until_agent(acd, agent_id, state="available")
+    return phone
 
 
 async def feature(phone: Phone, code: str, *keys: str) -> None:

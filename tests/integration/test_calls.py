@@ -13,6 +13,7 @@ from tests.integration.scenario import (
     dial_117,
     feature,
     phone_login,
+    ready_agent,
     rows,
     until_agent,
     until_call,
@@ -25,9 +26,7 @@ NUISANCE = "+6285700000117"
 async def test_a_call_is_answered_at_the_regency_recorded_and_written_down(
         acd117, phones, ami, db, asterisk):
     acd = await acd117()
-    phone = await phones("1001", answer="auto")
-    await phone_login(phone, "1001")
-    await until_agent(acd, "1001", state="available")
+    await ready_agent(acd, phones, "1001")
 
     call_id = await dial_117(ami)
     await ami.bridged_with(call_id, "PJSIP/1001-", timeout=20)
@@ -124,9 +123,7 @@ async def test_a_listed_nuisance_number_hears_the_warning(acd117, ami, asterisk)
 async def test_a_waiting_caller_hears_the_periodic_and_expected_wait_prompts(
         acd117, phones, ami, asterisk):
     acd = await acd117({"announcements": {"announcements": {"periodic_every_s": 6}}})
-    phone = await phones("1001", answer="auto")
-    await phone_login(phone, "1001")
-    await until_agent(acd, "1001", state="available")
+    await ready_agent(acd, phones, "1001")
     # One answered call gives the queue its expected wait.
     answered = await dial_117(ami)
     await ami.bridged_with(answered, "PJSIP/1001-", timeout=20)
@@ -143,9 +140,7 @@ async def test_a_waiting_caller_hears_the_periodic_and_expected_wait_prompts(
 
 async def test_the_agent_ends_wrap_up_from_the_phone(acd117, phones, ami):
     acd = await acd117(_long_wrap_up())
-    phone = await phones("1001", answer="auto")
-    await phone_login(phone, "1001")
-    await until_agent(acd, "1001", state="available")
+    phone = await ready_agent(acd, phones, "1001")
     call_id = await dial_117(ami)
     await ami.bridged_with(call_id, "PJSIP/1001-", timeout=20)
     await ami.hang_up_caller(call_id)

@@ -7,7 +7,14 @@ from __future__ import annotations
 import asyncio
 
 from tests.integration.daemon import CIANJUR_DID, PALU_DID
-from tests.integration.scenario import dial_117, feature, phone_login, rows, until_agent
+from tests.integration.scenario import (
+    dial_117,
+    feature,
+    phone_login,
+    ready_agent,
+    rows,
+    until_agent,
+)
 
 FAST = {"escalation": {"escalation": {
     "kabkota": {"after_s": 4, "immediate_when_unstaffed": True, "mode": "widen"},
@@ -51,9 +58,7 @@ async def test_an_unanswered_call_climbs_to_the_province_then_national(
 async def test_a_closed_regency_is_skipped_at_once_with_the_after_hours_prompt(
         acd117, phones, ami, db, asterisk):
     acd = await acd117()
-    prov = await phones("2001", answer="auto")
-    await phone_login(prov, "2001")
-    await until_agent(acd, "2001", state="available")
+    await ready_agent(acd, phones, "2001")
     mark = asterisk.log_mark()
     call_id = await dial_117(ami, did=CIANJUR_DID)
     await ami.bridged_with(call_id, "PJSIP/2001-", timeout=20)
@@ -67,9 +72,7 @@ async def test_a_closed_regency_is_skipped_at_once_with_the_after_hours_prompt(
 async def test_an_unstaffed_regency_and_a_province_without_centre_go_straight_to_national(
         acd117, phones, ami, db):
     acd = await acd117()
-    national = await phones("9001", answer="auto")
-    await phone_login(national, "9001")
-    await until_agent(acd, "9001", state="available")
+    await ready_agent(acd, phones, "9001")
     call_id = await dial_117(ami, did=PALU_DID)
     await ami.bridged_with(call_id, "PJSIP/9001-", timeout=20)
     hops = await rows(db, "SELECT tier, centre_id, reason FROM call_hops WHERE call_id = $1"

@@ -13,6 +13,7 @@ from tests.integration.scenario import (
     dial_117,
     feature,
     phone_login,
+    ready_agent,
     rows,
     until_agent,
     until_call,
@@ -112,9 +113,7 @@ async def test_with_acd117_down_117_rings_the_national_fallback_desk(
 
 async def test_asterisk_restarted_under_a_running_acd117(acd117, phones, ami, asterisk, db):
     acd = await acd117()
-    phone = await phones("1001", answer="auto")
-    await phone_login(phone, "1001")
-    await until_agent(acd, "1001", state="available")
+    phone = await ready_agent(acd, phones, "1001")
     await ami.close()
     await asterisk.restart()
     await acd.wait_ready(timeout=10)

@@ -6,15 +6,13 @@ from __future__ import annotations
 import uuid
 
 from tests.integration.asterisk import TRUNK_PASSWORD
-from tests.integration.scenario import MOBILE, call_row, phone_login, until_agent
+from tests.integration.scenario import MOBILE, call_row, ready_agent
 
 
 async def test_a_cell_region_header_from_the_trunk_routes_the_call_to_that_regency(
         acd117, phones, ami, db):
     acd = await acd117()
-    agent = await phones("1001", answer="auto")
-    await phone_login(agent, "1001")
-    await until_agent(acd, "1001", state="available")
+    await ready_agent(acd, phones, "1001")
     mark = ami.mark()
     caller = f"t-{uuid.uuid4().hex[:12]}"
     # 117 from the carrier, no DID rule: only the header says Kota Bandung (32.73)
@@ -33,9 +31,7 @@ async def test_a_cell_region_header_from_the_trunk_routes_the_call_to_that_regen
 async def test_a_sip_caller_through_the_trunk_is_answered_and_its_bye_ends_the_call(
         acd117, phones, ami, db):
     acd = await acd117()
-    agent = await phones("1002", answer="auto")
-    await phone_login(agent, "1002")
-    await until_agent(acd, "1002", state="available")
+    agent = await ready_agent(acd, phones, "1002")
     carrier = await phones("carrier", user=MOBILE, register=False, password=TRUNK_PASSWORD,
                            auth_user="trunk-telkomsel", display="Budi Santoso")
     mark = ami.mark()
