@@ -35,9 +35,22 @@ def configure_logging(fmt: Literal["console", "json"] = "console", level: str = 
         logger_factory=lambda *_args: structlog.PrintLogger(sys.stderr),
         cache_logger_on_first_use=False,
     )
-    # aiohttp and asyncpg log through the standard library: keep them quiet and on stderr.
-    logging.basicConfig(level=max(numeric, logging.WARNING), stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    # The Asterisk adapters, panoramisk, aiohttp and asyncpg log through the standard
+    # library: their lines go through the same processors, so every line has one format
+    # (one JSON object per line with ACD117_LOG_FORMAT=json). acd117's own modules log at
+    # the configured level; the libraries only their warnings.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer]))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(max(numeric, logging.WARNING))
+    for ours in OWN_LOGGERS:
+        logging.getLogger(ours).setLevel(numeric)
+
+
+OWN_LOGGERS = ("acd", "ari", "escalation", "recording", "config")
 
 
 def bound_call(call_id: str | None = None, channel: str | None = None) -> structlog.BoundLogger:

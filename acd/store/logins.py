@@ -100,6 +100,11 @@ class LoginBook:
             if pause == DEVICE_CHANGED and old is not None and old.pause_reason is not None:
                 pause = old.pause_reason
         new = AgentLogin(record.agent_id, device, pause)
+        if record.reason == DEVICE_CHANGED:
+            # The agent took the phone (back) from whoever logged in there meanwhile, even
+            # the same phone: the last to take it, so restored last.
+            self.put(new)
+            return True
         if new == old:
             return False
         if old is not None and old.device == device:

@@ -144,13 +144,13 @@ class Ami:
                                context: str = "acd117-from-trunk",
                                caller_context: str = "test-caller",
                                variables: dict[str, str] | None = None) -> None:
-        """A PSTN caller: `Local/<number>@<context>`; the ;2 half runs the 117 dialplan
-        (and is the channel acd117 sees, id `channel_id`), the ;1 half is the caller's
-        own side (`caller_context`, id `channel_id`-c): hanging it up is the caller
-        hanging up."""
+        """A PSTN caller: `Local/<number>@<context>`. The ;2 half runs the 117 dialplan
+        and is the channel acd117 sees (id `channel_id`); the ;1 half is the caller's own
+        side (`caller_context`, id `c-<channel_id>`: Asterisk refuses a unique id that
+        starts with another one). Hanging up the ;1 half is the caller hanging up."""
         fields = {"Channel": f"Local/{number}@{context}", "Context": caller_context,
                   "Exten": "s", "Priority": "1", "CallerID": caller_id,
-                  "ChannelId": f"{channel_id}-c", "OtherChannelId": channel_id,
+                  "ChannelId": f"c-{channel_id}", "OtherChannelId": channel_id,
                   "Async": "true", "Timeout": "30000"}
         if variables:
             fields["Variable"] = "\n".join(f"{k}={v}" for k, v in variables.items())
@@ -158,8 +158,34 @@ class Ami:
         if answer[0].get("Response") != "Success":
             raise RuntimeError(f"Originate refused: {answer[0]}")
 
-    async def hangup(self, channel_name_or_id: str) -> None:
-        await self.action("Hangup", Channel=channel_name_or_id)
+    async def originate_sip_caller(self, *, number: str, caller_id: str, channel_id: str,
+                                   headers: dict[str, str]) -> None:
+        """A caller from the carrier's SIP trunk with SIP headers: Asterisk sends the
+        INVITE to itself through `carrier-out` (the test site's trunks); the caller's own
+        side is `channel_id`, the 117 call arrives on a PJSIP/trunk-telkomsel channel."""
+        sets = [f"PJSIP_HEADER(add,{k})={v}" for k, v in headers.items()]
+        answer = await self.action(
+            "Originate", Channel=f"PJSIP/{number}@carrier-out", Context="test-caller",
+            Exten="s", Priority="1", CallerID=caller_id, ChannelId=channel_id, Async="true",
+            Timeout="30000", Variable="\n".join(sets))
+        if answer[0].get("Response") != "Success":
+            raise RuntimeError(f"Originate refused: {answer[0]}")
+
+    async def channel_name(self, uniqueid: str, timeout: float = 10.0) -> str:
+        ev = await self.wait_event("Newchannel", Uniqueid=uniqueid, timeout=timeout)
+        return ev["Channel"]
+
+    async def hangup(self, channel: str) -> None:
+        answer = await self.action("Hangup", Channel=channel)
+        assert answer[0].get("Response") == "Success", answer
+
+    async def hang_up_caller(self, call_id: str) -> None:
+        """The caller hangs up: their own half of the Local channel goes."""
+        await self.hangup(await self.channel_name(f"c-{call_id}"))
+
+    async def gone(self, uniqueid: str, *, after: int = 0, timeout: float = 10.0) -> Message:
+        return await self.wait_event("Hangup", Uniqueid=uniqueid, after=after,
+                                     timeout=timeout)
 
     async def channels(self) -> list[Message]:
         got = await self.action("CoreShowChannels")
@@ -182,15 +208,15 @@ class Ami:
         """Wait until `uniqueid` and a channel named `channel_prefix...` are in one
         bridge (Asterisk's BridgeEnter events); the later BridgeEnter."""
         def together(_e: Message) -> bool:
-            return self._together(uniqueid, channel_prefix, after) is not None
+            return self.together(uniqueid, channel_prefix, after) is not None
 
         await self.wait(together, after=after, timeout=timeout,
                         what=f"{uniqueid} bridged with {channel_prefix}")
-        found = self._together(uniqueid, channel_prefix, after)
+        found = self.together(uniqueid, channel_prefix, after)
         assert found is not None
         return found
 
-    def _together(self, uniqueid: str, prefix: str, after: int) -> Message | None:
+    def together(self, uniqueid: str, prefix: str, after: int) -> Message | None:
         members: dict[str, dict[str, Message]] = {}
         for e in self.events[after:]:
             b = e.get("BridgeUniqueid")

@@ -11,6 +11,7 @@ channels. The prompts are the ones `acd117 prompts` makes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
@@ -20,8 +21,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SANDBOX_SCRIPT = Path(os.environ.get(
-    "ACD117_ASTERISK_SANDBOX", REPO.parent / "shared" / "asterisk" / "bin" / "asterisk-sandbox"))
+
+
+def _sandbox_script() -> Path:
+    """`ACD117_ASTERISK_SANDBOX`, else `shared/asterisk/bin/asterisk-sandbox` beside the
+    checkout or beside any folder above it (a CI clone may sit a level deeper)."""
+    if os.environ.get("ACD117_ASTERISK_SANDBOX"):
+        return Path(os.environ["ACD117_ASTERISK_SANDBOX"])
+    tail = Path("shared", "asterisk", "bin", "asterisk-sandbox")
+    for folder in REPO.parents:
+        if (folder / tail).exists():
+            return folder / tail
+    return REPO.parent / tail
+
+
+SANDBOX_SCRIPT = _sandbox_script()
 
 # `acd117 ...` as a user runs it (the console script of this environment)
 ACD117 = [sys.executable, "-c", "import sys; from acd.cli import main; sys.exit(main())"]
@@ -50,11 +64,36 @@ SITE_TRUNKS = f"""\
 [trunk-telkomsel](acd117-trunk)
 auth = trunk-telkomsel
 aors = trunk-telkomsel
-identify_by = auth_username
+identify_by = auth_username,header
 [trunk-telkomsel](acd117-trunk-auth)
 username = trunk-telkomsel
 password = {TRUNK_PASSWORD}
 [trunk-telkomsel](acd117-trunk-aor)
+"""
+
+# Asterisk calling itself as the carrier, for SIP headers baresip 1.0.0 cannot send: an
+# originate to PJSIP/117@carrier-out with PJSIP_HEADER(add,...) variables arrives back on
+# trunk-telkomsel, identified by its X-Carrier header (and authenticated as the trunk).
+SITE_TRUNKS += f"""
+[trunk-telkomsel-id](acd117-trunk-identify)
+endpoint = trunk-telkomsel
+match_header = X-Carrier: telkomsel
+[carrier-out]
+type = endpoint
+context = test-caller
+disallow = all
+allow = alaw,ulaw
+aors = carrier-out
+outbound_auth = carrier-out
+from_domain = 127.0.0.1
+[carrier-out]
+type = aor
+contact = sip:127.0.0.1:5060
+[carrier-out]
+type = auth
+auth_type = userpass
+username = trunk-telkomsel
+password = {TRUNK_PASSWORD}
 """
 
 SITE_STATIC_PHONE = f"""
@@ -66,10 +105,11 @@ contact = sip:{STATIC_PHONE}@127.0.0.1:{STATIC_PHONE_PORT}
 """
 
 SITE_EXTENSIONS = """\
-; the caller's own side of a Local-channel test call: answers and waits, silent
+; the caller's own side of a Local-channel test call: answers and "speaks" (a 330 Hz
+; tone, the music on hold file), so that there is audio on the call as with a real caller
 [test-caller]
 exten => s,1,Answer()
- same => n,Wait(600)
+ same => n,MusicOnHold(default,600)
  same => n,Hangup()
 """
 
@@ -90,6 +130,7 @@ def missing() -> str | None:
 class Sandbox:
     root: Path
     phone_passwords: dict[str, str]
+    install_log: str = ""  # what install.sh printed
 
     @property
     def etc(self) -> Path:
@@ -108,6 +149,11 @@ class Sandbox:
         subprocess.run(["sh", str(SANDBOX_SCRIPT), str(root)], check=True,
                        capture_output=True)
         etc = root / "etc" / "asterisk"
+        # verbose 3 in the daemon itself (a remote console's `core set verbose` is only
+        # that console's): the full log says which prompt played on which channel
+        for conf in (root / "asterisk.conf", etc / "asterisk.conf"):
+            with conf.open("a") as f:
+                f.write("verbose = 3\n")
         env = {**os.environ, "ASTERISK_ETC": str(etc), "ACD117_ARI_PASSWORD": ARI_PASSWORD,
                "ACD117_AMI_SECRET": AMI_SECRET,
                "ACD117_AGENT_ENDPOINTS": " ".join(AGENT_PHONES)}
@@ -128,13 +174,10 @@ class Sandbox:
         (site / "extensions.conf").write_text(SITE_EXTENSIONS)
         lib = root / "var" / "lib" / "asterisk"
         shutil.copytree(sounds / "id", lib / "sounds" / "id", dirs_exist_ok=True)
-        subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", str(lib / "moh" / "tone.wav"),
+        subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16",
+                        str(lib / "moh" / "tone.wav"),
                         "synth", "20", "sine", "330", "vol", "0.05"], check=True)
-        box = cls(root, {k: v.strip() for k, v in passwords.items()})
-        box.install_log = install_log
-        return box
-
-    install_log: str = ""
+        return cls(root, {k: v.strip() for k, v in passwords.items()}, install_log)
 
     # --- the process ---------------------------------------------------------------------
 
@@ -155,8 +198,6 @@ class Sandbox:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if "fully booted" in self.cli("core waitfullybooted"):
-                # verbose 3: the full log says which prompt played on which channel
-                self.cli("core set verbose 3")
                 return
             time.sleep(0.1)
         raise RuntimeError("Asterisk did not boot within 20 s")
@@ -181,10 +222,8 @@ class Sandbox:
                 return
             time.sleep(0.05)
         if pid:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, 9)
-            except ProcessLookupError:
-                pass
 
     async def restart(self) -> None:
         await self.stop()

@@ -29,7 +29,7 @@ from tests.integration.asterisk import (
     make_prompts,
     missing,
 )
-from tests.integration.daemon import PIN, Acd117, write_flows
+from tests.integration.daemon import Acd117, write_flows
 from tests.integration.phones import Phone, PhoneAccount, PhoneBank
 
 SUPERVISOR, SUPERVISOR_PASSWORD = "spv", "Supervisor2026"
@@ -98,10 +98,12 @@ async def phones(tmp_path: Path, caller_audio: Path, asterisk: Sandbox
     """`await phones("1001", answer="auto")`: an agent phone, registered."""
     bank = PhoneBank(tmp_path / "phones", caller_audio)
 
-    async def phone(endpoint: str, answer: str = "manual", **kw: Any) -> Phone:
+    async def phone(endpoint: str, answer: str = "manual", sip_port: int | None = None,
+                    **kw: Any) -> Phone:
         password = kw.pop("password", asterisk.phone_passwords.get(endpoint, "none"))
-        return await bank.add(endpoint, PhoneAccount(user=endpoint, password=password,
-                                                     answer=answer, **kw))
+        account = PhoneAccount(user=kw.pop("user", endpoint), password=password,
+                               answer=answer, **kw)
+        return await bank.add(endpoint, account, sip_port=sip_port)
 
     phone.bank = bank  # type: ignore[attr-defined]
     yield phone
@@ -139,15 +141,3 @@ async def db(migrated_dsn: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(migrated_dsn)
     yield conn
     await conn.close()
-
-
-async def phone_login(phone: Phone, agent_id: str, pin: str = PIN) -> None:
-    """`*11`, agent id `#`, PIN `#`, as an agent keys it in."""
-    mark = phone.mark()
-    await phone.dial("*11")
-    await phone.wait_event("CALL_ESTABLISHED", after=mark)
-    await asyncio.sleep(0.6)  # the "enter your agent id" prompt starts
-    await phone.send_dtmf(agent_id + "#")
-    await asyncio.sleep(0.3)
-    await phone.send_dtmf(pin + "#")
-    await phone.wait_event("CALL_CLOSED", after=mark, timeout=20)

@@ -240,11 +240,11 @@ class PhoneBank:
         self.rtp_base = rtp_base
         self.phones: list[Phone] = []
 
-    async def add(self, name: str, account: PhoneAccount, *, wait_registered: bool = True
-                  ) -> Phone:
+    async def add(self, name: str, account: PhoneAccount, *, wait_registered: bool = True,
+                  sip_port: int | None = None) -> Phone:
         n = len(self.phones)
         phone = Phone(name=name, account=account, home=self.root / name,
-                      sip_port=self.sip_base + 2 * n, ctrl_port=self.ctrl_base + n,
+                      sip_port=sip_port or self.sip_base + 2 * n, ctrl_port=self.ctrl_base + n,
                       rtp_ports=(self.rtp_base + 100 * n, self.rtp_base + 100 * n + 99),
                       audio=self.audio)
         self.phones.append(phone)

@@ -1,19 +1,9 @@
-"""Agents at real SIP phones: feature codes keyed in by DTMF on a real Asterisk."""
+"""Agents at real SIP phones: the feature codes, keyed in by DTMF on a real Asterisk."""
 
 from __future__ import annotations
 
-import asyncio
-
-from tests.integration.conftest import phone_login
-
-
-async def until_agent(acd, agent_id: str, timeout: float = 10.0, **want):
-    async with asyncio.timeout(timeout):
-        while True:
-            agent = await acd.agent(agent_id)
-            if all(agent.get(k) == v for k, v in want.items()):
-                return agent
-            await asyncio.sleep(0.1)
+from tests.integration.daemon import PIN
+from tests.integration.scenario import feature, phone_login, rows, until_agent
 
 
 async def test_an_agent_logs_in_at_a_phone_with_id_and_pin(acd117, phones, db):
@@ -22,8 +12,54 @@ async def test_an_agent_logs_in_at_a_phone_with_id_and_pin(acd117, phones, db):
     await phone_login(phone, "1001")
     agent = await until_agent(acd, "1001", state="available")
     assert agent["device"] == "PJSIP/1001"
-    async with asyncio.timeout(10):
-        while not await db.fetchval(
-                "SELECT count(*) FROM agent_states WHERE agent_id = '1001' AND state = "
-                "'available' AND device = 'PJSIP/1001'"):
-            await asyncio.sleep(0.2)
+    await rows(db, "SELECT 1 FROM agent_states WHERE agent_id = '1001' AND state = 'available'"
+                   " AND device = 'PJSIP/1001'")
+
+
+async def test_an_agent_dials_their_id_with_the_login_code_and_keys_only_the_pin(
+        acd117, phones):
+    acd = await acd117()
+    phone = await phones("1002")
+    await feature(phone, "*111002", PIN + "#")
+    await until_agent(acd, "1002", state="available", device="PJSIP/1002")
+
+
+async def test_a_wrong_pin_does_not_log_the_agent_in(acd117, phones):
+    acd = await acd117()
+    phone = await phones("1001")
+    await feature(phone, "*111001", "0000#", "0001#", "0002#")
+    await until_agent(acd, "1001", state="logged_out")
+
+
+async def test_pause_with_one_and_two_digit_reasons_unpause_and_logout(acd117, phones, db):
+    acd = await acd117()
+    phone = await phones("1001")
+    await phone_login(phone, "1001")
+    await until_agent(acd, "1001", state="available")
+    await feature(phone, "*131")  # the reason dialled with the code, one digit
+    await until_agent(acd, "1001", state="paused", pause_reason="1")
+    await feature(phone, "*14")
+    await until_agent(acd, "1001", state="available")
+    await feature(phone, "*1312")  # two digits
+    await until_agent(acd, "1001", state="paused", pause_reason="12")
+    await feature(phone, "*14")
+    await feature(phone, "*13", "7#")  # asked for by the prompt
+    await until_agent(acd, "1001", state="paused", pause_reason="7")
+    await feature(phone, "*12")
+    await until_agent(acd, "1001", state="logged_out")
+    recorded = [(r["state"], r["reason"]) for r in await rows(
+        db, "SELECT state, reason FROM agent_states WHERE agent_id = '1001' ORDER BY at", n=7)]
+    assert [(s, r if s == "paused" else None) for s, r in recorded[:6]] == [
+        ("available", None), ("paused", "1"), ("available", None), ("paused", "12"),
+        ("available", None), ("paused", "7")]
+    assert recorded[6][0] == "logged_out"
+
+
+async def test_the_pin_keyed_at_login_is_not_in_asterisks_logs(acd117, phones, asterisk):
+    acd = await acd117()
+    mark = asterisk.log_mark()
+    phone = await phones("1003")
+    await feature(phone, "*111003", PIN + "#")
+    await until_agent(acd, "1003", state="available")
+    logged = asterisk.log_since(mark)
+    assert "DTMF" not in logged, [line for line in logged.splitlines() if "DTMF" in line][:3]

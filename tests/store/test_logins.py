@@ -105,3 +105,16 @@ def test_an_unreadable_logins_file_is_not_used(tmp_path: Path):
     with capture_logs() as logs:
         assert LoginFile(tmp_path / LOGINS_FILE).read() is None
     assert [x["event"] for x in logs] == ["logins file unreadable; not used"]
+
+
+def test_an_agent_who_takes_their_phone_back_is_restored_last_so_it_stays_theirs():
+    # 1002 is ringing at the shared phone when 1001 logs in there, then 1002 logs in at it
+    # again (a device change to the same phone): the phone is 1002's.
+    book = LoginBook()
+    for r in [state("1002", "available", 0, "login", device="PJSIP/shared"),
+              state("1002", "ringing", 1, device="PJSIP/shared", call_id="c1"),
+              state("1001", "available", 2, "login", device="PJSIP/shared"),
+              state("1002", "ringing", 3, "device_changed", device="PJSIP/shared",
+                    call_id="c1")]:
+        book.apply(r)
+    assert [login.agent_id for login in book.logins] == ["1001", "1002"]
