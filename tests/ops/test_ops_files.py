@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -15,6 +16,7 @@ from acd.metrics import Metrics
 from acd.store.writer import WriterStats
 from acd.tiers import Tier
 from tests.support import Harness
+from tests.system_tools import require
 
 OPS = Path(__file__).resolve().parents[2] / "ops"
 NAME = re.compile(r"\bacd117_[a-z0-9_]+")
@@ -71,14 +73,7 @@ def test_the_dashboard_uses_exported_metrics() -> None:
 
 
 def test_promtool_accepts_the_rules_and_their_unit_tests_pass() -> None:
-    import shutil
-    import subprocess
-
-    import pytest
-
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        pytest.skip("promtool is not installed (Debian package prometheus)")
+    promtool = require("prometheus", "promtool")
     rules = OPS / "prometheus"
     checked = subprocess.run([promtool, "check", "rules", str(rules / "alerts.yml")],
                              capture_output=True, text=True, timeout=60)
