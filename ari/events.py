@@ -19,6 +19,10 @@ What Asterisk does, and what this module does about it:
   to back [01, 02b]; such repeats are dropped here.
 * A websocket ping every `heartbeat` s notices a dead TCP connection (host gone) within
   1.5 x `heartbeat` s.
+
+Every line names Asterisk's host:port. Connecting is logged at INFO; failed attempts are
+logged once, then counted and logged once per `failure_log_s` with the count
+(ari.failures), so a long outage does not flood the log.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from typing import Any
 import aiohttp
 
 from ari.client import AriClient
+from ari.failures import FailureCount
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +109,7 @@ class AriEventStream:
         backoff: Backoff | None = None,
         heartbeat: float = 10.0,
         dedupe_window: int = 16,
+        failure_log_s: float = 60.0,
     ) -> None:
         self.client = client
         self.app = app
@@ -116,6 +122,9 @@ class AriEventStream:
         self._dedupe = Deduplicator(dedupe_window)
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._stopping = False
+        self._failures = FailureCount(failure_log_s)
+        url = client.base_url
+        self.where = f"{url.host}:{url.port}"
 
     async def run(self) -> None:
         """Connect, dispatch, reconnect; returns only after `stop()` (a later `run()` starts
@@ -146,21 +155,22 @@ class AriEventStream:
                 url, headers=self.client.auth_headers, heartbeat=self.heartbeat, autoping=True
             )
         except aiohttp.WSServerHandshakeError as exc:
-            self.stats.failed_connects += 1
             if exc.status == 401:
-                log.error("ari websocket: credentials rejected (401)")
+                self._failed(logging.ERROR, f"credentials rejected by {self.where} (401)")
             else:
                 # 404: HTTP server up, ARI not loaded; 503: not booted yet [11].
-                log.info("ari websocket: upgrade refused with %s, retrying", exc.status)
+                self._failed(logging.WARNING,
+                             f"upgrade refused by {self.where} with {exc.status}")
             return None
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            self.stats.failed_connects += 1
-            log.info("ari websocket: cannot connect (%s), retrying", exc)
+            self._failed(logging.WARNING,
+                         f"cannot connect to {self.where} ({exc or type(exc).__name__})")
             return None
         self._ws = ws
         self.stats.connects += 1
         self.backoff.reset()
-        log.info("ari websocket connected for app %s", self.app)
+        log.info("ari websocket connected to %s for app %s%s", self.where, self.app,
+                 self._failures.succeeded())
         return ws
 
     async def _serve(self, ws: aiohttp.ClientWebSocketResponse) -> None:
@@ -182,12 +192,19 @@ class AriEventStream:
                     break
             if not self._stopping:
                 self.stats.drops += 1
-                log.warning("ari websocket closed (code %s), reconnecting", ws.close_code)
+                log.warning("ari websocket to %s closed (code %s), reconnecting", self.where,
+                            ws.close_code)
         finally:
             self.connected.clear()
             self._dedupe.clear()
             if not ws.closed:
                 await ws.close()
+
+    def _failed(self, level: int, what: str) -> None:
+        self.stats.failed_connects += 1
+        suffix = self._failures.failed()
+        if suffix is not None:
+            log.log(level, "ari websocket: %s, retrying%s", what, suffix)
 
     async def _dispatch(self, text: str) -> bool:
         """Hand one message on; True when the socket must be given up."""
@@ -206,7 +223,8 @@ class AriEventStream:
         if event.get("type") == "ApplicationReplaced":
             # Another websocket took the app; this one gets nothing more [13].
             self.stats.replaced += 1
-            log.warning("ari app %s taken over by another connection; reconnecting", self.app)
+            log.warning("ari app %s on %s taken over by another connection; reconnecting",
+                        self.app, self.where)
             return True
         self.stats.events += 1
         try:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import re
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -164,3 +167,48 @@ async def test_a_failing_handler_does_not_stop_the_stream(
     await peer.wait_for(lambda: "StasisEnd" in seen)
     await s.stop()
     await asyncio.wait_for(task, 2)
+
+
+def _stream_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "ari.events"]
+
+
+async def test_an_unreachable_asterisk_is_logged_with_its_address_once_per_interval(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A port nobody listens on: every attempt is refused.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    client = AriClient(f"http://127.0.0.1:{port}/ari", "u", "p", timeout=1.0)
+    s = AriEventStream(client, "acd117", Recorder().on_event,
+                       backoff=Backoff(initial=0.01, maximum=0.01), failure_log_s=0.3)
+    with caplog.at_level(logging.INFO, logger="ari.events"):
+        task = asyncio.create_task(s.run())
+        await asyncio.sleep(0.5)
+        await s.stop()
+        await asyncio.wait_for(task, 2)
+    await client.close()
+    lines = _stream_lines(caplog)
+    assert s.stats.failed_connects > 10
+    assert len(lines) == 2, lines  # the first failure, then one line with the count
+    assert lines[0].startswith(f"ari websocket: cannot connect to 127.0.0.1:{port} (")
+    assert lines[0].endswith(", retrying")
+    assert re.search(r", retrying \(\d+ failures in the last 0\.3 s\)$", lines[1]), lines[1]
+    assert all(r.levelname == "WARNING" for r in caplog.records if r.name == "ari.events")
+
+
+async def test_connecting_again_is_logged_at_info_with_the_address_and_the_failures(
+    peer: FakeAsterisk, stream: tuple[AriEventStream, Recorder],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    s, rec = stream
+    with caplog.at_level(logging.INFO, logger="ari.events"):
+        await peer.drop_websocket(refuse_s=0.2)
+        await peer.wait_for(lambda: rec.resyncs == 2 and s.connected.is_set(), 3, "reconnect")
+    where = f"127.0.0.1:{peer.ari_port}"
+    lines = _stream_lines(caplog)
+    assert lines[0] == f"ari websocket to {where} closed (code 1006), reconnecting"
+    assert lines[-1].startswith(f"ari websocket connected to {where} for app acd117 after ")
+    assert lines[-1].endswith(" failed attempts")
+    assert [r.levelname for r in caplog.records if r.name == "ari.events"][-1] == "INFO"
