@@ -57,6 +57,13 @@ a newer snapshot.
 On every login Asterisk sends FullyBooted right after the Login response if it is up;
 after a restart a session that logged in early gets it when boot completes [11]. If it
 does not come within `resync_fallback_s`, the resync runs anyway.
+
+Connection lines name Asterisk's host:port: "AMI logged in to 127.0.0.1:5038" (INFO), a
+lost connection, a refused login. panoramisk's own lines (`Not able to reconnect` once a
+second, `Connection lost`, without the host) are replaced by acd117's: failed connects are
+logged once, then counted and logged once per `failure_log_s` with the count
+(ari.failures). The rest of panoramisk logs under its own name, where only its warnings
+are shown (acd.logs).
 """
 
 from __future__ import annotations
@@ -72,6 +79,7 @@ from panoramisk.actions import Action
 from panoramisk.message import Message
 
 from acd.events import DeviceStateChanged
+from ari.failures import FailureCount
 
 log = logging.getLogger(__name__)
 
@@ -305,7 +313,8 @@ class _Snapshot:
 
 @dataclass(frozen=True, slots=True)
 class _Connection:
-    what: str  # login, login-failed, disconnected
+    what: str  # login, login-failed, disconnected, connect-failed
+    detail: str = ""  # why a connect failed
 
 
 class _SnapshotAction(Action):  # type: ignore[misc]
@@ -325,9 +334,50 @@ class _SnapshotAction(Action):  # type: ignore[misc]
 
 
 class _Manager(Manager):  # type: ignore[misc]
-    def __init__(self, on_login_result: Callable[[bool], None], **config: Any) -> None:
+    """panoramisk's Manager, with its connect retries done here: panoramisk logs each
+    failed attempt ("Not able to reconnect", no host) and each drop itself; the adapter
+    logs them with the host, rate-limited. The pending retry is cancelled by `close()`,
+    so a stopped adapter does not reconnect."""
+
+    pinger: asyncio.TimerHandle | None  # set by panoramisk
+
+    def __init__(self, on_login_result: Callable[[bool], None],
+                 on_connect_failed: Callable[[OSError], None], **config: Any) -> None:
         super().__init__(**config)
         self._on_login_result = on_login_result
+        self._on_connect_failed = on_connect_failed
+        self._retry: asyncio.TimerHandle | None = None
+
+    def connection_made(self, f: asyncio.Future[Any]) -> None:
+        exc = None if f.cancelled() else f.exception()
+        if not isinstance(exc, OSError):
+            super().connection_made(f)
+            return
+        if getattr(self, "protocol", None):
+            self.protocol.close()
+        self._connected = False
+        self._on_connect_failed(exc)
+        self._reconnect_later()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        # panoramisk's own, without its two log lines (the adapter logs the loss).
+        self._connected = False
+        self.loop.call_soon(self.on_disconnect, self, exc)
+        if self.pinger:
+            self.pinger.cancel()
+            self.pinger = None
+        self._reconnect_later()
+
+    def _reconnect_later(self) -> None:
+        # The config value, not panoramisk's int() of it: tests retry faster than 1 s.
+        self._retry = self.loop.call_later(float(self.config["reconnect_timeout"]),
+                                           self.connect)
+
+    def close(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
+        super().close()
 
     def login(self, future: asyncio.Future[Any]) -> bool:
         ok = bool(super().login(future))
@@ -350,10 +400,11 @@ class AmiAdapter:
         emit: Callable[[DeviceStateChanged], None],
         *,
         prefixes: tuple[str, ...] = ("PJSIP/", "Local/"),
-        reconnect_s: int = 1,
+        reconnect_s: float = 1.0,
         login_retry_s: float = 30.0,
         resync_fallback_s: float = 5.0,
         on_dialplan_hangup: Callable[[str, int], None] | None = None,
+        failure_log_s: float = 60.0,
     ) -> None:
         self.host = host
         self.port = port
@@ -372,6 +423,8 @@ class AmiAdapter:
         self._followed: set[str] = set()
         self._booted_since_login = False
         self._manager: _Manager | None = None
+        self._failures = FailureCount(failure_log_s)
+        self.where = f"{host}:{port}"
         # Called after every resync, e.g. the fallback queue check (ari.fallback).
         self.on_resync: list[Callable[[], None]] = []
 
@@ -382,6 +435,7 @@ class AmiAdapter:
         loop = asyncio.get_running_loop()
         self._manager = _Manager(
             self._login_result,
+            self._connect_failed,
             host=self.host,
             port=self.port,
             username=self.username,
@@ -394,7 +448,7 @@ class AmiAdapter:
             on_disconnect=lambda _manager, _exc: self.queue.put_nowait(
                 _Connection("disconnected")
             ),
-            log=log,
+            log=logging.getLogger("panoramisk"),
         )
         self._manager.register_event("*", self._receive)
         self._manager.connect()
@@ -441,6 +495,9 @@ class AmiAdapter:
     def _login_result(self, ok: bool) -> None:
         self.queue.put_nowait(_Connection("login" if ok else "login-failed"))
 
+    def _connect_failed(self, exc: OSError) -> None:
+        self.queue.put_nowait(_Connection("connect-failed", str(exc) or type(exc).__name__))
+
     # --- handling, one item at a time -----------------------------------------------------
 
     def handle(self, item: _Item) -> None:
@@ -450,19 +507,25 @@ class AmiAdapter:
         elif isinstance(item, _Snapshot):
             self._apply_snapshot(item)
         elif item.what == "login":
-            log.info("AMI logged in to %s:%s", self.host, self.port)
+            log.info("AMI logged in to %s as %r%s", self.where, self.username,
+                     self._failures.succeeded())
             self.logged_in.set()
             self._booted_since_login = False
             self._call_later(self.resync_fallback_s, self._fallback_resync)
         elif item.what == "login-failed":
-            log.error("AMI login as %r refused; retrying in %s s", self.username,
-                      self.login_retry_s)
+            log.error("AMI login as %r refused by %s; retrying in %s s", self.username,
+                      self.where, self.login_retry_s)
             if self._manager is not None:
                 self._manager.close()
                 self._call_later(self.login_retry_s, self._manager.connect)
         elif item.what == "disconnected":
             self.logged_in.clear()
-            log.warning("AMI connection lost; reconnecting")
+            log.warning("AMI connection lost (%s); reconnecting", self.where)
+        elif item.what == "connect-failed":
+            suffix = self._failures.failed()
+            if suffix is not None:
+                log.warning("AMI: cannot connect to %s (%s), retrying%s", self.where,
+                            item.detail, suffix)
 
     def _on_fully_booted(self, msg: Message) -> None:
         self._booted_since_login = True

@@ -192,7 +192,7 @@ class AriEventStream:
                     break
             if not self._stopping:
                 self.stats.drops += 1
-                log.warning("ari websocket to %s closed (code %s), reconnecting", self.where,
+                log.warning("ari websocket closed by %s (code %s), reconnecting", self.where,
                             ws.close_code)
         finally:
             self.connected.clear()

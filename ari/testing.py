@@ -1454,6 +1454,11 @@ class FakeAsterisk:
         for session in list(self._ami_sessions):
             session.fully_booted()
 
+    def drop_ami(self) -> None:
+        """Close every AMI session from Asterisk's side (the client reconnects)."""
+        for session in list(self._ami_sessions):
+            session.close()
+
     def fail_requests(
         self, method: str, path_end: str, status: int = 503, message: str = "Service "
         "Unavailable", times: int = 1

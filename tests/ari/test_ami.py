@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -435,3 +437,51 @@ def test_every_change_of_reachability_is_logged_with_the_reason(
     ]
     assert [r.levelname for r in caplog.records if r.name == "ari.ami"] == [
         "WARNING", "INFO", "WARNING", "INFO"]
+
+
+async def test_an_unreachable_ami_is_logged_with_its_address_once_per_interval(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    adapter = AmiAdapter("127.0.0.1", port, "acd117", "secret", lambda _e: None,
+                         reconnect_s=0.01, failure_log_s=0.3)
+    with caplog.at_level(logging.DEBUG):
+        task = asyncio.create_task(adapter.run())
+        await asyncio.sleep(0.5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert len(lines) == 2, lines  # not one per attempt, and nothing from panoramisk
+    assert lines[0].startswith(f"AMI: cannot connect to 127.0.0.1:{port} (")
+    assert lines[0].endswith(", retrying")
+    assert re.search(r", retrying \(\d+ failures in the last 0\.3 s\)$", lines[1]), lines[1]
+    assert adapter._failures.total > 10
+
+
+async def test_login_and_a_lost_connection_are_logged_with_the_address(
+    peer: FakeAsterisk, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = AmiAdapter("127.0.0.1", peer.ami_port, peer.ami_user, peer.ami_secret,
+                         lambda _e: None, reconnect_s=0.01)
+    where = f"127.0.0.1:{peer.ami_port}"
+    with caplog.at_level(logging.INFO):
+        task = asyncio.create_task(adapter.run())
+        await asyncio.wait_for(adapter.logged_in.wait(), 2)
+        peer.drop_ami()
+        await peer.wait_for(lambda: not adapter.logged_in.is_set(), what="the drop")
+        await asyncio.wait_for(adapter.logged_in.wait(), 2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records
+             if r.levelno >= logging.INFO and "AMI" in r.getMessage()]
+    assert lines == [
+        ("INFO", f"AMI logged in to {where} as 'acd117'"),
+        ("WARNING", f"AMI connection lost ({where}); reconnecting"),
+        ("INFO", f"AMI logged in to {where} as 'acd117'"),
+    ]
+    assert not [r for r in caplog.records if r.name.startswith("panoramisk")
+                and r.levelno >= logging.WARNING]

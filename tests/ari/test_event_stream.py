@@ -208,7 +208,7 @@ async def test_connecting_again_is_logged_at_info_with_the_address_and_the_failu
         await peer.wait_for(lambda: rec.resyncs == 2 and s.connected.is_set(), 3, "reconnect")
     where = f"127.0.0.1:{peer.ari_port}"
     lines = _stream_lines(caplog)
-    assert lines[0] == f"ari websocket to {where} closed (code 1006), reconnecting"
+    assert lines[0] == f"ari websocket closed by {where} (code 1006), reconnecting"
     assert lines[-1].startswith(f"ari websocket connected to {where} for app acd117 after ")
     assert lines[-1].endswith(" failed attempts")
     assert [r.levelname for r in caplog.records if r.name == "ari.events"][-1] == "INFO"
