@@ -37,6 +37,7 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from typing import get_args
 
 from prometheus_client import (
     CollectorRegistry,
@@ -54,6 +55,7 @@ from acd.health import Health
 from acd.live import LiveFigures, agent_counts
 from acd.model import CallState
 from acd.store.writer import WriterStats
+from acd.tiers import Tier
 from escalation.policy import is_open
 
 disable_created_metrics()  # type: ignore[no-untyped-call]  # the _created series only add noise to every counter
@@ -62,6 +64,10 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LAG_WINDOW_S = 10.0  # the lag gauge shows the worst of the last 10 s, so scrapes see stalls
 WAIT_BUCKETS = (5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200)
 RING_BUCKETS = (1, 2, 3, 5, 8, 10, 15, 20, 30)
+# Every kind of `Notify` the core raises (tests/ops/test_metrics.py keeps this complete).
+ALERT_KINDS = ("national_long_wait", "centre_unstaffed", "nuisance_call", "adoption_conflict",
+               "login_rejected", "login_refused", "login_not_restored", "config_reloaded")
+RELOAD_RESULTS = ("applied", "invalid", "refused")
 
 
 class Metrics:
@@ -104,6 +110,35 @@ class Metrics:
             "Finished recordings whose file could not be read (no row; kept in rejected.jsonl)",
             registry=r)
         r.register(_StateCollector(self))
+        self._initialised_for: object = None
+        self._initialise()
+
+    def _initialise(self) -> None:
+        """Export every label set we know of at 0 before anything happens.
+
+        A counter series that appears at its first increment is invisible to `increase()`
+        and `rate()` (they need two samples), so the first national_long_wait after a
+        restart would raise no alert. Centres come and go with reloads, so this runs again
+        whenever the call flows have been swapped (series of removed centres stay: a
+        counter does not go away within a process)."""
+        flows = self.live.acd.flows
+        if flows is self._initialised_for:
+            return
+        self._initialised_for = flows
+        for kind in ALERT_KINDS:
+            self.alerts.labels(kind)
+        for result in RELOAD_RESULTS:
+            self.reloads.labels(result)
+        for tier in Tier:
+            self.ring.labels(tier.value)
+        for outcome in get_args(rec.Outcome):
+            self.wait.labels(outcome)
+        centre_tier = self.live.acd.centre_tier
+        for centre in flows.centres:
+            labels = (centre.id, centre_tier[centre.id].value)
+            for counter in (self.offered, self.answered, self.abandoned, self.blocked,
+                            self.handed_off, self.escalated):
+                counter.labels(*labels)
 
     def observe(self, r: rec.Record) -> None:
         if isinstance(r, rec.TierHop):
@@ -132,6 +167,7 @@ class Metrics:
         self.recordings_unreadable.inc()
 
     def exposition(self) -> bytes:
+        self._initialise()
         return generate_latest(self.registry)
 
     async def watch_loop_lag(self, every_s: float = 0.25) -> None:

@@ -64,6 +64,16 @@ def test_alert_rules_are_well_formed_and_use_exported_metrics() -> None:
     assert missing == set(), f"alert rules use metrics acd117 does not export: {missing}"
 
 
+def test_every_alert_rule_has_a_promtool_unit_test_that_fires_it() -> None:
+    rules = yaml.safe_load((OPS / "prometheus" / "alerts.yml").read_text())
+    names = {r["alert"] for r in rules["groups"][0]["rules"]}
+    tests = yaml.safe_load((OPS / "prometheus" / "alerts_test.yml").read_text())["tests"]
+    fired = {case["alertname"] for test in tests for case in test["alert_rule_test"]
+             if case["exp_alerts"]}
+    assert len(names) == 10
+    assert names - fired == set(), f"no promtool test sees these fire: {names - fired}"
+
+
 def test_the_dashboard_uses_exported_metrics() -> None:
     dash = json.loads((OPS / "grafana" / "acd117.json").read_text())
     exprs = " ".join(t["expr"] for p in dash["panels"] for t in p["targets"])

@@ -1,0 +1,55 @@
+"""Every series an alert or a panel can ask about exists at 0 from the first scrape."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from acd.health import Health
+from acd.live import LiveFigures
+from acd.metrics import ALERT_KINDS, Metrics
+from tests.ops.test_live import metric
+from tests.support import Harness, build_flows, centre
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def fresh() -> tuple[Harness, Metrics]:
+    h = Harness()
+    return h, Metrics(LiveFigures(h.acd, clock=lambda: h.now), Health(), clock=lambda: h.now)
+
+
+def test_a_fresh_daemon_exports_every_alert_kind_at_zero() -> None:
+    # increase() needs a sample before the first increment, or the first
+    # national_long_wait after a restart raises no alert.
+    _, m = fresh()
+    text = m.exposition().decode()
+    for kind in ALERT_KINDS:
+        assert metric(text, "acd117_alerts_total", kind=kind) == 0
+
+
+def test_a_fresh_daemon_exports_every_centres_call_counters_at_zero() -> None:
+    _, m = fresh()
+    text = m.exposition().decode()
+    for name in ("offered", "answered", "abandoned", "blocked", "handed_off", "escalated"):
+        assert metric(text, f"acd117_calls_{name}_total", centre="bdg", tier="kabkota") == 0
+        assert metric(text, f"acd117_calls_{name}_total", centre="bnpb", tier="national") == 0
+    assert metric(text, "acd117_config_reloads_total", result="applied") == 0
+    assert metric(text, "acd117_ring_answer_seconds_count", tier="province") == 0
+
+
+def test_a_centre_added_by_a_reload_is_exported_at_zero() -> None:
+    h, m = fresh()
+    h.acd.reconfigure(build_flows(centres=[centre("bdg", "32.73"), centre("jabar", "32"),
+                                           centre("bnpb", "ID"), centre("cmh", "32.77")]),
+                      h.now)
+    text = m.exposition().decode()
+    assert metric(text, "acd117_calls_offered_total", centre="cmh", tier="kabkota") == 0
+
+
+def test_every_alert_kind_the_code_raises_is_known_to_the_metrics() -> None:
+    raised: set[str] = set()
+    for source in (p for d in ("acd", "ari", "escalation") for p in (REPO / d).rglob("*.py")):
+        raised |= set(re.findall(r'Notify\(\s*"([a-z_]+)"', source.read_text()))
+    assert "national_long_wait" in raised
+    assert raised <= set(ALERT_KINDS), f"add to ALERT_KINDS: {raised - set(ALERT_KINDS)}"
