@@ -36,7 +36,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     _load_commands()
     args = build_parser().parse_args(argv)
-    return COMMANDS[args.command][2](args)
+    try:
+        return COMMANDS[args.command][2](args)
+    except Exception as exc:
+        # A database that cannot be used is the operator's problem, not a bug: one line
+        # naming it (without the password) instead of asyncpg's traceback.
+        from acd.store.errors import describe
+
+        dsn = getattr(args, "dsn", None)
+        line = describe(exc, dsn) if dsn else None
+        if line is None:
+            raise
+        print(f"acd117 {args.command}: {line}", file=sys.stderr)
+        return 1
 
 
 def _load_commands() -> None:
