@@ -21,6 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from config.checks import cross_check, warnings
+from config.guard import MAX_BYTES, refuse
 from config.models import SECTIONS, CallFlows
 from config.regions import RegionTable, load_regions
 
@@ -63,9 +64,16 @@ def load_flows(folder: Path | str, regions: RegionTable | None = None,
     """Validate and load every `*.yaml` in `folder`; raise `ConfigError` on any problem.
     The warnings about the flows loaded are added to `warned` when it is given."""
     folder = Path(folder)
-    files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
     if not folder.is_dir():
         raise ConfigError([Problem(str(folder), 1, 1, "", "no such config folder")])
+    files = sorted(f for f in folder.iterdir() if f.suffix in (".yaml", ".yml"))
+    # `agents.YAML` would otherwise be skipped without a word, and its section missing.
+    misnamed = sorted(f for f in folder.iterdir()
+                      if f.suffix.lower() in (".yaml", ".yml") and f not in files)
+    if misnamed:
+        raise ConfigError([Problem(str(f), 1, 1, "", "this file is not read: only names "
+                                   "ending in lower-case .yaml or .yml are; rename it "
+                                   f"to {f.stem}.yaml") for f in misnamed])
     if not files:
         raise ConfigError([Problem(str(folder), 1, 1, "", "no .yaml files in this folder")])
     data: dict[str, Any] = {}
@@ -92,14 +100,26 @@ def _read_file(file: Path, data: dict[str, Any], marks: dict[Path_, _Mark],
                problems: list[Problem]) -> None:
     name = str(file)
     try:
-        root = yaml.compose(file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        # Refused before it is read: a huge file would be held whole in memory.
+        if file.stat().st_size > MAX_BYTES:
+            problems.append(Problem(name, 1, 1, "", f"the file is larger than "
+                                    f"{MAX_BYTES // (1024 * 1024)} MiB; a call-flow file "
+                                    "is a few hundred kB at most"))
+            return
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        problems.append(Problem(name, 1, 1, "", f"cannot read the file: {e}"))
+        return
+    refused = refuse(text)
+    if refused is not None:
+        problems.append(Problem(name, refused.line, refused.column, "", refused.message))
+        return
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
         at = e.problem_mark or e.context_mark
         line, col = (at.line + 1, at.column + 1) if at else (1, 1)
         problems.append(Problem(name, line, col, "", f"not valid YAML: {e.problem or e}"))
-        return
-    except (OSError, UnicodeDecodeError) as e:
-        problems.append(Problem(name, 1, 1, "", f"cannot read the file: {e}"))
         return
     if root is None:
         return  # an empty file is allowed (e.g. everything commented out)
