@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from acd.tiers import Tier
+
 Unit = Literal["15min", "30min", "hour", "day", "month"]
 UNITS: tuple[Unit, ...] = ("15min", "30min", "hour", "day", "month")
 STEP_S = {"15min": 900, "30min": 1800, "hour": 3600}
@@ -153,11 +155,19 @@ async def call_report(conn: Any, unit: Unit, start: datetime, end: datetime, *,
         raise ValueError(f"unit must be one of {', '.join(UNITS)}")
     rows = await conn.fetch(CALLS_SQL, unit, start, end, tz, short_abandon_s)
     zone = ZoneInfo(tz)
-    return [CallRow(r["period_start"].astimezone(zone), r["centre_id"], r["tier"],
-                    int(r["offered"]), int(r["escalated"]), int(r["answered"]),
-                    int(r["abandoned"]), int(r["short_abandoned"]), int(r["blocked"]),
-                    int(r["within"]), float(r["answer_wait"]), float(r["talk"]),
-                    float(r["hold"]), float(r["wrap"])) for r in rows]
+    out = [CallRow(r["period_start"].astimezone(zone), r["centre_id"], r["tier"],
+                   int(r["offered"]), int(r["escalated"]), int(r["answered"]),
+                   int(r["abandoned"]), int(r["short_abandoned"]), int(r["blocked"]),
+                   int(r["within"]), float(r["answer_wait"]), float(r["talk"]),
+                   float(r["hold"]), float(r["wrap"])) for r in rows]
+    return sorted(out, key=lambda r: (r.period_start, tier_rank(r.tier), r.centre_id))
+
+
+def tier_rank(tier: str) -> int:
+    """Tiers in the order a call climbs them (kab/kota, province, national), not the
+    alphabet's; an unknown name last."""
+    names = [t.value for t in Tier]
+    return names.index(tier) if tier in names else len(names)
 
 
 def by_tier(rows: Iterable[CallRow]) -> list[CallRow]:
@@ -169,7 +179,7 @@ def by_tier(rows: Iterable[CallRow]) -> list[CallRow]:
         if total is None:
             total = out[key] = CallRow(r.period_start, "*", r.tier)
         total.add(r)
-    return [out[k] for k in sorted(out)]
+    return [out[k] for k in sorted(out, key=lambda k: (k[0], tier_rank(k[1])))]
 
 
 # --- agents -----------------------------------------------------------------------------

@@ -191,3 +191,31 @@ async def test_the_api_serves_reports_to_supervisors_only(stored: str, tmp_path:
             assert [(x["slot"], x["agents"]) for x in slots][:1] == [("09:45", 1)]
             async with s.get(daemon.url + "/api/reports/calls?unit=week", headers=sup) as r:
                 assert r.status == 400
+
+
+def _row(start: datetime, centre: str, tier: str) -> dict[str, object]:
+    return {"period_start": start, "centre_id": centre, "tier": tier, "offered": 1,
+            "escalated": 0, "answered": 1, "abandoned": 0, "short_abandoned": 0, "blocked": 0,
+            "within": 1, "answer_wait": 1.0, "talk": 1.0, "hold": 0.0, "wrap": 0.0}
+
+
+class FakeConnection:
+    """Answers the call report's query with rows in PostgreSQL's (alphabetical) order."""
+
+    def __init__(self, rows: list[dict[str, object]]) -> None:
+        self.rows = rows
+
+    async def fetch(self, _sql: str, *_args: object) -> list[dict[str, object]]:
+        return self.rows
+
+
+async def test_tiers_are_listed_in_the_order_a_call_climbs_them() -> None:
+    nine, ten = START.replace(minute=0), START.replace(hour=10, minute=0)
+    conn = FakeConnection([_row(nine, "32.73", "kabkota"), _row(nine, "00", "national"),
+                           _row(nine, "32", "province"), _row(ten, "00", "national"),
+                           _row(ten, "32.73", "kabkota")])
+    rows = await call_report(conn, "hour", nine, ten + timedelta(hours=1))
+    assert [(r.period_start.hour, r.tier) for r in rows] == [
+        (9, "kabkota"), (9, "province"), (9, "national"), (10, "kabkota"), (10, "national")]
+    assert [(r.period_start.hour, r.tier) for r in by_tier(reversed(rows))] == [
+        (9, "kabkota"), (9, "province"), (9, "national"), (10, "kabkota"), (10, "national")]
