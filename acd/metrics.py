@@ -10,7 +10,7 @@ alerts (`Metrics.alert`); gauges are read from the live state at scrape time. Na
 | acd117_calls_abandoned_total | centre, tier | the caller hung up while waiting there |
 | acd117_calls_blocked_total | centre, tier | listed nuisance callers who hung up unanswered |
 | acd117_calls_escalated_total | centre, tier | escalated to that queue (the tier above) |
-| acd117_call_wait_seconds | outcome | caller's wait from arrival to answer or hang-up |
+| acd117_call_wait_seconds | outcome, tier | caller's wait to answer or hang-up, at that tier |
 | acd117_ring_answer_seconds | tier | how long an agent's phone rang before it was picked up |
 | acd117_calls_waiting | centre, tier | calls waiting now (queued or ringing an agent) |
 | acd117_longest_wait_seconds | centre, tier | the longest wait among them |
@@ -29,20 +29,27 @@ alerts (`Metrics.alert`); gauges are read from the live state at scrape time. Na
 | acd117_recordings_unreadable_total | | recording files acd117 could not read (no row stored) |
 | acd117_event_loop_lag_seconds | | how late the event loop ran a 0.25 s timer, worst of 10 s |
 | acd117_config_reloads_total | result | call-flow reloads, applied or rejected |
+| acd117_build_info | version, python | 1; the running acd117's version |
+| process_*, python_info | | the standard process (CPU, memory, files) and platform ones |
 """
 
 from __future__ import annotations
 
 import asyncio
+import platform
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
+from importlib import metadata
 from typing import get_args
 
 from prometheus_client import (
     CollectorRegistry,
     Counter,
     Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
     disable_created_metrics,
     generate_latest,
 )
@@ -68,6 +75,14 @@ RING_BUCKETS = (1, 2, 3, 5, 8, 10, 15, 20, 30)
 ALERT_KINDS = ("national_long_wait", "centre_unstaffed", "nuisance_call", "adoption_conflict",
                "login_rejected", "login_refused", "login_not_restored", "config_reloaded")
 RELOAD_RESULTS = ("applied", "invalid", "refused")
+
+
+def build_info() -> dict[str, str]:
+    try:
+        version = metadata.version("acd117")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        version = "unknown"
+    return {"version": version, "python": platform.python_version()}
 
 
 class Metrics:
@@ -96,8 +111,8 @@ class Metrics:
                                  "Calls escalated to this queue from a lower tier", labels,
                                  registry=r)
         self.wait = Histogram("acd117_call_wait_seconds",
-                              "Caller wait from arrival to answer or hang-up", ("outcome",),
-                              buckets=WAIT_BUCKETS, registry=r)
+                              "Caller wait from arrival to answer or hang-up",
+                              ("outcome", "tier"), buckets=WAIT_BUCKETS, registry=r)
         self.ring = Histogram("acd117_ring_answer_seconds",
                               "Ringing time before an agent picked up", ("tier",),
                               buckets=RING_BUCKETS, registry=r)
@@ -110,6 +125,11 @@ class Metrics:
             "Finished recordings whose file could not be read (no row; kept in rejected.jsonl)",
             registry=r)
         r.register(_StateCollector(self))
+        # The process's CPU, memory and open files, and the Python it runs on: a registry of
+        # our own does not get the default registry's collectors.
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        Info("acd117_build", "The running acd117", registry=r).info(build_info())
         self._initialised_for: object = None
         self._initialise()
 
@@ -132,7 +152,8 @@ class Metrics:
         for tier in Tier:
             self.ring.labels(tier.value)
         for outcome in get_args(rec.Outcome):
-            self.wait.labels(outcome)
+            for tier in Tier:
+                self.wait.labels(outcome, tier.value)
         centre_tier = self.live.acd.centre_tier
         for centre in flows.centres:
             labels = (centre.id, centre_tier[centre.id].value)
@@ -147,8 +168,9 @@ class Metrics:
                 self.escalated.labels(r.centre_id, r.tier.value).inc()
         elif isinstance(r, rec.CallEnded):
             centre = r.centre_id or ""
+            tier = (r.answered_tier or r.tier).value if r.outcome == "answered" \
+                else r.tier.value
             if r.outcome == "answered":
-                tier = (r.answered_tier or r.tier).value
                 self.answered.labels(centre, tier).inc()
             elif r.outcome == "abandoned":
                 self.abandoned.labels(centre, r.tier.value).inc()
@@ -156,7 +178,7 @@ class Metrics:
                 self.blocked.labels(centre, r.tier.value).inc()
             else:
                 self.handed_off.labels(centre, r.tier.value).inc()
-            self.wait.labels(r.outcome).observe(r.wait_s)
+            self.wait.labels(r.outcome, tier).observe(r.wait_s)
         elif isinstance(r, rec.OfferEnded) and r.result == "answered":
             self.ring.labels(r.tier.value).observe(max(0.0, r.ended_at - r.offered_at))
 

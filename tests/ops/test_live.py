@@ -130,7 +130,8 @@ def test_metrics_expose_counters_gauges_and_health_per_daemon() -> None:
     assert metric(text, "acd117_service_level_ratio", centre="bdg") == 1.0
     assert metric(text, "acd117_component_up", component="ari") == 1
     assert metric(text, "acd117_component_up", component="ami") == 0
-    assert metric(text, "acd117_call_wait_seconds_count", outcome="answered") == 1
+    assert metric(text, "acd117_call_wait_seconds_count", outcome="answered",
+                  tier="kabkota") == 1
     other = Fed()  # a second daemon in the same process has its own registry
     assert metric(other.metrics.exposition().decode(), "acd117_calls_answered_total",
                   centre="bdg", tier="kabkota") == 0

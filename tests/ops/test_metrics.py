@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import platform
 import re
 from pathlib import Path
 
+from acd import events as ev
+from acd import records as rec
 from acd.health import Health
 from acd.live import LiveFigures
 from acd.metrics import ALERT_KINDS, Metrics
@@ -53,3 +57,31 @@ def test_every_alert_kind_the_code_raises_is_known_to_the_metrics() -> None:
         raised |= set(re.findall(r'Notify\(\s*"([a-z_]+)"', source.read_text()))
     assert "national_long_wait" in raised
     assert raised <= set(ALERT_KINDS), f"add to ALERT_KINDS: {raised - set(ALERT_KINDS)}"
+
+
+def test_the_process_platform_and_build_are_exported() -> None:
+    _, m = fresh()
+    text = m.exposition().decode()
+    assert metric(text, "process_cpu_seconds_total") >= 0
+    assert metric(text, "process_resident_memory_bytes") > 0
+    assert re.search(r'^python_info\{.*implementation="CPython".*\} 1\.0$', text, re.M)
+    version = importlib.metadata.version("acd117")
+    assert metric(text, "acd117_build_info", python=platform.python_version(),
+                  version=version) == 1
+
+
+def test_the_wait_is_counted_at_the_tier_that_answered() -> None:
+    h, m = fresh()
+    h.login("9001")  # only the national centre is staffed: the call goes up to it at once
+    h.call("c1")
+    h.wait(5)
+    h.answer("c1")
+    h.send(ev.CallerHungUp("c1"))
+    for out in h.log:
+        if isinstance(out, rec.CallEnded):
+            m.observe(out)
+    text = m.exposition().decode()
+    assert metric(text, "acd117_call_wait_seconds_count", outcome="answered",
+                  tier="national") == 1
+    assert metric(text, "acd117_call_wait_seconds_count", outcome="answered",
+                  tier="kabkota") == 0
