@@ -109,6 +109,14 @@ class Daemon:
         from acd.http.app import build_app
 
         await self._restore()
+        if self.writer is not None:
+            from acd.store.spool import SpoolLockedError
+
+            try:
+                self.writer.open()  # the spool's lock, before anything is served
+            except SpoolLockedError as e:
+                raise StartupError(f"{e}: one acd117 per spool folder "
+                                   "(ACD117_SPOOL_DIR)") from None
         self.app = build_app(self)
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()

@@ -22,7 +22,7 @@ async def ready(request: web.Request) -> web.Response:
     """Readiness: the switchboard runs, the telephony is connected, and whatever else it
     reports is up (for Asterisk: `fallback_queue`, the dialplan's fallback queue has a
     member). A database that is down does not make acd117 unready: records wait in the
-    spool."""
+    spool. A spool that cannot be written does: records are then only in memory."""
     d = daemon_of(request)
     checks: dict[str, dict[str, Any]] = {"switchboard": {"ok": d.running}}
     others = [name for name, _ in d.health.items() if name not in ("ari", "ami")]
@@ -32,8 +32,12 @@ async def ready(request: web.Request) -> web.Response:
                         "not connected"}
     if d.writer is not None:
         stats = d.writer.stats
-        checks["store"] = {"ok": True, "connected": stats.connected, "backlog": stats.backlog,
-                           "detail": stats.last_error or ""}
+        checks["store"] = {"ok": stats.durable, "durable": stats.durable,
+                           "connected": stats.connected, "backlog": stats.backlog,
+                           "held_in_memory": stats.held_records,
+                           "dropped": stats.dropped_records,
+                           "detail": ("journal not durable: " if not stats.durable else "")
+                           + (stats.last_error or "")}
     ok = all(c["ok"] for c in checks.values())
     return web.json_response({"ready": ok, "checks": checks}, status=200 if ok else 503)
 

@@ -104,8 +104,13 @@ class Spool:
         try:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            holder = os.pread(self._lock_fd, 32, 0).decode("ascii", "replace").strip()
             os.close(self._lock_fd)
-            raise SpoolLockedError(f"spool {self.directory} is in use by another process") from None
+            by = f"process {holder}" if holder.isdigit() else "another process"
+            raise SpoolLockedError(f"spool {self.directory} is in use by {by}") from None
+        # Who holds it, for the message the next one gets (the flock is what counts).
+        os.ftruncate(self._lock_fd, 0)
+        os.pwrite(self._lock_fd, f"{os.getpid()}\n".encode(), 0)
 
         self._sizes: dict[int, int] = {}  # segment -> bytes, for every segment on disk
         for path in self.directory.glob(f"*{SEGMENT_SUFFIX}"):

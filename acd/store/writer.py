@@ -29,6 +29,7 @@ or `await writer.start()` ... `await writer.stop()`, which owns the task itself.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import json
 import random
@@ -42,7 +43,7 @@ import structlog
 
 from acd.store.codec import RECORD_TYPES, StoreRecord
 from acd.store.rows import SCHEMA_VERSION, apply_batch
-from acd.store.spool import DEFAULT_SEGMENT_BYTES, Spool, keep_rejected
+from acd.store.spool import DEFAULT_SEGMENT_BYTES, Spool, SpoolLockedError, keep_rejected
 
 if TYPE_CHECKING:
     import asyncpg
@@ -69,6 +70,11 @@ class WriterConfig:
     # On stop, how long a reachable database may take to absorb the backlog; what is left
     # stays in the spool for the next start.
     drain_timeout_s: float = 5.0
+    # While the spool cannot be written (its folder cannot be made, the disk is full),
+    # records are held in memory, in order, and retried every `spool_retry_s`; past this
+    # many the oldest are lost, and counted.
+    max_held_records: int = 1_000_000
+    spool_retry_s: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +94,13 @@ class WriterStats:
     rejected_records: int
     overflowed_records: int  # written to the spool by submit() because the queue was full
     dropped_records: int  # lost: the spool itself could not be written (disk full)
+    # False while records are only in memory: the spool cannot be opened or written.
+    durable: bool = True
+    held_records: int = 0  # waiting in memory for the spool to be writable again
 
     @property
     def backlog(self) -> int:
-        return self.queue_depth + self.spool_records
+        return self.queue_depth + self.spool_records + self.held_records
 
 
 class _Poison(Exception):
@@ -138,6 +147,8 @@ class StoreWriter:
         self._rejected = 0
         self._overflowed = 0
         self._dropped = 0
+        self._held: collections.deque[StoreRecord] = collections.deque()
+        self._spool_error: str | None = None  # why the journal is not durable, if it is not
 
     # ----- the call path ---------------------------------------------------------------
 
@@ -171,7 +182,16 @@ class StoreWriter:
                 return out
 
     def _append(self, records: list[StoreRecord]) -> None:
-        spool = self._open_spool()
+        if self._held:  # older than these: they go first
+            records = [*self._held, *records]
+            self._held.clear()
+        if not records:
+            return
+        try:
+            spool = self._open_spool()
+        except (OSError, SpoolLockedError) as exc:
+            self._hold(records, exc)
+            return
         try:
             try:
                 spool.append(records)
@@ -184,11 +204,35 @@ class StoreWriter:
                         self._rejected += 1
                         spool.reject_unencodable(repr(record), str(exc))
         except OSError as exc:
-            self._dropped += len(records)
-            self._note_error(exc)
-            log.error(
-                "store: cannot write the spool; records lost", error=str(exc), records=len(records)
-            )
+            # Some may have reached the file: replaying them twice is absorbed by the
+            # natural keys, losing them is not.
+            self._hold(records, exc)
+            return
+        if self._spool_error is not None:
+            log.warning("store: the spool is writable again; records are journalled",
+                        spool=str(self.config.spool_dir))
+            self._spool_error = None
+
+    def _hold(self, records: list[StoreRecord], exc: BaseException) -> None:
+        """Keep records in memory while the spool cannot take them; past the bound the
+        oldest are lost, counted and logged (never silently)."""
+        self._note_error(exc)
+        if self._spool_error is None:
+            log.error("store: the spool cannot be written; records are held in memory only "
+                      "and will be lost if acd117 stops", spool=str(self.config.spool_dir),
+                      error=self._last_error)
+        self._spool_error = self._last_error
+        self._held.extend(records)
+        excess = len(self._held) - self.config.max_held_records
+        if excess > 0:
+            for _ in range(excess):
+                self._held.popleft()
+            self._lose(excess, "more records held in memory than max_held_records")
+
+    def _lose(self, count: int, why: str) -> None:
+        self._dropped += count
+        log.error("store: records lost", records=count, reason=why,
+                  dropped_total=self._dropped)
 
     def set_aside(self, kind: str, fields: Mapping[str, object], error: str) -> Path | None:
         """Keep something meant for the database that cannot become a valid row (a recording
@@ -220,10 +264,32 @@ class StoreWriter:
             self._spool = Spool(self.config.spool_dir, self.config.segment_bytes)
         return self._spool
 
+    def open(self) -> None:
+        """Take the spool (its lock) now, at start. Another process holding it raises
+        `SpoolLockedError`: two writers on one journal would each replay and delete the
+        other's records. A spool that cannot be opened otherwise (a folder that cannot be
+        made) leaves the writer running on memory, not durable (`stats.durable`), and says
+        so in the error log; it is retried."""
+        try:
+            self._open_spool()
+        except OSError as exc:
+            self._hold([], exc)
+
+    async def _open_spool_retrying(self) -> Spool | None:
+        while True:
+            try:
+                return self._open_spool()
+            except (OSError, SpoolLockedError) as exc:
+                self._hold([], exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop_requested.wait(), self.config.spool_retry_s)
+            if self._stop_requested.is_set():
+                return None
+
     async def start(self) -> None:
         if self._task is not None:
             raise RuntimeError("store writer already started")
-        self._open_spool()
+        self.open()
         self._task = asyncio.create_task(self.run(), name="acd117-store-writer")
 
     async def stop(self, drain_timeout_s: float | None = None) -> None:
@@ -245,7 +311,15 @@ class StoreWriter:
         await self.stop()
 
     async def run(self) -> None:
-        spool = self._open_spool()
+        opened = await self._open_spool_retrying()
+        if opened is None:  # stopped before the spool could ever be written
+            self._closed = True
+            self._held.extend(self._drain_queue())
+            if self._held:
+                self._lose(len(self._held), "stopped while the spool could not be written")
+                self._held.clear()
+            return
+        spool = opened
         if spool.pending_records:
             log.info(
                 "store: replaying spooled records",
@@ -262,10 +336,14 @@ class StoreWriter:
             self._closed = self._stop_requested.is_set()
             # Whatever is still queued (a cancelled run) goes to the spool, not to waste.
             leftover = self._drain_queue()
-            if leftover:
+            if leftover or self._held:
                 self._append(leftover)
+            if self._held and self._closed:
+                self._lose(len(self._held), "stopped while the spool could not be written")
+                self._held.clear()
             await self._disconnect()
-            spool.close()
+            with contextlib.suppress(OSError):
+                spool.close()
             self._spool = None
             log.info("store: writer stopped", spool_records=spool.pending_records)
 
@@ -284,6 +362,8 @@ class StoreWriter:
             rejected_records=self._rejected,
             overflowed_records=self._overflowed,
             dropped_records=self._dropped,
+            durable=self._spool_error is None,
+            held_records=len(self._held),
         )
 
     @property
@@ -296,7 +376,7 @@ class StoreWriter:
     async def _ingest(self, spool: Spool) -> None:
         stopping = self._stop_requested
         while True:
-            if self._queue.empty() and not spool.dirty:
+            if self._queue.empty() and not spool.dirty and not self._held:
                 if stopping.is_set():
                     break
                 self._work.clear()
@@ -305,8 +385,14 @@ class StoreWriter:
             # Take and write in one step, with no await between: nothing submitted
             # meanwhile can overtake these records on their way into the spool.
             batch = self._drain_queue()
-            if batch:
+            if batch or self._held:
                 self._append(batch)
+            if self._held:  # the spool refused them: try again in a while
+                if stopping.is_set():
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), self.config.spool_retry_s)
+                continue
             try:
                 await spool.sync()
             except OSError as exc:
