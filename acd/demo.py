@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -70,6 +71,10 @@ class SimulatedTelephony:
         self._connected: set[str] = set()  # call ids
         self._announced: set[str] = set()
         self._seq = 0
+        # Call ids are the calls table's key: a counter alone would start again at 1 after a
+        # restart on the same database and merge new calls into old rows. Not from `rng`,
+        # so a seeded run still plays the same traffic.
+        self._run = uuid.uuid4().hex[:12]
         self.executed = 0
         self.calls_placed = 0
         self.supervision = RecordingSupervision()  # listen/whisper/barge: remembered only
@@ -148,7 +153,7 @@ class SimulatedTelephony:
         assert self._post is not None
         self._seq += 1
         self.calls_placed += 1
-        call_id = f"sim-{self._seq}"
+        call_id = f"sim-{self._run}-{self._seq}"
         if self.rng.random() < 0.85:
             caller = f"+628{self.rng.randrange(11, 99)}{self.rng.randrange(10**7, 10**8)}"
         else:
