@@ -25,8 +25,25 @@ def command(name: str, help: str,
     return register
 
 
+DESCRIPTION = """\
+acd117: the automatic call distributor of Indonesia's 117 disaster emergency line.
+Run `acd117 COMMAND --help` for the options of one command."""
+
+
+def version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("acd117")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="acd117", description=__doc__)
+    # The module docstring is for developers; operators get DESCRIPTION.
+    parser = argparse.ArgumentParser(prog="acd117", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"acd117 {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, add_arguments, _run) in COMMANDS.items():
         add_arguments(sub.add_parser(name, help=help_text, description=help_text))

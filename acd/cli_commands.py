@@ -52,11 +52,23 @@ def check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_hours(text: str) -> float:
+    try:
+        hours = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of hours: {text!r}") from None
+    # NaN and infinity too: a period that never ends, or is no period at all.
+    if not 0 < hours < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0 hours, not {text}")
+    return hours
+
+
 def _simulate_args(p: argparse.ArgumentParser) -> None:
     _config_arg(p)
     p.add_argument("--traffic", type=Path, default=EXAMPLE_TRAFFIC,
                    help="traffic profile YAML (default: the example's)")
-    p.add_argument("--hours", type=float, default=24.0)
+    p.add_argument("--hours", type=_positive_hours, default=24.0,
+                   help="length of the simulated period (default 24)")
     p.add_argument("--seed", type=int, default=117)
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
