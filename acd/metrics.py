@@ -9,7 +9,7 @@ alerts (`Metrics.alert`); gauges are read from the live state at scrape time. Na
 | acd117_calls_answered_total | centre, tier | answered there |
 | acd117_calls_abandoned_total | centre, tier | the caller hung up while waiting there |
 | acd117_calls_blocked_total | centre, tier | listed nuisance callers who hung up unanswered |
-| acd117_calls_escalated_total | centre, tier | escalated to that queue (the tier above) |
+| acd117_calls_escalated_total | centre, tier | escalated to that queue (province, national) |
 | acd117_call_wait_seconds | outcome, tier | caller's wait to answer or hang-up, at that tier |
 | acd117_ring_answer_seconds | tier | how long an agent's phone rang before it was picked up |
 | acd117_calls_waiting | centre, tier | calls waiting now (queued or ringing an agent) |
@@ -95,21 +95,11 @@ class Metrics:
         self.clock = clock
         self.loop_lag_s = 0.0
         r = self.registry = CollectorRegistry(auto_describe=True)
-        labels = ("centre", "tier")
-        self.offered = Counter("acd117_calls_offered", "Calls that joined a queue",
-                               labels, registry=r)
-        self.answered = Counter("acd117_calls_answered", "Calls answered", labels, registry=r)
-        self.abandoned = Counter("acd117_calls_abandoned", "Callers who hung up waiting",
-                                 labels, registry=r)
-        self.blocked = Counter("acd117_calls_blocked",
-                               "Listed nuisance callers who hung up unanswered", labels,
-                               registry=r)
-        self.handed_off = Counter("acd117_calls_handed_off",
-                                  "Calls given back to the dialplan's fallback queue after a "
-                                  "failure in acd117", labels, registry=r)
-        self.escalated = Counter("acd117_calls_escalated",
-                                 "Calls escalated to this queue from a lower tier", labels,
-                                 registry=r)
+        # Per centre and tier: plain sums exported by a collector, not Counter children,
+        # because a scrape at national scale (553 centres, each at 0 from the start) spends
+        # most of its time in the children's per-sample machinery.
+        self.calls = _CallCounters(self)
+        r.register(self.calls)
         self.wait = Histogram("acd117_call_wait_seconds",
                               "Caller wait from arrival to answer or hang-up",
                               ("outcome", "tier"), buckets=WAIT_BUCKETS, registry=r)
@@ -130,7 +120,6 @@ class Metrics:
         ProcessCollector(registry=r)
         PlatformCollector(registry=r)
         Info("acd117_build", "The running acd117", registry=r).info(build_info())
-        self._initialised_for: object = None
         self._initialise()
 
     def _initialise(self) -> None:
@@ -138,13 +127,8 @@ class Metrics:
 
         A counter series that appears at its first increment is invisible to `increase()`
         and `rate()` (they need two samples), so the first national_long_wait after a
-        restart would raise no alert. Centres come and go with reloads, so this runs again
-        whenever the call flows have been swapped (series of removed centres stay: a
-        counter does not go away within a process)."""
-        flows = self.live.acd.flows
-        if flows is self._initialised_for:
-            return
-        self._initialised_for = flows
+        restart would raise no alert. The per-centre call counters, whose centres come and
+        go with reloads, do the same at each scrape (`_CallCounters`)."""
         for kind in ALERT_KINDS:
             self.alerts.labels(kind)
         for result in RELOAD_RESULTS:
@@ -154,30 +138,16 @@ class Metrics:
         for outcome in get_args(rec.Outcome):
             for tier in Tier:
                 self.wait.labels(outcome, tier.value)
-        centre_tier = self.live.acd.centre_tier
-        for centre in flows.centres:
-            labels = (centre.id, centre_tier[centre.id].value)
-            for counter in (self.offered, self.answered, self.abandoned, self.blocked,
-                            self.handed_off, self.escalated):
-                counter.labels(*labels)
 
     def observe(self, r: rec.Record) -> None:
         if isinstance(r, rec.TierHop):
-            self.offered.labels(r.centre_id, r.tier.value).inc()
+            self.calls.add("offered", r.centre_id, r.tier.value)
             if r.reason != "arrival":
-                self.escalated.labels(r.centre_id, r.tier.value).inc()
+                self.calls.add("escalated", r.centre_id, r.tier.value)
         elif isinstance(r, rec.CallEnded):
-            centre = r.centre_id or ""
             tier = (r.answered_tier or r.tier).value if r.outcome == "answered" \
                 else r.tier.value
-            if r.outcome == "answered":
-                self.answered.labels(centre, tier).inc()
-            elif r.outcome == "abandoned":
-                self.abandoned.labels(centre, r.tier.value).inc()
-            elif r.outcome == "blocked":
-                self.blocked.labels(centre, r.tier.value).inc()
-            else:
-                self.handed_off.labels(centre, r.tier.value).inc()
+            self.calls.add(r.outcome, r.centre_id or "", tier)
             self.wait.labels(r.outcome, tier).observe(r.wait_s)
         elif isinstance(r, rec.OfferEnded) and r.result == "answered":
             self.ring.labels(r.tier.value).observe(max(0.0, r.ended_at - r.offered_at))
@@ -189,7 +159,6 @@ class Metrics:
         self.recordings_unreadable.inc()
 
     def exposition(self) -> bytes:
-        self._initialise()
         return generate_latest(self.registry)
 
     async def watch_loop_lag(self, every_s: float = 0.25) -> None:
@@ -204,6 +173,46 @@ class Metrics:
             while recent[0][0] < now - LAG_WINDOW_S:
                 recent.popleft()
             self.loop_lag_s = max(lag for _, lag in recent)
+
+
+CALL_COUNTERS = {
+    "offered": "Calls that joined a queue",
+    "answered": "Calls answered",
+    "abandoned": "Callers who hung up waiting",
+    "blocked": "Listed nuisance callers who hung up unanswered",
+    "handed_off": "Calls given back to the dialplan's fallback queue after a failure in acd117",
+    "escalated": "Calls escalated to this queue from a lower tier",
+}
+
+
+class _CallCounters(Collector):
+    """acd117_calls_{offered,...}_total by (centre, tier): every centre of the call flows in
+    force at 0 or more, and any other pair that has counted (a centre since removed)."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.m = metrics
+        self.counts: dict[str, dict[tuple[str, str], float]] = {k: {} for k in CALL_COUNTERS}
+
+    def add(self, name: str, centre: str, tier: str) -> None:
+        counts = self.counts[name]
+        counts[(centre, tier)] = counts.get((centre, tier), 0.0) + 1.0
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        acd = self.m.live.acd
+        known = [(c.id, acd.centre_tier[c.id].value) for c in acd.flows.centres]
+        for name, help_ in CALL_COUNTERS.items():
+            family = CounterMetricFamily(f"acd117_calls_{name}", help_,
+                                         labels=("centre", "tier"))
+            counts = self.counts[name]
+            # nothing escalates to the lowest tier: no series that can never count
+            shown = [k for k in known if name != "escalated" or k[1] != Tier.KABKOTA.value]
+            for key in shown:
+                family.add_metric(key, counts.get(key, 0.0))
+            shown_set = set(shown)
+            for key, n in counts.items():
+                if key not in shown_set:  # a centre removed by a reload, or renamed
+                    family.add_metric(key, n)
+            yield family
 
 
 class _StateCollector(Collector):

@@ -36,19 +36,31 @@ def test_a_fresh_daemon_exports_every_centres_call_counters_at_zero() -> None:
     _, m = fresh()
     text = m.exposition().decode()
     for name in ("offered", "answered", "abandoned", "blocked", "handed_off", "escalated"):
-        assert metric(text, f"acd117_calls_{name}_total", centre="bdg", tier="kabkota") == 0
         assert metric(text, f"acd117_calls_{name}_total", centre="bnpb", tier="national") == 0
+        if name != "escalated":  # nothing escalates to the lowest tier
+            assert metric(text, f"acd117_calls_{name}_total", centre="bdg",
+                          tier="kabkota") == 0
+    assert 'acd117_calls_escalated_total{centre="bdg"' not in text
     assert metric(text, "acd117_config_reloads_total", result="applied") == 0
     assert metric(text, "acd117_ring_answer_seconds_count", tier="province") == 0
 
 
-def test_a_centre_added_by_a_reload_is_exported_at_zero() -> None:
+def test_a_centre_added_by_a_reload_is_exported_at_zero_and_a_removed_one_keeps_its_count(
+        ) -> None:
     h, m = fresh()
-    h.acd.reconfigure(build_flows(centres=[centre("bdg", "32.73"), centre("jabar", "32"),
-                                           centre("bnpb", "ID"), centre("cmh", "32.77")]),
-                      h.now)
+    h.login("1001")
+    h.call("c1")
+    for out in h.log:
+        if isinstance(out, rec.TierHop):
+            m.observe(out)
+    h.send(ev.CallerHungUp("c1"))
+    h.send(ev.AgentLoggedOut("1001"))
+    h.acd.reconfigure(build_flows(centres=[centre("jabar", "32"), centre("bnpb", "ID"),
+                                           centre("cmh", "32.77")], agents=[]), h.now)
     text = m.exposition().decode()
     assert metric(text, "acd117_calls_offered_total", centre="cmh", tier="kabkota") == 0
+    assert metric(text, "acd117_calls_offered_total", centre="bdg", tier="kabkota") == 1
+    assert text.count('acd117_calls_offered_total{centre="bdg"') == 1
 
 
 def test_every_alert_kind_the_code_raises_is_known_to_the_metrics() -> None:
