@@ -232,12 +232,17 @@ def _report_args(p: argparse.ArgumentParser) -> None:
 def report(args: argparse.Namespace) -> int:
     import asyncio
 
+    from acd.demo_db import running_demo_dsn
     from acd.report_cli import run_report
 
     if not args.dsn:
-        print("acd117 report: no database given: pass --dsn or set ACD117_DSN",
-              file=sys.stderr)
-        return 2
+        # Beside a running `make demo`, its database is the one meant.
+        args.dsn = running_demo_dsn()
+        if args.dsn is None:
+            print("acd117 report: no database given: pass --dsn or set ACD117_DSN "
+                  "(or run it beside a running `make demo`)", file=sys.stderr)
+            return 2
+        print("acd117 report: using the running demo's database", file=sys.stderr)
     try:
         return asyncio.run(run_report(args))
     except ValueError as e:

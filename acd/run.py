@@ -1,7 +1,9 @@
 """`acd117 run`: start the daemon and keep it running until Ctrl-C or SIGTERM.
 
 With `--simulate` and no `ACD117_DSN`, an embedded PostgreSQL (the `pgserver` package) is
-started in `var/demo-pg` and migrated, so `make demo` needs nothing but Python.
+started in `var/demo-pg` and migrated, so `make demo` needs nothing but Python. Its DSN is
+printed, and kept in `var/demo-pg/dsn` while the demo runs so that `acd117 report` finds it
+(acd.demo_db).
 """
 
 from __future__ import annotations
@@ -16,11 +18,10 @@ from pathlib import Path
 
 import structlog
 
+from acd.demo_db import DEMO_PGDATA, published
 from acd.settings import Settings, SettingsError
 
 log = structlog.get_logger("acd117.run")
-
-DEMO_PGDATA = Path("var/demo-pg")
 
 
 def run_arguments(p: argparse.ArgumentParser) -> None:
@@ -70,7 +71,12 @@ def _database(settings: Settings, simulate: bool) -> Iterator[Settings | None]:
     print(f"starting an embedded PostgreSQL in {DEMO_PGDATA} ...", file=sys.stderr)
     server = pgserver.get_server(DEMO_PGDATA, cleanup_mode="stop")  # type: ignore[attr-defined]
     try:
-        yield settings.model_copy(update={"dsn": server.get_uri()})
+        dsn = server.get_uri()
+        # Beside the demo accounts (standard output): what to pass to other commands.
+        print(f"demo database: {dsn}  (acd117 report finds it while the demo runs)",
+              flush=True)
+        with published(dsn):
+            yield settings.model_copy(update={"dsn": dsn})
     finally:
         server.cleanup()
 

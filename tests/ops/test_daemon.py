@@ -166,8 +166,15 @@ def test_the_demo_starts_its_own_postgres_prints_accounts_and_stops_on_ctrl_c(
             lines.append(line)
         assert any(x.startswith("demo account: admin (admin) password Demo") for x in lines)
         assert (tmp_path / "var" / "demo-pg").is_dir()
+        assert any(x.startswith("demo database: postgresql://") for x in lines)
+        # `acd117 report` beside the running demo finds its database without being told.
+        report = subprocess.run([ACD117, "report", "--kind", "tiers"], env=env, cwd=tmp_path,
+                                capture_output=True, text=True, timeout=60)
+        assert report.returncode == 0, report.stderr
+        assert "using the running demo's database" in report.stderr
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
+        assert not (tmp_path / "var" / "demo-pg" / "dsn").exists()
     finally:
         if proc.poll() is None:
             proc.kill()
