@@ -608,6 +608,7 @@ class Acd:
             return
         if agent.state in (AgentState.ON_CALL, AgentState.AFTER_CALL_WORK):
             agent.pending = "logout"  # never cut a conversation; log out when it is done
+            agent.logout_reason = e.reason  # a supervisor's force-logout stays theirs
             return
         if agent.state is AgentState.RINGING:
             self._withdraw_ring(agent, now)
@@ -667,7 +668,7 @@ class Acd:
         agent.call_id = agent.offer_id = None
         pending, agent.pending = agent.pending, None
         if pending == "logout":
-            self._logout(agent, now, "agent")
+            self._logout(agent, now, agent.logout_reason)
         elif pending is not None:
             self._pause(agent, now, pending.removeprefix("pause:"))
         else:

@@ -89,6 +89,7 @@ class Agent:
     offer_id: str | None = None
     pause_reason: str | None = None
     pending: str | None = None  # "logout" or "pause:<reason>" once the current call is done
+    logout_reason: str = "agent"  # of a pending logout: who asked (agent, supervisor, ...)
     state_since: float = 0.0
 
 
