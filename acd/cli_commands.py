@@ -161,52 +161,17 @@ def run_daemon(args: argparse.Namespace) -> int:
 
 
 def _user_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", choices=["add"], help="add (or with --replace, reset) a user")
-    p.add_argument("username")
-    p.add_argument("--role", required=True, choices=["agent", "supervisor", "admin"])
-    p.add_argument("--agent-id", default=None,
-                   help="the agent id in the call flows (agents; default: the username)")
-    p.add_argument("--display-name", default=None)
-    p.add_argument("--replace", action="store_true",
-                   help="reset the password and role of an existing user")
-    p.add_argument("--dsn", default=os.environ.get("ACD117_DSN"),
-                   help="PostgreSQL DSN (default: $ACD117_DSN)")
+    from acd.user_cli import arguments
+
+    arguments(p)
 
 
-@command("user", "manage the users of the HTTP API (the password is asked for, or read "
-         "from standard input)", _user_args)
+@command("user", "manage the users of the HTTP API: add (the password is asked for, or read "
+         "from standard input), list, disable, enable, end their sessions", _user_args)
 def user(args: argparse.Namespace) -> int:
-    import asyncio
-    import getpass
+    from acd.user_cli import run
 
-    from acd.users import PasswordPolicyError, UserError, Users
-
-    if not args.dsn:
-        print("acd117 user: no database given: pass --dsn or set ACD117_DSN", file=sys.stderr)
-        return 2
-    if sys.stdin.isatty():
-        password = getpass.getpass(f"password for {args.username}: ")
-        if getpass.getpass("again: ") != password:
-            print("acd117 user: the passwords differ", file=sys.stderr)
-            return 1
-    else:
-        password = sys.stdin.readline().rstrip("\n")
-
-    async def add() -> None:
-        users = Users(args.dsn)
-        try:
-            await users.add(args.username, password, args.role, agent_id=args.agent_id,
-                            display_name=args.display_name, replace=args.replace)
-        finally:
-            await users.close()
-
-    try:
-        asyncio.run(add())
-    except (PasswordPolicyError, UserError) as e:
-        print(f"acd117 user: {e}", file=sys.stderr)
-        return 1
-    print(f"user {args.username} ({args.role}) saved")
-    return 0
+    return run(args)
 
 
 def _report_args(p: argparse.ArgumentParser) -> None:

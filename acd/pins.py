@@ -1,14 +1,15 @@
 """Agents' phone-login PINs: stored in the call flows only as argon2 hashes.
 
 `acd117 pin-hash` prints the hash of a PIN for an admin to paste into `agents.yaml`.
-Checking one takes ~0.1 s of CPU by design, so it runs in a worker thread, never on the
-event loop that carries the calls; five wrong PINs in five minutes lock the agent's phone
-login for five minutes (a 4-digit PIN would otherwise fall to a few thousand calls).
+Checking one takes ~0.1 s of CPU by design, so it runs in a pool of its own (acd.hashing),
+never on the event loop that carries the calls nor in the default executor that the record
+journal's fsync uses; five wrong PINs in five minutes lock the agent's phone login for five
+minutes (a 4-digit PIN would otherwise fall to a few thousand calls). An attempt is counted
+before its check, so PINs keyed on several phones at once are held too.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
@@ -16,6 +17,7 @@ import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from acd.hashing import HashPool
 from config.models import CallFlows
 
 _hasher = PasswordHasher()
@@ -33,11 +35,12 @@ LOCKOUT_S = 300.0
 
 
 def pin_checker(flows: Callable[[], CallFlows],
-                clock: Callable[[], float] = time.monotonic
-                ) -> Callable[[str, str], Awaitable[bool]]:
+                clock: Callable[[], float] = time.monotonic,
+                pool: HashPool | None = None) -> Callable[[str, str], Awaitable[bool]]:
     """verify(agent_id, pin) against the call flows in force (a reload takes effect at
     once); an agent without a PIN hash cannot log in from a phone."""
     failures: dict[str, list[float]] = {}
+    hashes = pool or HashPool("argon2-pin", workers=1)
 
     async def verify(agent_id: str, pin: str) -> bool:
         now = clock()
@@ -45,13 +48,13 @@ def pin_checker(flows: Callable[[], CallFlows],
         if len(recent) >= MAX_FAILURES:
             log.warning("phone login refused: too many wrong PINs", agent_id=agent_id)
             return False
+        failures[agent_id] = [*recent, now]  # counted before the check, given back if right
         stored = next((a.pin_hash for a in flows().agents if a.id == agent_id), None)
-        ok = stored is not None and await asyncio.to_thread(_matches, stored, pin)
+        ok = stored is not None and await hashes.run(_matches, stored, pin)
         if ok:
             failures.pop(agent_id, None)
             log.info("phone login accepted", agent_id=agent_id)
         else:
-            failures[agent_id] = [*recent, now]
             log.warning("phone login refused: wrong agent id or PIN", agent_id=agent_id)
         return ok
 

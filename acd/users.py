@@ -7,8 +7,15 @@ out, `close_session` deletes it before the sign-out is confirmed, and the daemon
 unexpired ones back (`load_sessions`) before it serves HTTP. Checking a token stays in
 memory (no database round trip per request, and a database outage signs nobody out).
 A session token is a random 256-bit string handed to the client once; only its SHA-256 is
-kept, in memory and in the table. Password checks run argon2 in a worker thread so that a
-burst of sign-ins never stalls call handling.
+kept, in memory and in the table. Password checks run argon2 in a pool of their own
+(acd.hashing), never in asyncio's default executor that the record journal's fsync uses, and
+at most `max_waiting` unauthenticated checks are admitted at once.
+
+Disabling a user, changing their role or password, or an admin's "end sessions" ends every
+session of theirs at once: here in memory, and in the table with a NOTIFY on
+`acd117_sessions`, so that a daemon told by another process (the CLI) drops them within a
+moment; every few seconds (`resync`) the daemon also drops any session whose row is gone or
+whose user is disabled or has another role now.
 
 When the database cannot take a session (it is down just after the password check, or not
 migrated yet), the session still works, from memory, until the daemon stops; a sign-out
@@ -18,6 +25,7 @@ whose delete fails is retried every minute, and is kept out of `load_sessions` m
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import re
@@ -31,14 +39,17 @@ import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from acd.hashing import HashPool
+from acd.signin_guard import SignInGuard
+
 log = structlog.get_logger("acd117.users")
 
 Role = Literal["agent", "supervisor", "admin"]
 ROLES: tuple[Role, ...] = ("agent", "supervisor", "admin")
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 _DUMMY_HASH_INPUT = "acd117-not-a-user"
-LOCKOUT_FAILURES = 5
-LOCKOUT_WINDOW_S = 300.0
+NOTIFY_CHANNEL = "acd117_sessions"
+RESYNC_S = 5.0
 
 
 class PasswordPolicyError(ValueError):
@@ -96,30 +107,13 @@ class Users:
         self._pool_lock = asyncio.Lock()
         self._sessions: dict[str, Session] = {}  # sha256(token) -> session
         self._dummy_hash: str | None = None
-        self._failures: dict[str, list[float]] = {}  # username -> recent failed sign-ins
+        self.guard = SignInGuard(clock=clock)
+        self.hashes = HashPool("argon2-signin", workers=2, max_waiting=16)
         self._ended: set[str] = set()  # digests signed out here whose delete has not been done
+        self._unstored: set[str] = set()  # digests the database could not take (memory only)
         self._loaded = False  # the stored sessions were read (load_sessions)
-
-    # --- guessing passwords ----------------------------------------------------------------
-
-    def locked_out(self, username: str) -> bool:
-        """Too many failed sign-ins for this username lately (LOCKOUT_FAILURES within
-        LOCKOUT_WINDOW_S): refuse for the rest of the window, even the right password."""
-        now = self.clock()
-        recent = [t for t in self._failures.get(username, []) if t > now - LOCKOUT_WINDOW_S]
-        if recent:
-            self._failures[username] = recent
-        else:
-            self._failures.pop(username, None)
-        return len(recent) >= LOCKOUT_FAILURES
-
-    def note_failure(self, username: str) -> None:
-        self._failures.setdefault(username, []).append(self.clock())
-        if len(self._failures) > 10_000:  # bounded under a spray of made-up usernames
-            self._failures.pop(next(iter(self._failures)))
-
-    def note_success(self, username: str) -> None:
-        self._failures.pop(username, None)
+        self._wake = asyncio.Event()  # a NOTIFY on NOTIFY_CHANNEL: resync now
+        self._listener: Any = None
 
     # --- the database -------------------------------------------------------------------
 
@@ -137,6 +131,10 @@ class Users:
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
+        listener, self._listener = self._listener, None
+        if listener is not None and not listener.is_closed():
+            await listener.close()
+        self.hashes.close()
 
     async def add(self, username: str, password: str, role: Role, *,
                   agent_id: str | None = None, display_name: str | None = None,
@@ -148,7 +146,7 @@ class Users:
         if role == "agent" and agent_id is None:
             agent_id = username
         check_password_policy(password)
-        hashed = await asyncio.to_thread(self.hasher.hash, password)
+        hashed = await self.hashes.run(self.hasher.hash, password)
         pool = await self.pool()
         sql = ("INSERT INTO users (username, role, password_hash, agent_id, display_name) "
                "VALUES ($1, $2, $3, $4, $5)")
@@ -163,7 +161,64 @@ class Users:
             await pool.execute(sql, username, role, hashed, agent_id, display_name)
         except asyncpg.UniqueViolationError:
             raise UserError(f"user {username} (or agent {agent_id}) exists already") from None
+        if replace:  # a reset password or role: the old sessions end with the old one
+            await self.end_sessions(username)
         return User(username, role, agent_id, display_name)
+
+    async def update(self, username: str, *, role: Role | None = None,
+                     password: str | None = None) -> bool:
+        """A new role and/or password; ends the user's sessions. False if no such user."""
+        if role is not None and role not in ROLES:
+            raise UserError(f"role must be one of {', '.join(ROLES)}")
+        hashed = None
+        if password is not None:
+            check_password_policy(password)
+            hashed = await self.hashes.run(self.hasher.hash, password)
+        pool = await self.pool()
+        found = await pool.fetchval(
+            "UPDATE users SET role = coalesce($2, role), "
+            "password_hash = coalesce($3, password_hash), "
+            "password_changed_at = CASE WHEN $3::text IS NULL THEN password_changed_at "
+            "ELSE now() END WHERE username = $1 RETURNING username", username, role, hashed)
+        if found is None:
+            return False
+        await self.end_sessions(username)
+        return True
+
+    async def set_disabled(self, username: str, disabled: bool) -> bool:
+        """Disable (ending every session at once) or re-enable a user; False if none."""
+        pool = await self.pool()
+        found = await pool.fetchval(
+            "UPDATE users SET disabled = $2 WHERE username = $1 RETURNING username",
+            username, disabled)
+        if found is None:
+            return False
+        if disabled:
+            await self.end_sessions(username)
+        return True
+
+    async def list_users(self) -> list[dict[str, Any]]:
+        pool = await self.pool()
+        rows = await pool.fetch(
+            "SELECT u.username, u.role, u.agent_id, u.display_name, u.disabled, "
+            "(SELECT count(*) FROM api_sessions s WHERE s.username = u.username "
+            " AND s.expires_at > to_timestamp($1)) AS sessions "
+            "FROM users u ORDER BY u.username", self.clock())
+        return [dict(r) for r in rows]
+
+    async def end_sessions(self, username: str) -> int:
+        """End every session of `username` at once: here, in the table, and (NOTIFY) in any
+        other daemon on the same database. Returns how many this process held."""
+        keys = [k for k, s in self._sessions.items() if s.user.username == username]
+        for key in keys:
+            del self._sessions[key]
+            self._unstored.discard(key)
+        pool = await self.pool()
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute("DELETE FROM api_sessions WHERE username = $1", username)
+            await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+        log.info("sessions ended", username=username, sessions=len(keys))
+        return len(keys)
 
     async def get(self, username: str) -> User | None:
         pool = await self.pool()
@@ -182,13 +237,13 @@ class Users:
             "WHERE username = $1 AND NOT disabled", username)
         if row is None:
             if self._dummy_hash is None:
-                self._dummy_hash = await asyncio.to_thread(self.hasher.hash, _DUMMY_HASH_INPUT)
-            await asyncio.to_thread(self._verify, self._dummy_hash, password)
+                self._dummy_hash = await self.hashes.run(self.hasher.hash, _DUMMY_HASH_INPUT)
+            await self.hashes.run(self._verify, self._dummy_hash, password)
             return None
-        if not await asyncio.to_thread(self._verify, row["password_hash"], password):
+        if not await self.hashes.run(self._verify, row["password_hash"], password):
             return None
         if self.hasher.check_needs_rehash(row["password_hash"]):
-            rehashed = await asyncio.to_thread(self.hasher.hash, password)
+            rehashed = await self.hashes.run(self.hasher.hash, password)
             await pool.execute("UPDATE users SET password_hash = $2 WHERE username = $1",
                                username, rehashed)
         return User(row["username"], row["role"], row["agent_id"], row["display_name"])
@@ -220,7 +275,6 @@ class Users:
         now = self.clock()
         session = Session(user, now, now + self.session_ttl_s)
         key = _digest(token)
-        self._sessions[key] = session
         try:
             pool = await self.pool()
             await pool.execute(
@@ -230,6 +284,9 @@ class Users:
         except Exception as e:  # the sign-in goes ahead; only a restart would end it
             log.warning("session not stored: it ends when acd117 stops",
                         username=user.username, error=f"{type(e).__name__}: {e}")
+            self._unstored.add(key)  # resync must not drop it for want of a row
+        # In memory only once stored: a resync reading the table meanwhile cannot drop it.
+        self._sessions[key] = session
         return token, session
 
     def session(self, token: str) -> Session | None:
@@ -246,6 +303,7 @@ class Users:
         """Sign out: the token stops working at once, here and after a restart."""
         key = _digest(token)
         self._sessions.pop(key, None)
+        self._unstored.discard(key)
         self._ended.add(key)
         await self._delete_ended()
 
@@ -297,6 +355,7 @@ class Users:
         keys = [k for k, s in self._sessions.items() if now >= s.expires_at]
         for k in keys:
             del self._sessions[k]
+            self._unstored.discard(k)
         return len(keys)
 
     async def _purge_stored(self) -> None:
@@ -308,11 +367,58 @@ class Users:
             log.warning("expired sessions not deleted from the database",
                         error=f"{type(e).__name__}: {e}")
 
-    async def run(self) -> None:
-        """Now and then (a supervisor job): forget expired sessions, here and in the
-        database; retry sign-outs not yet deleted, and the start's read if it failed."""
+    async def resync(self) -> int:
+        """Drop the sessions held here whose row is gone (ended by another process), whose
+        user is disabled, or whose user has another role now; returns how many. A database
+        outage drops nothing."""
+        started = self.clock()
+        try:
+            pool = await self.pool()
+            rows = await pool.fetch(
+                "SELECT s.token_sha256, u.role FROM api_sessions s JOIN users u "
+                "USING (username) WHERE NOT u.disabled")
+        except Exception as e:
+            log.warning("sessions not checked against the database",
+                        error=f"{type(e).__name__}: {e}")
+            return 0
+        live = {r["token_sha256"]: r["role"] for r in rows}
+        gone = [k for k, s in self._sessions.items()
+                if k not in self._unstored and s.created_at < started
+                and live.get(k) != s.user.role]
+        for key in gone:
+            del self._sessions[key]
+        if gone:
+            log.info("sessions ended elsewhere dropped", sessions=len(gone))
+        return len(gone)
+
+    async def _listen(self) -> None:
+        """Keep a connection LISTENing on NOTIFY_CHANNEL (best effort: resync runs anyway)."""
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        import asyncpg
+
+        try:
+            conn = await asyncpg.connect(self.dsn, timeout=5.0)
+            await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
+        except Exception as e:
+            log.warning("not listening for ended sessions", error=f"{type(e).__name__}: {e}")
+            return
+        self._listener = conn
+
+    async def run(self, resync_s: float = RESYNC_S) -> None:
+        """A supervisor job: drop sessions ended elsewhere at once (NOTIFY) or within
+        `resync_s`; every minute forget expired sessions, here and in the database, retry
+        sign-outs not yet deleted, and the start's read if it failed."""
+        last_purge = time.monotonic()
         while True:
-            await asyncio.sleep(60)
+            await self._listen()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), resync_s)
+            self._wake.clear()
+            await self.resync()
+            if time.monotonic() - last_purge < 60:
+                continue
+            last_purge = time.monotonic()
             self.purge_expired()
             await self._delete_ended()
             if not self._loaded:

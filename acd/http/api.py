@@ -20,6 +20,7 @@ from aiohttp import web
 
 from acd import events as ev
 from acd.core import ReloadRefused
+from acd.hashing import Busy
 from acd.http import ops
 from acd.http.auth import (
     COOKIE,
@@ -32,6 +33,7 @@ from acd.http.auth import (
     token_of,
     users_of,
 )
+from acd.http.security import is_https
 from acd.model import AgentState
 from acd.supervision import MODES, MonitorRequest, SupervisionError
 from acd.users import ROLES, PasswordPolicyError, Session, User, UserError
@@ -49,9 +51,11 @@ def _session_json(token: str, session: Session) -> dict[str, Any]:
             "expires_at": session.expires_at}
 
 
-def _with_cookie(resp: web.Response, token: str, ttl_s: float) -> web.Response:
+def _with_cookie(request: web.Request, resp: web.Response, token: str,
+                 ttl_s: float) -> web.Response:
+    # Secure behind TLS, so that the cookie never travels in clear once it has been https.
     resp.set_cookie(COOKIE, token, max_age=int(ttl_s), httponly=True, samesite="Strict",
-                    path="/")
+                    path="/", secure=is_https(request))
     return resp
 
 
@@ -61,22 +65,29 @@ async def _authenticate(request: web.Request, name: str, password: str, action: 
                         wrong: str, agents_only: bool = False) -> User:
     """Lockout, password check and its audit, shared by both ways of signing in."""
     users = users_of(request)
-    if users.locked_out(name):
-        await audit(request, None, action, "locked", target=name)
+    source = request.remote or "unknown"
+    # Counted before the (slow) check, so that guesses sent at once are held too.
+    refused = users.guard.begin(name, source)
+    if refused is not None:
+        await audit(request, None, action, "locked", target=name, detail={"limit": refused})
         raise json_error(429, "too many failed sign-ins: try again in a few minutes")
-    user = await users.authenticate(name, password)
+    try:
+        with users.hashes.admit():
+            user = await users.authenticate(name, password)
+    except Busy:
+        users.guard.withdraw(name, source)  # not checked: not a guess
+        raise json_error(429, "too many sign-ins at once: try again in a moment") from None
     if user is None or (agents_only and user.agent_id is None):
-        users.note_failure(name)
         await audit(request, None, action, "denied", target=name)
         raise json_error(401, wrong)
-    users.note_success(name)
+    users.guard.succeeded(name, source)
     return user
 
 
 async def _signed_in(request: web.Request, user: User) -> web.Response:
     users = users_of(request)
     token, session = await users.open_session(user)
-    return _with_cookie(web.json_response(_session_json(token, session)), token,
+    return _with_cookie(request, web.json_response(_session_json(token, session)), token,
                         users.session_ttl_s)
 
 
@@ -120,6 +131,12 @@ async def agent_login(request: web.Request) -> web.Response:
     assert user.agent_id is not None
     if user.agent_id not in d.acd.agents:
         raise json_error(409, f"agent {user.agent_id} is not in the call flows")
+    # Asked before posting so the agent hears why; the core asks again when it logs them in.
+    why = d.acd.login_refusal(user.agent_id, device)
+    if why is not None:
+        await audit(request, user, "agent.login", "refused", target=device,
+                    detail={"reason": why})
+        raise json_error(409, why)
     d.switchboard.post(ev.AgentLoggedIn(user.agent_id, device))
     await audit(request, user, "agent.login", "ok", target=device)
     return await _signed_in(request, user)
@@ -211,6 +228,8 @@ async def monitor(request: web.Request) -> web.Response:
     agent = d.acd.agents.get(agent_id)
     if agent is None:
         raise json_error(404, f"no agent {agent_id}")
+    if (why := d.acd.monitor_refusal(device)) is not None:
+        raise json_error(409, why)
     if d.supervision is None:
         raise json_error(503, "live monitoring is not available: Asterisk adapters not "
                               "configured")

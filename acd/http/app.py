@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from acd.http import api, openapi, ops, recordings, reports, wallboard
+from acd.http import api, openapi, ops, recordings, reports, security, users_api, wallboard
 
 if TYPE_CHECKING:
     from acd.daemon import Daemon
@@ -17,10 +17,12 @@ DAEMON: web.AppKey[Daemon] = web.AppKey("daemon")
 def build_app(daemon: Daemon) -> web.Application:
     app = web.Application()
     app[DAEMON] = daemon
+    security.setup(app)
     ops.setup(app)
     wallboard.setup(app)
     api.setup(app)
     openapi.setup(app)
     reports.setup(app)
     recordings.setup(app)
+    users_api.setup(app)
     return app

@@ -101,7 +101,7 @@ def document() -> Schema:
         "/api/login": {"post": _op(
             "sign in; the token goes in `Authorization: Bearer` (a cookie is set too)",
             "users", {"200": _json(SESSION), "401": _err("wrong username or password"),
-                      "429": _err("five failed sign-ins in 5 minutes: wait"),
+                      "429": _err("too many failed sign-ins lately, or at once: wait"),
                       "503": _err("no user database configured")},
             body=_obj(["username", "password"], username=STR, password=STR))},
         "/api/logout": {"post": _op("sign out", "users", {"200": _json(ANY_OBJ)}, auth=True)},
@@ -117,7 +117,7 @@ def document() -> Schema:
         "/api/agent/login": {"post": _op(
             "an agent signs in at a phone (free seating): the agent logs in to the ACD",
             "agents", {"200": _json(SESSION), "401": _err("wrong agent id or password"),
-                       "429": _err("five failed sign-ins in 5 minutes: wait"),
+                       "429": _err("too many failed sign-ins lately, or at once: wait"),
                        "409": _err("agent not in the call flows"),
                        "503": _err("no user database configured")},
             body=_obj(["agent_id", "password", "device"], agent_id=STR, password=STR,
@@ -169,7 +169,8 @@ def document() -> Schema:
                           "removes something in use (a logged-in agent, a busy queue)")},
             auth=True)},
     }
-    paths.update(EXTRA_PATHS)
+    for path, ops in EXTRA_PATHS.items():  # merged: a module may add a method to a path
+        paths[path] = {**paths.get(path, {}), **ops}
     return {
         "openapi": "3.1.0",
         "info": {"title": "acd117", "version": "1",
