@@ -4,14 +4,23 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo simulate test bench lint venv clean prompts
+.PHONY: demo simulate test bench lint venv clean prompts lock
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# requirements.lock pins the versions the tests passed with (constraints: it adds nothing
+# that pyproject.toml does not ask for).
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+# After changing dependencies (pip install -U ... in .venv) and a green `make test`.
+lock: $(STAMP)
+	{ echo "# Versions acd117 is tested with: 'make venv' installs with these as constraints."; \
+	  echo "# Refresh with 'make lock' (pip freeze of the tested .venv)."; \
+	  $(BIN)/python -m pip freeze --exclude-editable; } > requirements.lock
 	touch $(STAMP)
 
 demo: $(STAMP)
