@@ -79,7 +79,7 @@ from panoramisk.actions import Action
 from panoramisk.message import Message
 
 from acd.events import DeviceStateChanged
-from ari.failures import FailureCount
+from ari.failures import FailureCount, reason
 
 log = logging.getLogger(__name__)
 
@@ -496,7 +496,7 @@ class AmiAdapter:
         self.queue.put_nowait(_Connection("login" if ok else "login-failed"))
 
     def _connect_failed(self, exc: OSError) -> None:
-        self.queue.put_nowait(_Connection("connect-failed", str(exc) or type(exc).__name__))
+        self.queue.put_nowait(_Connection("connect-failed", reason(exc)))
 
     # --- handling, one item at a time -----------------------------------------------------
 

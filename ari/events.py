@@ -39,7 +39,7 @@ from typing import Any
 import aiohttp
 
 from ari.client import AriClient
-from ari.failures import FailureCount
+from ari.failures import FailureCount, reason
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ class AriEventStream:
             return None
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             self._failed(logging.WARNING,
-                         f"cannot connect to {self.where} ({exc or type(exc).__name__})")
+                         f"cannot connect to {self.where} ({reason(exc)})")
             return None
         self._ws = ws
         self.stats.connects += 1

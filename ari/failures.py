@@ -9,6 +9,8 @@ before it, so the end of an outage is visible too.
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from collections.abc import Callable
 
@@ -48,3 +50,16 @@ class FailureCount:
 
 def _seconds(s: float) -> str:
     return f"{s:.0f}" if s >= 10 else f"{s:.1f}".removesuffix(".0")
+
+
+def reason(exc: BaseException) -> str:
+    """Why a connect failed, in a few words: "connection refused", not asyncio's
+    "Connect call failed ('127.0.0.1', 5038)" wrapped in aiohttp's own sentence."""
+    cause = getattr(exc, "os_error", exc)  # aiohttp.ClientConnectorError keeps the OSError
+    if isinstance(cause, socket.gaierror):
+        return f"unknown host: {cause.strerror}"
+    if isinstance(cause, TimeoutError):
+        return "timed out"
+    if isinstance(cause, OSError) and cause.errno and cause.errno > 0:
+        return os.strerror(cause.errno).lower()
+    return str(exc) or type(exc).__name__

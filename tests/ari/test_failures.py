@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ari.failures import FailureCount
+import errno
+import socket
+
+from ari.failures import FailureCount, reason
 
 
 class FakeClock:
@@ -42,3 +45,12 @@ def test_one_failure_in_an_interval_is_singular() -> None:
     count.failed()
     clock.now += 2.5
     assert count.failed() == " (1 failure in the last 2.5 s)"
+
+
+def test_the_reason_is_a_few_words() -> None:
+    refused = ConnectionRefusedError(errno.ECONNREFUSED, "Connect call failed ('127.0.0.1', 1)")
+    assert reason(refused) == "connection refused"
+    assert reason(socket.gaierror(-2, "Name or service not known")) == (
+        "unknown host: Name or service not known")
+    assert reason(TimeoutError()) == "timed out"
+    assert reason(RuntimeError("odd")) == "odd"
