@@ -23,6 +23,7 @@ import structlog
 
 from acd import records as rec
 from acd.core import Acd
+from acd.escalations import Escalations
 from acd.model import AgentState, CallState
 from acd.reports import abandon_rate, service_level
 from acd.switchboard import RecordSink
@@ -124,6 +125,7 @@ class LiveFigures:
         self._day: int | None = None
         self._today: dict[tuple[str, Tier], Tally] = {}
         self._escalations: deque[tuple[float, str, Tier]] = deque()
+        self._escalated = Escalations()  # the reports' definition (acd.escalations)
         # (ended at, centre, answered within the threshold, counts towards service level)
         self._ended: deque[tuple[float, str, bool, bool]] = deque()
         self.records_seen = 0
@@ -136,7 +138,7 @@ class LiveFigures:
         self.records_seen += 1
         if isinstance(r, rec.TierHop):
             self._tally(r.at, r.centre_id, r.tier).offered += 1
-            if r.reason != "arrival":
+            if self._escalated.is_escalation(r):
                 self._escalations.append((r.at, r.centre_id, r.tier))
         elif isinstance(r, rec.CallStarted):
             self._arrivals[r.call_id] = r.arrived_at
@@ -148,6 +150,7 @@ class LiveFigures:
                 self._counted.add(r.call_id)
         elif isinstance(r, rec.CallEnded):
             self._arrivals.pop(r.call_id, None)
+            self._escalated.ended(r.call_id)
             if r.call_id in self._counted:
                 self._counted.discard(r.call_id)
             else:

@@ -9,7 +9,7 @@ alerts (`Metrics.alert`); gauges are read from the live state at scrape time. Na
 | acd117_calls_answered_total | centre, tier | answered there |
 | acd117_calls_abandoned_total | centre, tier | the caller hung up while waiting there |
 | acd117_calls_blocked_total | centre, tier | listed nuisance callers who hung up unanswered |
-| acd117_calls_escalated_total | centre, tier | escalated to that queue (province, national) |
+| acd117_calls_escalated_total | centre, tier | escalated there from a queue below |
 | acd117_call_wait_seconds | outcome, tier | caller's wait to answer or hang-up, at that tier |
 | acd117_ring_answer_seconds | tier | how long an agent's phone rang before it was picked up |
 | acd117_calls_waiting | centre, tier | calls waiting now (queued or ringing an agent) |
@@ -58,6 +58,7 @@ from prometheus_client.registry import Collector
 
 from acd import commands as cmd
 from acd import records as rec
+from acd.escalations import Escalations
 from acd.health import Health
 from acd.live import LiveFigures, agent_counts
 from acd.model import CallState
@@ -94,6 +95,7 @@ class Metrics:
         self.store_stats = store_stats
         self.clock = clock
         self.loop_lag_s = 0.0
+        self._escalations = Escalations()  # the reports' definition (acd.escalations)
         r = self.registry = CollectorRegistry(auto_describe=True)
         # Per centre and tier: plain sums exported by a collector, not Counter children,
         # because a scrape at national scale (553 centres, each at 0 from the start) spends
@@ -142,9 +144,10 @@ class Metrics:
     def observe(self, r: rec.Record) -> None:
         if isinstance(r, rec.TierHop):
             self.calls.add("offered", r.centre_id, r.tier.value)
-            if r.reason != "arrival":
+            if self._escalations.is_escalation(r):
                 self.calls.add("escalated", r.centre_id, r.tier.value)
         elif isinstance(r, rec.CallEnded):
+            self._escalations.ended(r.call_id)
             tier = (r.answered_tier or r.tier).value if r.outcome == "answered" \
                 else r.tier.value
             self.calls.add(r.outcome, r.centre_id or "", tier)
