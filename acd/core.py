@@ -25,6 +25,7 @@ from acd import records as rec
 from acd.callers import CallerPolicy, parse_caller
 from acd.ingress import IngressResolver
 from acd.model import Agent, AgentState, Call, CallState, Hop, Offer, QueueKey
+from acd.phones import PhonePolicy
 from acd.queues import QueueState
 from acd.tiers import Tier
 from config.models import CallFlows, Centre, Strategy
@@ -548,10 +549,37 @@ class Acd:
 
     # --- agents ----------------------------------------------------------------------
 
+    def login_refusal(self, agent_id: str, device: str) -> str | None:
+        """Why this agent may not log in at this phone now, or None (acd.phones): the
+        HTTP API and the phone's feature dialog ask first to tell the agent; the core asks
+        again when the login arrives, so both obey it whatever they did."""
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            return f"unknown agent id {agent_id}"
+        why = self.phones.agent_refusal(agent.centre_id, device)
+        if why is not None:
+            return why
+        holder = self._device_agent.get(device)
+        if holder is not None and holder != agent_id:
+            return f"{device} is taken: agent {holder} is logged in there"
+        return None
+
+    def monitor_refusal(self, device: str) -> str | None:
+        """Why a supervisor may not listen, whisper or barge from this phone, or None."""
+        why = self.phones.supervisor_refusal(device)
+        if why is None and (holder := self._device_agent.get(device)) is not None:
+            why = f"{device} is agent {holder}'s phone"
+        return why
+
     def _on_agent_logged_in(self, e: ev.AgentLoggedIn, now: float) -> None:
         agent = self.agents.get(e.agent_id)
         if agent is None:
             self._emit(cmd.Notify("login_rejected", f"unknown agent id {e.agent_id}", now))
+            return
+        why = self.login_refusal(e.agent_id, e.device)
+        if why is not None:
+            # Refused, never taken over: whoever sits there stays logged in.
+            self._emit(cmd.Notify("login_refused", f"agent {e.agent_id}: {why}", now))
             return
         if agent.state is AgentState.LOGGED_OUT:
             self._log_in(agent, e.device, now)
@@ -577,6 +605,10 @@ class Acd:
             return
         if agent.state is not AgentState.LOGGED_OUT:
             return  # logged in since (or restored twice): what happened since wins
+        why = self.login_refusal(e.agent_id, e.device)
+        if why is not None:  # e.g. someone else logged in at that phone since
+            self._emit(cmd.Notify("login_not_restored", f"agent {e.agent_id}: {why}", now))
+            return
         self._log_in(agent, e.device, now)
         if e.pause_reason is None:
             self._make_available(agent, now, "restored")
@@ -591,12 +623,7 @@ class Acd:
         agent.calls_answered = 0
 
     def _take_device(self, agent: Agent, device: str, now: float) -> None:
-        """Free seating: one agent per phone; an idle agent still on it is logged out."""
-        holder = self._device_agent.get(device)
-        if holder is not None and holder != agent.id:
-            other = self.agents[holder]
-            if other.state in (AgentState.AVAILABLE, AgentState.PAUSED):
-                self._logout(other, now, "device_taken")
+        """One agent per phone: the caller checked with `login_refusal` that it is free."""
         if agent.device is not None and self._device_agent.get(agent.device) == agent.id:
             del self._device_agent[agent.device]
         agent.device = device
@@ -789,6 +816,7 @@ class Acd:
         known keep their state (waiting calls, who is logged in, idle times)."""
         self.flows = flows
         self._callers = CallerPolicy(flows.callers)
+        self.phones = PhonePolicy(flows)
         self._ingress = IngressResolver(flows.ingress, self.regions)
         self._ladder = TierLadder(flows, self.regions)
         self._announce = flows.announcements

@@ -310,7 +310,7 @@ def _asterisk(settings: Settings, flows: CallFlows, acd: Acd,
         return acd.flows
 
     return AsteriskTelephony(asterisk, in_force, verify_pin=pin_checker(in_force),
-                             agent_at_device=acd.agent_at,
+                             agent_at_device=acd.agent_at, login_refusal=acd.login_refusal,
                              recordings=_recordings(settings, writer, metrics))
 
 

@@ -5,7 +5,8 @@ The dialplan sends an agent's feature call into `Stasis(acd117,feature,<code>[,<
 
 | dialled       | code    | dialog                                         | event          |
 |---------------|---------|------------------------------------------------|----------------|
-| *11 / *11<id> | login   | agent id (unless dialled), PIN -> verify_pin   | AgentLoggedIn  |
+| *11 / *11<id> | login   | agent id (unless dialled), PIN -> verify_pin,  | AgentLoggedIn  |
+|               |         | then login_refusal (an occupied or foreign phone) |             |
 | *12           | logout  | -                                              | AgentLoggedOut |
 | *13 / *13<rc> | pause   | reason code (unless dialled)                   | AgentPaused    |
 | *14           | unpause | -                                              | AgentUnpaused  |
@@ -90,6 +91,7 @@ class FeatureSession:
         emit: Callable[[Event], None],
         verify_pin: PinCheck,
         agent_at_device: Callable[[str], str | None],
+        login_refusal: Callable[[str, str], str | None] | None = None,
         pause_reasons: Mapping[str, str] | None = None,
         prompts: FeaturePrompts | None = None,
         first_digit_timeout: float = 8.0,
@@ -104,6 +106,7 @@ class FeatureSession:
         self.emit = emit
         self.verify_pin = verify_pin
         self.agent_at_device = agent_at_device
+        self.login_refusal = login_refusal
         self.pause_reasons = pause_reasons
         self.prompts = prompts or FeaturePrompts()
         self.first_digit_timeout = first_digit_timeout
@@ -138,6 +141,12 @@ class FeatureSession:
             agent_id = await self._authenticate(self.args[0] if self.args else None)
             if agent_id is None:
                 return None, p.goodbye
+            # The core's phone policy (acd.phones): asked here so the agent hears the
+            # refusal instead of "logged in"; the core refuses the login all the same.
+            why = self.login_refusal(agent_id, self.device) if self.login_refusal else None
+            if why is not None:
+                log.info("agent %s may not log in at %s: %s", agent_id, self.device, why)
+                return None, p.login_failed
             return AgentLoggedIn(agent_id=agent_id, device=self.device), p.logged_in
         if self.code not in FEATURE_CODES:
             log.warning("unknown feature code %r from %s", self.code, self.device)

@@ -327,6 +327,7 @@ class StasisApp:
         app: str = APP,
         verify_pin: PinCheck | None = None,
         agent_at_device: Callable[[str], str | None] | None = None,
+        login_refusal: Callable[[str, str], str | None] | None = None,
         pause_reasons: Mapping[str, str] | None = None,
         feature_prompts: FeaturePrompts | None = None,
         prompt_media: PromptMedia = default_prompt_media,
@@ -347,6 +348,7 @@ class StasisApp:
         self.app = app
         self.verify_pin: PinCheck = verify_pin or (lambda _agent, _pin: False)
         self._agent_at_device_hook = agent_at_device
+        self.login_refusal = login_refusal
         self.pause_reasons = pause_reasons
         self.feature_prompts = feature_prompts or FeaturePrompts()
         self.prompt_media = prompt_media
@@ -1155,6 +1157,7 @@ class StasisApp:
             emit=self._emit_feature_event,
             verify_pin=self.verify_pin,
             agent_at_device=self.agent_at_device,
+            login_refusal=self.login_refusal,
             pause_reasons=self.pause_reasons,
             prompts=self.feature_prompts,
             first_digit_timeout=self.digit_timeouts_s[0],

@@ -8,6 +8,7 @@ header acd117 can never read): reported, not refused."""
 from __future__ import annotations
 
 from collections import Counter
+from fnmatch import fnmatchcase
 
 from config.models import CallFlows, readable_header
 from config.regions import NATIONAL_CODE, RegionTable
@@ -43,6 +44,28 @@ def cross_check(flows: CallFlows, regions: RegionTable) -> list[Located]:
         if rule.region is not None and rule.region not in regions:
             problems.append((("ingress", "rules", i, "region"),
                              f"unknown region code '{rule.region}'"))
+    problems += _phone_problems(flows)
+    return problems
+
+
+def _phone_problems(flows: CallFlows) -> list[Located]:
+    """A phone belongs to one centre and is an agent's or a supervisor's, never a trunk
+    (acd.phones): patterns listed twice, or matching a trunk the ingress rules name."""
+    problems: list[Located] = []
+    trunks = sorted({f"PJSIP/{r.trunk}" for r in flows.ingress.rules if r.trunk is not None})
+    seen: dict[str, str] = {}
+    for i, c in enumerate(flows.centres):
+        for key in ("phones", "supervisor_phones"):
+            for j, pattern in enumerate(getattr(c, key)):
+                where = ("centres", i, key, j)
+                hit = next((t for t in trunks if fnmatchcase(t, pattern)), None)
+                if hit is not None:
+                    problems.append((where, f"'{pattern}' matches the trunk {hit}, which is "
+                                            "never a phone"))
+                owner = f"{c.id} {key}"
+                if pattern in seen:
+                    problems.append((where, f"'{pattern}' is listed already ({seen[pattern]})"))
+                seen.setdefault(pattern, owner)
     return problems
 
 

@@ -34,6 +34,9 @@ class Model(BaseModel):
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=64)]
 RegionCode = Annotated[str, StringConstraints(pattern=r"^(ID|\d{2}(\.\d{2})?)$")]
 E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]
+# A phone of a centre: a PJSIP endpoint name (`PJSIP/1001`), or a pattern of them where `*`
+# stands for any characters and `?` for one (`PJSIP/10??`, `PJSIP/sup-*`).
+PhonePattern = Annotated[str, StringConstraints(pattern=r"^PJSIP/[A-Za-z0-9_.*?-]{1,64}$")]
 
 
 class Strategy(StrEnum):
@@ -83,6 +86,12 @@ class Centre(Model):
     # `always`, or the opening hours; a closed centre is skipped at once.
     hours: Literal["always"] | list[OpeningHours] = "always"
     queues: list[Queue] = Field(min_length=1)
+    # The phones this centre's agents log in at (acd.phones): listed, only this centre's
+    # agents may sit at them and they may sit nowhere else; a centre listing none leaves
+    # its agents free seating at any phone no centre lists.
+    phones: list[PhonePattern] = []
+    # The phones its supervisors listen, whisper and barge from; never an agent's phone.
+    supervisor_phones: list[PhonePattern] = []
 
     @field_validator("queues")
     @classmethod

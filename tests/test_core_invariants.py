@@ -137,8 +137,11 @@ class CoreMachine(RuleBasedStateMachine):
             self.live_offers.pop(offer_id)
         self._send(ev.RingAnswered(offer_id) if answer else ev.RingFailed(offer_id, failure))  # type: ignore[arg-type]
 
-    @rule(agent_id=st.sampled_from(AGENTS), device=st.sampled_from(["own", "PJSIP/shared"]))
+    @rule(agent_id=st.sampled_from(AGENTS),
+          device=st.sampled_from(["own", "PJSIP/shared", "PJSIP/1001", "PJSIP/x\nDial"]))
     def agent_logs_in(self, agent_id: str, device: str) -> None:
+        """At their own phone, a phone several try, another agent's phone, or junk: an
+        occupied phone or a string that is no endpoint is refused, never taken over."""
         self._send(ev.AgentLoggedIn(agent_id, f"PJSIP/{agent_id}" if device == "own" else device))
 
     @rule(agent_id=st.sampled_from(AGENTS))
@@ -197,8 +200,8 @@ class CoreMachine(RuleBasedStateMachine):
         for login in book.logins:
             self._send(ev.AgentLoginRestored(login.agent_id, login.device, login.pause_reason))
         for a in old.agents.values():
-            if a.state is AgentState.LOGGED_OUT or old.agent_at(a.device or "") != a.id:
-                continue  # (a phone taken over during a call goes to whoever took it)
+            if a.state is AgentState.LOGGED_OUT:
+                continue
             back = new.acd.agents[a.id]
             assert back.device == a.device, f"agent {a.id} restored at another device"
             assert back.pause_reason == (a.pause_reason if a.state is AgentState.PAUSED
@@ -247,6 +250,18 @@ class CoreMachine(RuleBasedStateMachine):
                 assert acd.agents[call.agent_id or ""].call_id == call.id
         for offer in acd.offers.values():
             assert acd.calls[offer.call_id].state is CallState.OFFERED
+
+    @invariant()
+    def one_agent_per_phone_and_no_login_logs_anyone_out(self) -> None:
+        acd = self.h.acd
+        seated = [a.device for a in acd.agents.values() if a.state is not AgentState.LOGGED_OUT]
+        assert len(seated) == len(set(seated)), seated
+        assert all(d is not None and "\n" not in d for d in seated), seated
+        for a in acd.agents.values():
+            if a.state is not AgentState.LOGGED_OUT:
+                assert acd.agent_at(a.device or "") == a.id, (a.id, a.device)
+        assert not [r for r in of(self.h.log, rec.AgentStateChanged)
+                    if r.reason == "device_taken"]
 
     @invariant()
     def a_waiting_call_is_never_past_its_deadline(self) -> None:

@@ -35,6 +35,7 @@ from acd.http.auth import (
 )
 from acd.http.security import is_https
 from acd.model import AgentState
+from acd.phones import ENDPOINT
 from acd.supervision import MODES, MonitorRequest, SupervisionError
 from acd.users import ROLES, PasswordPolicyError, Session, User, UserError
 
@@ -42,7 +43,8 @@ REASON = re.compile(r"^[a-z0-9_-]{1,32}$")
 # A phone at this site: a PJSIP endpoint name only. A free-form dial string (a trunk with a
 # number, a Local channel into another context) would let an account divert 117 calls or a
 # supervisor's snoop to any number.
-DEVICE = re.compile(r"^PJSIP/[A-Za-z0-9_.-]{1,64}$")
+# Matched whole (acd.phones.ENDPOINT): `$` would let a trailing newline through.
+DEVICE = ENDPOINT
 
 
 def _session_json(token: str, session: Session) -> dict[str, Any]:
@@ -124,7 +126,7 @@ async def agent_login(request: web.Request) -> web.Response:
     d = daemon_of(request)
     data = await body(request)
     device = field(data, "device")
-    if not DEVICE.match(device):
+    if not DEVICE.fullmatch(device):
         raise json_error(400, "'device' is a PJSIP endpoint such as PJSIP/desk-12")
     user = await _authenticate(request, field(data, "agent_id"), field(data, "password"),
                                "agent.login", "wrong agent id or password", agents_only=True)
@@ -223,8 +225,8 @@ async def monitor(request: web.Request) -> web.Response:
     mode, device = field(data, "mode"), field(data, "device")
     if mode not in MODES:
         raise json_error(400, f"'mode' is one of {', '.join(MODES)}")
-    if not DEVICE.match(device):
-        raise json_error(400, "'device' is a dial string such as PJSIP/sup-1")
+    if not DEVICE.fullmatch(device):
+        raise json_error(400, "'device' is a PJSIP endpoint such as PJSIP/sup-1")
     agent = d.acd.agents.get(agent_id)
     if agent is None:
         raise json_error(404, f"no agent {agent_id}")

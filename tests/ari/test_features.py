@@ -151,3 +151,23 @@ async def test_hanging_up_during_the_dialog_reports_nothing(
 async def test_feature_codes_need_acd117_connected(peer: FakeAsterisk) -> None:
     assert await peer.feature_call("PJSIP/1001", "login") is None
     assert peer.dialplan_exits[0].context == "acd117-agents"
+
+
+async def test_a_login_at_a_phone_the_policy_refuses_is_told_and_reports_nothing(
+    peer: FakeAsterisk, rig_factory: Any
+) -> None:
+    asked: list[tuple[str, str]] = []
+
+    def taken(agent_id: str, device: str) -> str | None:
+        asked.append((agent_id, device))
+        return f"{device} is taken: agent 1002 is logged in there"
+
+    rig = await rig_factory(no_core, verify_pin=verify_pin, login_refusal=taken)
+    channel = await peer.feature_call("PJSIP/1002", "login", "1001")
+    assert channel is not None
+    await peer.wait_for(lambda: prompts_played(peer, channel))
+    await peer.send_dtmf(channel, "4321#")
+    await peer.wait_for(lambda: peer.channels[channel].gone, what="hang-up after refusal")
+    assert rig.events == []
+    assert asked == [("1001", "PJSIP/1002")]
+    assert prompts_played(peer, channel) == ["agent-enter-pin", "agent-login-failed"]
