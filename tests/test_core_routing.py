@@ -305,12 +305,13 @@ def test_free_seating_an_agent_logging_in_at_another_phone_is_rung_there():
     assert h.ring_for("c1").device == "PJSIP/desk-7"
 
 
-def test_a_second_agent_logging_in_at_an_occupied_phone_logs_the_first_out():
+def test_a_second_agent_logging_in_at_an_occupied_phone_is_refused_and_the_first_stays():
     h = Harness()
     h.login("1001")
-    h.send(ev.AgentLoggedIn("1002", "PJSIP/1001"))
-    assert h.acd.agents["1001"].state is AgentState.LOGGED_OUT
-    assert h.acd.agents["1002"].device == "PJSIP/1001"
+    out = h.send(ev.AgentLoggedIn("1002", "PJSIP/1001"))
+    assert [n.kind for n in of(out, cmd.Notify)] == ["login_refused"]
+    assert h.acd.agents["1001"].state is AgentState.AVAILABLE
+    assert h.acd.agents["1002"].state is AgentState.LOGGED_OUT
 
 
 def test_an_unknown_agent_cannot_log_in():
