@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -59,3 +60,11 @@ def test_other_failures_are_not_mistaken_for_database_problems(
     monkeypatch.setattr("acd.report_cli.run_report", broken)
     with pytest.raises(PermissionError):
         main(["report", "--dsn", "postgresql://nobody@127.0.0.1:1/x"])
+
+
+def test_a_report_file_that_cannot_be_written_is_not_called_a_database_problem(
+    migrated_dsn: str, tmp_path: Path,
+) -> None:
+    missing = tmp_path / "no-such-folder" / "report.csv"
+    with pytest.raises(FileNotFoundError):
+        main(["report", "--dsn", migrated_dsn, "--csv", str(missing)])

@@ -39,8 +39,9 @@ def describe(exc: BaseException, dsn: str) -> str | None:
         return f"cannot connect to {at}: unknown host ({exc.strerror})"
     if isinstance(exc, TimeoutError):
         return f"cannot connect to {at}: no answer (timed out)"
-    if isinstance(exc, OSError) and (isinstance(exc, ConnectionError)
-                                     or exc.errno in _CONNECT_ERRNOS):
+    # A socket error has no file name; a CSV that cannot be written has one.
+    if isinstance(exc, OSError) and exc.filename is None and (
+            isinstance(exc, ConnectionError) or exc.errno in _CONNECT_ERRNOS):
         # asyncpg's strerror is "Connect call failed ('127.0.0.1', 1)": say why instead.
         reason = os.strerror(exc.errno) if exc.errno else str(exc)
         return f"cannot connect to {at}: {reason.lower()}"
