@@ -41,6 +41,15 @@ async def test_five_wrong_pins_lock_phone_login_for_five_minutes():
     assert await verify("1001", "2468")
 
 
+async def test_wrong_pins_keyed_at_once_on_several_phones_are_held_to_the_lockout():
+    import asyncio
+
+    flows = build_flows(agents=[{**agent("1001", "bdg"), "pin_hash": hash_pin("2468")}])
+    verify = pin_checker(lambda: flows, clock=lambda: 0.0)
+    assert not any(await asyncio.gather(*(verify("1001", f"{i:04d}") for i in range(10))))
+    assert not await verify("1001", "2468"), "counted before the checks: locked"
+
+
 @pytest.mark.parametrize("pin", ["12", "abcd", "123456789"])
 def test_a_pin_must_be_four_to_eight_digits(pin: str):
     with pytest.raises(ValueError, match="4 to 8 digits"):

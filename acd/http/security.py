@@ -30,15 +30,12 @@ def is_https(request: web.Request) -> bool:
     return request.secure or forwarded == "https"
 
 
-def own_origin(request: web.Request) -> str:
-    return f"{'https' if is_https(request) else 'http'}://{request.host}"
-
-
 def _cross_site(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if origin is not None:
-        # "null" (a sandboxed frame, a file: page) is never this server.
-        return origin.rstrip("/").lower() != own_origin(request).lower()
+        # The host (and port) only: a TLS proxy that does not say X-Forwarded-Proto still
+        # serves its own pages. "null" (a sandboxed frame, a file: page) never matches.
+        return origin.partition("://")[2].rstrip("/").lower() != request.host.lower()
     return request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site"
 
 

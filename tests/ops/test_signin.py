@@ -266,6 +266,13 @@ async def test_a_foreign_page_cannot_create_an_admin_or_reload_with_the_cookie(
     assert status == 403
     assert daemon.users is not None
     assert "mallory" not in {u["username"] for u in await daemon.users.list_users()}
+    assert (await post(daemon, "/api/config/reload", headers={
+        **cookie, "Origin": "null"}))[0] == 403
+    host = daemon.url.removeprefix("http://")
+    assert (await post(daemon, "/api/config/reload", headers={
+        **cookie, "Origin": f"http://{host}.evil.example"}))[0] == 403
+    assert (await post(daemon, "/api/config/reload", headers={
+        **cookie, "Origin": f"https://{host}"}))[0] == 200  # behind a TLS proxy
     own = {**cookie, "Origin": daemon.url}
     assert (await post(daemon, "/api/users", {"username": "op-2", "password": "Sekret117",
                                               "role": "supervisor"}, headers=own))[0] == 201
