@@ -26,6 +26,7 @@ from acd.http.auth import (
     COOKIE,
     audit,
     body,
+    clean,
     daemon_of,
     field,
     json_error,
@@ -309,12 +310,16 @@ async def add_user(request: web.Request) -> web.Response:
                                 field(data, "role"))
     if role not in ROLES:
         raise json_error(400, f"'role' is one of {', '.join(ROLES)}")
-    agent_id = data.get("agent_id")
+    agent_id, display_name = data.get("agent_id"), data.get("display_name")
+    if display_name is not None and not isinstance(display_name, str):
+        raise json_error(400, "'display_name' is a string")
+    if display_name is not None and not clean(display_name):
+        raise json_error(400, "'display_name' holds a character that is not allowed")
     try:
         user = await users_of(request).add(username, password, role,
                                            agent_id=agent_id if isinstance(agent_id, str)
                                            else None,
-                                           display_name=data.get("display_name"))
+                                           display_name=display_name)
     except (PasswordPolicyError, UserError) as e:
         raise json_error(422, str(e)) from None
     await audit(request, session.user, "user.add", "ok", target=username,

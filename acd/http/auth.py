@@ -75,7 +75,7 @@ async def body(request: web.Request) -> dict[str, Any]:
         return {}
     try:
         data = await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         raise json_error(400, "the body must be a JSON object") from None
     if not isinstance(data, dict):
         raise json_error(400, "the body must be a JSON object")
@@ -88,4 +88,18 @@ def field(data: dict[str, Any], name: str, *, required: bool = True) -> str:
         return ""
     if not isinstance(value, str) or not value:
         raise json_error(400, f"'{name}' is required (a non-empty string)")
+    # NUL and lone surrogates: PostgreSQL cannot store them (a 500 from asyncpg otherwise).
+    if not clean(value):
+        raise json_error(400, f"'{name}' holds a character that is not allowed")
     return value
+
+
+def clean(text: str) -> bool:
+    """Text PostgreSQL can store: no NUL, no lone surrogate (not valid UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from acd.callers import parse_caller
 from acd.http.auth import audit, daemon_of, json_error, require, users_of
+from acd.http.inputs import attachment, clean, in_range, query_text, time_zone
 from acd.http.openapi import EXTRA_PATHS, _err, _json, _op, _query
 from acd.users import Session
 
@@ -32,9 +33,12 @@ def recording_id(path: str) -> str:
 
 def _path_of(rec_id: str) -> str:
     try:
-        return base64.urlsafe_b64decode(rec_id + "=" * (-len(rec_id) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError):
+        path = base64.urlsafe_b64decode(rec_id + "=" * (-len(rec_id) % 4)).decode()
+    except (binascii.Error, ValueError):  # not base64 (a non-ASCII id) or not UTF-8
         raise json_error(404, "no such recording") from None
+    if not clean(path):
+        raise json_error(404, "no such recording")
+    return path
 
 
 async def _guard(request: web.Request, action: str, target: str | None = None) -> Session:
@@ -59,7 +63,9 @@ async def search(request: web.Request) -> web.Response:
     q = request.query
     criteria = {k: q[k] for k in ("number", "from", "to", "agent", "centre") if q.get(k)}
     session = await _guard(request, "recording.search")
-    tz = q.get("tz", "Asia/Jakarta")
+    for k in criteria:
+        query_text(request, k)
+    tz = time_zone(request, "Asia/Jakarta")
     where: list[str] = []
     args: list[object] = []
     try:
@@ -69,8 +75,9 @@ async def search(request: web.Request) -> web.Response:
         if "to" in criteria:
             args.append(_day(criteria["to"], tz, end=True))
             where.append(f"started_at < ${len(args)}")
-    except ValueError:
+    except (ValueError, OverflowError):
         raise json_error(400, "'from' and 'to' are dates or date-times") from None
+    in_range(*(a for a in args if isinstance(a, datetime)))
     if "number" in criteria:
         number = criteria["number"]
         e164 = parse_caller(number).e164
@@ -126,7 +133,7 @@ async def _file(request: web.Request, download: bool) -> web.StreamResponse:
                                                "application/octet-stream"),
                "Cache-Control": "no-store"}
     disposition = "attachment" if download else "inline"
-    headers["Content-Disposition"] = f'{disposition}; filename="{file.name}"'
+    headers["Content-Disposition"] = attachment(disposition, file.name)
     return web.FileResponse(file, headers=headers)
 
 

@@ -11,6 +11,7 @@ from aiohttp import web
 from acd import reports
 from acd.forecast import IntervalHistory, forecast
 from acd.http.auth import daemon_of, json_error, require, users_of
+from acd.http.inputs import in_range, number, query_text, time_zone
 from acd.http.openapi import EXTRA_PATHS, _err, _json, _op, _query
 from acd.report_cli import period_bounds
 
@@ -20,11 +21,12 @@ def _params(request: web.Request) -> tuple[Any, ...]:
     unit = q.get("unit", "hour")
     if unit not in reports.UNITS:
         raise json_error(400, f"'unit' is one of {', '.join(reports.UNITS)}")
-    tz = q.get("tz", reports.WIB)
+    tz = time_zone(request, reports.WIB)
     try:
-        start, end = period_bounds(q.get("from"), q.get("to"), tz)
-    except (ValueError, KeyError) as e:
+        start, end = period_bounds(query_text(request, "from"), query_text(request, "to"), tz)
+    except (ValueError, KeyError, OverflowError) as e:
         raise json_error(400, f"bad period: {e}") from None
+    in_range(start, end)
     return unit, start, end, tz
 
 
@@ -39,8 +41,7 @@ def _respond(request: web.Request, name: str, rows: list[Any]) -> web.StreamResp
 async def calls(request: web.Request) -> web.StreamResponse:
     await require(request, "supervisor", "admin")
     unit, start, end, tz = _params(request)
-    short = float(request.query.get("short_abandon_s",
-                                    daemon_of(request).settings.short_abandon_s))
+    short = number(request, "short_abandon_s", daemon_of(request).settings.short_abandon_s)
     pool = await users_of(request).pool()
     async with pool.acquire() as conn:
         rows = await reports.call_report(conn, unit, start, end, tz=tz, short_abandon_s=short)
@@ -64,7 +65,7 @@ async def staffing(request: web.Request) -> web.StreamResponse:
     step = reports.STEP_S.get(unit)
     if step is None:
         raise json_error(400, "the forecast needs unit 15min, 30min or hour")
-    centre = request.query.get("centre") or None
+    centre = query_text(request, "centre") or None
     pool = await users_of(request).pool()
     async with pool.acquire() as conn:
         history = await reports.history_for_forecast(conn, unit, start, end, tz=tz,

@@ -1,0 +1,67 @@
+"""Checks on what a client sends that the handlers share, so bad input is a 400, never a
+500 from deeper down (PostgreSQL refuses NUL and lone surrogates; `zoneinfo` and
+`datetime` raise their own errors; a header value must not carry a newline)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from acd.http.auth import clean, json_error
+
+# Reports and recordings are looked for within these years: outside them `datetime`
+# arithmetic overflows (9999-12-31 plus a day) and PostgreSQL's intervals explode.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+__all__ = ["attachment", "clean", "in_range", "number", "query_text", "time_zone"]
+
+
+def query_text(request: web.Request, name: str) -> str | None:
+    value = request.query.get(name)
+    if value is not None and not clean(value):
+        raise json_error(400, f"'{name}' holds a character that is not allowed")
+    return value
+
+
+def time_zone(request: web.Request, default: str) -> str:
+    name = query_text(request, "tz") or default
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        raise json_error(400, f"'tz' is an IANA time zone such as {default}") from None
+    return name
+
+
+def number(request: web.Request, name: str, default: float) -> float:
+    text = query_text(request, name)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise json_error(400, f"'{name}' is a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise json_error(400, f"'{name}' is a number of seconds, 0 or more")
+    return value
+
+
+def in_range(*moments: datetime) -> None:
+    if any(not FIRST_YEAR <= m.year <= LAST_YEAR for m in moments):
+        raise json_error(400, f"dates lie between {FIRST_YEAR} and {LAST_YEAR}")
+
+
+def attachment(disposition: str, filename: str) -> str:
+    """A Content-Disposition value for any file name (RFC 6266): an ASCII fallback with
+    quotes, backslashes and control characters replaced, and the exact name encoded."""
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
+    value = f'{disposition}; filename="{fallback}"'
+    if fallback == filename:
+        return value
+    # surrogateescape: a file name that is not UTF-8 on disk still encodes byte for byte.
+    return value + "; filename*=UTF-8''" + quote(
+        filename.encode("utf-8", "surrogateescape"), safe="")
