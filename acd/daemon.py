@@ -254,6 +254,8 @@ def bootstrap(settings: Settings, telephony: Telephony | None = None, *,
 
         writer = StoreWriter(WriterConfig(dsn=settings.dsn, spool_dir=settings.spool_dir))
         users = Users(settings.dsn, session_ttl_s=settings.session_ttl_s, clock=clock)
+        # The audit trail goes the way of the call records: journalled, then written.
+        users.journal = writer.submit
     live = LiveFigures(acd, service_level_s=settings.service_level_s,
                        short_abandon_s=settings.short_abandon_s, clock=clock)
     metrics = Metrics(live, health, (lambda: writer.stats) if writer is not None else

@@ -41,6 +41,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from acd.hashing import HashPool
 from acd.signin_guard import SignInGuard
+from acd.store.audit import AuditEntry, audit_entry
 
 log = structlog.get_logger("acd117.users")
 
@@ -114,6 +115,8 @@ class Users:
         self._loaded = False  # the stored sessions were read (load_sessions)
         self._wake = asyncio.Event()  # a NOTIFY on NOTIFY_CHANNEL: resync now
         self._listener: Any = None
+        # Where audit lines go when set (the daemon's `StoreWriter.submit`): see `audit`.
+        self.journal: Callable[[AuditEntry], None] | None = None
 
     # --- the database -------------------------------------------------------------------
 
@@ -257,9 +260,21 @@ class Users:
     async def audit(self, user: User | None, action: str, outcome: str, *,
                     target: str | None = None, remote: str | None = None,
                     detail: dict[str, Any] | None = None) -> None:
-        """Write one audit line; failing that, log it (and raise: the caller decides)."""
+        """Write one audit line. With a `journal` (the daemon's record writer) it is
+        journalled at once and reaches `audit_log` the way call records do, so a database
+        outage neither fails nor holds up the action it records. Without one (the CLI) it
+        is written directly; failing that, logged (and raised: the caller decides)."""
         log.info("audit", action=action, outcome=outcome, target=target,
                  username=user.username if user else None, remote=remote)
+        if self.journal is not None:
+            entry = audit_entry(user.username if user else None, user.role if user else None,
+                                action, outcome, target=target, remote=remote, detail=detail)
+            try:
+                self.journal(entry)
+                return
+            except RuntimeError:  # the writer has stopped (shutting down): write it here
+                log.warning("audit: record writer stopped; writing the line directly",
+                            action=action)
         pool = await self.pool()
         await pool.execute(
             "INSERT INTO audit_log (username, role, action, target, outcome, remote, detail) "

@@ -20,6 +20,7 @@ from acd.records import (
     TierHop,
     WrapUpEnded,
 )
+from acd.store.audit import AuditEntry
 from acd.store.recordings import RecordingStored
 from acd.tiers import Tier
 
@@ -31,6 +32,7 @@ StoreRecord = (
     | CallEnded
     | WrapUpEnded
     | RecordingStored
+    | AuditEntry
 )
 
 RECORD_TYPES: tuple[type[Any], ...] = (
@@ -41,6 +43,7 @@ RECORD_TYPES: tuple[type[Any], ...] = (
     CallEnded,
     WrapUpEnded,
     RecordingStored,
+    AuditEntry,
 )
 _BY_TAG: dict[str, type[Any]] = {cls.__name__: cls for cls in RECORD_TYPES}
 _FIELDS: dict[type[Any], tuple[str, ...]] = {

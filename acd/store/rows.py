@@ -30,6 +30,7 @@ from acd.records import (
     TierHop,
     WrapUpEnded,
 )
+from acd.store.audit import AuditEntry
 from acd.store.codec import StoreRecord
 from acd.store.recordings import RecordingStored
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 
 # The newest migration (sql/NNN_*.sql) the daemon is written for (006: the API sessions of
 # acd.users); the writer refuses to write into an older schema.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def _unnest(columns: Sequence[tuple[str, str]], ordinality: bool = False) -> str:
@@ -276,6 +277,30 @@ RECORDING_STORED = _Statement(
     tuple(attrgetter(name) for name, _ in _RECORDING_COLS),
 )
 
+_AUDIT_COLS = (
+    ("entry_id", "text"),
+    ("at", "float8"),
+    ("username", "text"),
+    ("role", "text"),
+    ("action", "text"),
+    ("target", "text"),
+    ("outcome", "text"),
+    ("remote", "text"),
+    ("detail", "text"),
+)
+AUDIT_ENTRY = _Statement(
+    AuditEntry,
+    f"""
+    INSERT INTO audit_log (entry_id, at, username, role, action, target, outcome, remote,
+                           detail)
+    SELECT entry_id, to_timestamp(at), username, role, action, target, outcome, remote,
+           detail::jsonb
+      FROM {_unnest(_AUDIT_COLS)}
+    ON CONFLICT (entry_id) DO NOTHING
+    """,
+    tuple(attrgetter(name) for name, _ in _AUDIT_COLS),
+)
+
 # Causal order inside one transaction.
 STATEMENTS: tuple[_Statement, ...] = (
     CALL_STARTED,
@@ -285,6 +310,7 @@ STATEMENTS: tuple[_Statement, ...] = (
     CALL_ENDED,
     WRAP_UP_ENDED,
     RECORDING_STORED,
+    AUDIT_ENTRY,
 )
 
 

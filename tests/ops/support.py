@@ -40,3 +40,25 @@ async def get_json(url: str, token: str | None = None) -> tuple[int, Any]:
     async with aiohttp.ClientSession() as s, s.get(url, headers=headers) as r:
         body = await r.json(content_type=None)
         return r.status, body
+
+
+async def audit_log(dsn: str) -> list[tuple[str | None, str, str | None, str]]:
+    """The audit log's lines, once those in flight have landed: they reach PostgreSQL
+    through the record writer's spool, a batch (tens of ms) after the action."""
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows: list[tuple[str | None, str, str | None, str]] = []
+        steady = 0
+        async with asyncio.timeout(10.0):
+            while steady < 4:
+                await asyncio.sleep(0.05)
+                now = [(r["username"], r["action"], r["target"], r["outcome"]) for r in
+                       await conn.fetch("SELECT username, action, target, outcome "
+                                        "FROM audit_log ORDER BY id")]
+                steady = steady + 1 if now == rows else 0
+                rows = now
+        return rows
+    finally:
+        await conn.close()

@@ -21,7 +21,7 @@ from acd.model import AgentState
 from acd.settings import EXAMPLE_CONFIG
 from acd.supervision import RecordingSupervision
 from acd.users import PasswordPolicyError, Users, password_problems
-from tests.ops.support import serving, settings, until
+from tests.ops.support import audit_log, serving, settings, until
 from tests.support import from_region
 
 FAST = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)  # argon2id, test-sized
@@ -75,13 +75,7 @@ async def api(tmp_path: Path, migrated_dsn: str) -> AsyncIterator[tuple[Daemon, 
 
 
 async def audit_rows(dsn: str) -> list[tuple[str | None, str, str | None, str]]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        rows = await conn.fetch("SELECT username, action, target, outcome FROM audit_log "
-                                "ORDER BY id")
-        return [(r["username"], r["action"], r["target"], r["outcome"]) for r in rows]
-    finally:
-        await conn.close()
+    return await audit_log(dsn)
 
 
 def test_the_password_policy_wants_eight_characters_mixing_cases_and_digits() -> None:

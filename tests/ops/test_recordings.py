@@ -9,14 +9,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import aiohttp
-import asyncpg
 import pytest
 
 from acd import records as rec
 from acd.daemon import Daemon
 from acd.store.recordings import RecordingStored
 from acd.tiers import Tier
-from tests.ops.support import serving, settings
+from tests.ops.support import audit_log, serving, settings
 from tests.store.db import write
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -73,12 +72,7 @@ async def get(url: str, headers: dict | None = None) -> tuple[int, bytes, dict]:
 
 
 async def audit(dsn: str) -> list[tuple]:  # type: ignore[type-arg]
-    conn = await asyncpg.connect(dsn)
-    try:
-        return [tuple(r) for r in await conn.fetch(
-            "SELECT username, action, target, outcome FROM audit_log ORDER BY id")]
-    finally:
-        await conn.close()
+    return await audit_log(dsn)  # type: ignore[return-value]
 
 
 async def test_only_supervisors_and_admins_may_search(library: tuple[Daemon, dict]) -> None:  # type: ignore[type-arg]

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 import pytest
 from argon2 import PasswordHasher
 
@@ -22,7 +21,7 @@ from acd.daemon import Daemon
 from acd.settings import EXAMPLE_CONFIG
 from acd.signin_guard import Limits, SignInGuard
 from acd.users import Users
-from tests.ops.support import serving, settings
+from tests.ops.support import audit_log, serving, settings
 
 FAST = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)  # argon2id, test-sized
 
@@ -75,13 +74,7 @@ async def sign_in(d: Daemon, username: str, password: str = "Sekret117",
 
 
 async def audit_rows(dsn: str) -> list[tuple[str | None, str, str | None, str]]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        rows = await conn.fetch("SELECT username, action, target, outcome FROM audit_log "
-                                "ORDER BY id")
-        return [(r["username"], r["action"], r["target"], r["outcome"]) for r in rows]
-    finally:
-        await conn.close()
+    return await audit_log(dsn)
 
 
 # --- guessing ----------------------------------------------------------------------------
