@@ -36,6 +36,9 @@ FIGURES: Schema = _obj(
     abandon_rate_today={"type": ["number", "null"]}, asa_today_s={"type": ["number", "null"]},
     escalations_1h=INT, agents=_obj(available=INT, ringing=INT, on_call=INT,
                                     after_call_work=INT, paused=INT, logged_in=INT))
+SSE_EVENT: Schema = _obj(["data"], event={"const": "figures"},
+                        data={"type": "string", "contentMediaType": "application/json"},
+                        id=STR, retry=INT)
 SNAPSHOT: Schema = _obj(at=NUM, service_level_s=NUM, total=FIGURES,
                         tiers={"type": "array", "items": FIGURES},
                         centres={"type": "array", "items": FIGURES})
@@ -94,8 +97,10 @@ def document() -> Schema:
             "description": "HTML", "content": {"text/html": {"schema": STR}}}})},
         "/wallboard/events": {"get": _op(
             "server-sent events: `figures` with the snapshot every 2 s (at most 3 s)",
-            "wallboard", {"200": {"description": "event stream",
-                                  "content": {"text/event-stream": {"schema": STR}}}})},
+            "wallboard", {"200": {"description": "event stream", "content": {
+                # One schema per event (OpenAPI 3.2's itemSchema for event streams): the
+                # `figures` event whose data is the snapshot JSON.
+                "text/event-stream": {"itemSchema": SSE_EVENT, "schema": SSE_EVENT}}}})},
         "/api/wallboard": {"get": _op("the wallboard's figures now, per tier and centre",
                                       "wallboard", {"200": _json(SNAPSHOT)})},
         "/api/login": {"post": _op(

@@ -85,13 +85,14 @@ _PERIOD = [
 ]
 _CSV = _query("format", "json (default) or csv", {"enum": ["json", "csv"]})
 _ROWS = _json({"type": "object", "properties": {"rows": {"type": "array"}}})
+_ROWS["content"]["text/csv"] = {"schema": {"type": "string"}}  # with format=csv
 EXTRA_PATHS.update({
     "/api/reports/calls": {"get": _op(
         "calls per period, centre and tier: offered, answered, abandoned (short ones apart), "
         "service level, ASA, AHT, escalations", "reports",
         {"200": _ROWS, "400": _err("bad parameters")}, auth=True,
         params=[*_PERIOD, _CSV, _query("short_abandon_s", "short abandon threshold (s)",
-                                       {"type": "number"})])},
+                                       {"type": "number", "minimum": 0})])},
     "/api/reports/tiers": {"get": _op(
         "the same per period and tier (escalations by tier)", "reports",
         {"200": _ROWS, "400": _err("bad parameters")}, auth=True, params=[*_PERIOD, _CSV])},
