@@ -25,6 +25,11 @@ NUM: Schema = {"type": "number"}
 INT: Schema = {"type": "integer"}
 BOOL: Schema = {"type": "boolean"}
 ANY_OBJ: Schema = {"type": "object"}
+# A name or password as the handlers take it: non-empty, no NUL (PostgreSQL cannot hold it).
+TEXT: Schema = {"type": "string", "minLength": 1, "pattern": "^[^\\u0000]+$"}
+# A phone: a PJSIP endpoint name, matched whole (acd.phones.ENDPOINT).
+PHONE: Schema = {"type": "string", "pattern": "^PJSIP/[A-Za-z0-9_.-]{1,64}$",
+                 "example": "PJSIP/desk-12"}
 ERROR: Schema = _obj(["error"], error=STR)
 SESSION: Schema = _obj(["token", "username", "role", "expires_at"], token=STR, username=STR,
                        role={"enum": ["agent", "supervisor", "admin"]},
@@ -108,7 +113,7 @@ def document() -> Schema:
             "users", {"200": _json(SESSION), "401": _err("wrong username or password"),
                       "429": _err("too many failed sign-ins lately, or at once: wait"),
                       "503": _err("no user database configured")},
-            body=_obj(["username", "password"], username=STR, password=STR))},
+            body=_obj(["username", "password"], username=TEXT, password=TEXT))},
         "/api/logout": {"post": _op("sign out", "users", {"200": _json(ANY_OBJ)}, auth=True)},
         "/api/me": {"get": _op("who is signed in", "users", {"200": _json(ANY_OBJ)},
                                auth=True)},
@@ -123,15 +128,18 @@ def document() -> Schema:
             "an agent signs in at a phone (free seating): the agent logs in to the ACD",
             "agents", {"200": _json(SESSION), "401": _err("wrong agent id or password"),
                        "429": _err("too many failed sign-ins lately, or at once: wait"),
-                       "409": _err("agent not in the call flows"),
+                       "409": _err("agent not in the call flows, or the phone refused: "
+                                   "occupied, a trunk, or another centre's"),
                        "503": _err("no user database configured")},
-            body=_obj(["agent_id", "password", "device"], agent_id=STR, password=STR,
-                      device={"type": "string", "example": "PJSIP/desk-12"}))},
+            body=_obj(["agent_id", "password", "device"], agent_id=TEXT, password=TEXT,
+                      device=PHONE))},
         "/api/agent/logout": {"post": _op("the agent logs out (after the current call)",
                                           "agents", {"202": ACCEPTED}, auth=True)},
         "/api/agent/pause": {"post": _op("pause with a reason code", "agents",
                                          {"202": ACCEPTED}, auth=True,
-                                         body=_obj(["reason"], reason=STR))},
+                                         body=_obj(["reason"], reason={
+                                             "type": "string",
+                                             "pattern": "^[a-z0-9_-]{1,32}$"}))},
         "/api/agent/unpause": {"post": _op("back to available", "agents", {"202": ACCEPTED},
                                            auth=True)},
         "/api/agent": {"get": _op("the signed-in agent's state", "agents",
@@ -154,10 +162,11 @@ def document() -> Schema:
             "listen to, whisper to or barge into the agent's call from a phone "
             "(supervisor, admin)", "supervisors",
             {"202": _json(_obj(monitor_id=STR, agent_id=STR, call_id=STR, mode=STR)),
-             "404": _err("no such agent"), "409": _err("the agent is not on a call")},
+             "404": _err("no such agent"),
+             "409": _err("the agent is not on a call, or the phone is no supervisor's")},
             auth=True, params=[AGENT_ID],
             body=_obj(["mode", "device"], mode={"enum": ["listen", "whisper", "barge"]},
-                      device=STR))},
+                      device=PHONE))},
         "/api/config/validate": {"post": _op(
             "validate the call-flow folder on disk (admin)", "admins",
             {"200": _json(_obj(valid=BOOL, applicable_now=BOOL,
