@@ -303,6 +303,8 @@ class _StateCollector(Collector):
             up.add_metric((name,), 1.0 if comp is not None and comp.up else 0.0)
         if stats is not None:
             up.add_metric(("store",), 1.0 if stats.connected else 0.0)
+            # The journal: 0 while records are only in memory (the spool cannot be written).
+            up.add_metric(("spool",), 1.0 if stats.durable else 0.0)
         yield up
 
         backlog = GaugeMetricFamily("acd117_store_backlog_records",

@@ -41,3 +41,18 @@ async def test_ready_is_503_while_the_spool_folder_cannot_be_made(
         await until(lambda: writer.stats.durable, timeout=10.0)
         status, body = await get_json(daemon.url + "/ready")
         assert status == 200 and body["checks"]["store"]["durable"]
+
+
+async def test_metrics_show_the_spool_down_while_it_cannot_be_written(
+        tmp_path: Path, migrated_dsn: str) -> None:
+    (tmp_path / "blocked").write_text("")
+    s = settings(tmp_path, migrated_dsn).model_copy(
+        update={"spool_dir": tmp_path / "blocked" / "spool"})
+    async with serving(s) as daemon:
+        text = daemon.metrics.exposition().decode()
+        assert 'acd117_component_up{component="spool"} 0.0' in text
+        (tmp_path / "blocked").unlink()
+        writer = daemon.writer
+        assert writer is not None
+        await until(lambda: writer.stats.durable, timeout=10.0)
+        assert 'acd117_component_up{component="spool"} 1.0' in daemon.metrics.exposition().decode()
