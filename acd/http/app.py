@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from acd.http import api, openapi, ops, recordings, reports, security, users_api, wallboard
+from acd.http import api, openapi, ops, outage, recordings, reports, security, users_api, wallboard
 
 if TYPE_CHECKING:
     from acd.daemon import Daemon
@@ -18,6 +18,7 @@ def build_app(daemon: Daemon) -> web.Application:
     app = web.Application()
     app[DAEMON] = daemon
     security.setup(app)
+    outage.setup(app)
     ops.setup(app)
     wallboard.setup(app)
     api.setup(app)

@@ -62,3 +62,22 @@ async def test_a_force_logout_and_a_reload_during_an_outage_are_answered_and_aud
         rows = await audit_log(migrated_dsn)
     assert rows.count(("sup1", "agent.force_logout", "1002", "ok")) == 1
     assert rows.count(("admin1", "config.reload", str(config), "ok")) == 1
+
+
+async def test_a_sign_in_during_an_outage_is_a_fast_503_with_retry_after(
+        tmp_path: Path, pg_server: PgServer, pg_schema: str, migrated_dsn: str,
+        proxy: PgProxy) -> None:
+    dsn = pg_server.dsn_via(proxy.host, proxy.port, pg_schema)
+    async with serving(settings(tmp_path, dsn), simulate=False, telephony=Phones()) as daemon, \
+            aiohttp.ClientSession() as s:
+        assert daemon.users is not None
+        daemon.users.hasher = FAST
+        await daemon.users.add("sup1", "Sekret117", "supervisor")
+        await Client(s, daemon.url).login("sup1", "Sekret117")
+        await proxy.down()
+        started = time.monotonic()
+        async with s.post(daemon.url + "/api/login",
+                          json={"username": "sup1", "password": "Sekret117"}) as r:
+            status, retry, body = r.status, r.headers.get("Retry-After"), await r.json()
+        assert status == 503 and retry == "5" and "database is unavailable" in body["error"]
+        assert time.monotonic() - started < 6.0
