@@ -5,12 +5,14 @@ The dialplan sends an agent's feature call into `Stasis(acd117,feature,<code>[,<
 
 | dialled       | code    | dialog                                         | event          |
 |---------------|---------|------------------------------------------------|----------------|
-| *11 / *11<id> | login   | agent id (unless dialled), PIN -> verify_pin,  | AgentLoggedIn  |
-|               |         | then login_refusal (an occupied or foreign phone) |             |
+| *11 / *11<id> | login   | agent id (unless dialled), PIN -> verify_pin   | AgentLoggedIn  |
 | *12           | logout  | -                                              | AgentLoggedOut |
 | *13 / *13<rc> | pause   | reason code (unless dialled)                   | AgentPaused    |
 | *14           | unpause | -                                              | AgentUnpaused  |
 | *15           | wrapup  | -                                              | WrapUpDone     |
+
+A login the core's phone policy refuses (`login_refusal`: an occupied phone, a trunk,
+another centre's phone) hears `agent-login-failed` and reports nothing.
 
 The agent's device is the endpoint of the calling channel (`PJSIP/1001-00000003` ->
 `PJSIP/1001`). For logout/pause/unpause/wrap-up the agent is the one logged in at that
