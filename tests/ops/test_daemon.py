@@ -155,14 +155,17 @@ def test_the_demo_starts_its_own_postgres_prints_accounts_and_stops_on_ctrl_c(
         tmp_path: Path) -> None:
     env = {**os.environ, "ACD117_HTTP_PORT": "0", "ACD117_LOG_FORMAT": "json"}
     env.pop("ACD117_DSN", None)
+    errors = (tmp_path / "stderr.log").open("w")
     proc = subprocess.Popen([ACD117, "run", "--simulate"], env=env, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                            stdout=subprocess.PIPE, stderr=errors, text=True)
+    errors.close()
     try:
         assert proc.stdout is not None
         lines = []
         while not lines or not lines[-1].startswith("acd117 is running"):
             line = proc.stdout.readline()
-            assert line, "the demo ended before it was running"
+            assert line, ("the demo ended before it was running:\n"
+                          + (tmp_path / "stderr.log").read_text()[-2000:])
             lines.append(line)
         assert any(x.startswith("demo account: admin (admin) password Demo") for x in lines)
         assert (tmp_path / "var" / "demo-pg").is_dir()
