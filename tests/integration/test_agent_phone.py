@@ -63,3 +63,16 @@ async def test_the_pin_keyed_at_login_is_not_in_asterisks_logs(acd117, phones, a
     await until_agent(acd, "1003", state="available")
     logged = asterisk.log_since(mark)
     assert "DTMF" not in logged, [line for line in logged.splitlines() if "DTMF" in line][:3]
+
+
+async def test_a_second_agent_at_an_occupied_phone_is_refused_and_the_first_stays(
+        acd117, phones, asterisk):
+    acd = await acd117()
+    phone = await phones("1001")
+    await phone_login(phone, "1001")
+    await until_agent(acd, "1001", state="available")
+    mark = asterisk.log_mark()
+    await phone_login(phone, "1002")  # someone else keys in at the same desk
+    await asterisk.wait_log("acd117/agent-login-failed", mark, timeout=10)
+    await until_agent(acd, "1002", state="logged_out")
+    await until_agent(acd, "1001", state="available", device="PJSIP/1001")
