@@ -108,9 +108,6 @@ class Ami:
     def mark(self) -> int:
         return len(self.events)
 
-    def find(self, where: Callable[[Message], bool], after: int = 0) -> list[Message]:
-        return [e for e in self.events[after:] if where(e)]
-
     async def wait(self, where: Callable[[Message], bool], *, after: int = 0,
                    timeout: float = 10.0, what: str = "") -> Message:
         try:
@@ -186,22 +183,6 @@ class Ami:
     async def gone(self, uniqueid: str, *, after: int = 0, timeout: float = 10.0) -> Message:
         return await self.wait_event("Hangup", Uniqueid=uniqueid, after=after,
                                      timeout=timeout)
-
-    async def channels(self) -> list[Message]:
-        got = await self.action("CoreShowChannels")
-        return [m for m in got if m.get("Event") == "CoreShowChannel"]
-
-    def bridge_of(self, uniqueid: str, after: int = 0) -> str | None:
-        """The bridge a channel is in now, from BridgeEnter/BridgeLeave events."""
-        bridge = None
-        for e in self.events[after:]:
-            if e.get("Uniqueid") != uniqueid:
-                continue
-            if e.get("Event") == "BridgeEnter":
-                bridge = e.get("BridgeUniqueid")
-            elif e.get("Event") == "BridgeLeave":
-                bridge = None
-        return bridge
 
     async def bridged_with(self, uniqueid: str, channel_prefix: str, *, after: int = 0,
                            timeout: float = 10.0) -> Message:

@@ -130,7 +130,6 @@ def missing() -> str | None:
 class Sandbox:
     root: Path
     phone_passwords: dict[str, str]
-    install_log: str = ""  # what install.sh printed
 
     @property
     def etc(self) -> Path:
@@ -159,8 +158,7 @@ class Sandbox:
                "ACD117_AGENT_ENDPOINTS": " ".join(AGENT_PHONES)}
         out = subprocess.run(["sh", str(REPO / "asterisk" / "install.sh")], env=env,
                              check=True, capture_output=True, text=True)
-        install_log = out.stdout + out.stderr
-        (root / "install.log").write_text(install_log)
+        (root / "install.log").write_text(out.stdout + out.stderr)
         passwords = dict(
             line.split(" ", 1) for line in
             (etc / "acd117-secrets" / "agent-passwords.txt").read_text().splitlines())
@@ -177,7 +175,7 @@ class Sandbox:
         subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16",
                         str(lib / "moh" / "tone.wav"),
                         "synth", "20", "sine", "330", "vol", "0.05"], check=True)
-        return cls(root, {k: v.strip() for k, v in passwords.items()}, install_log)
+        return cls(root, {k: v.strip() for k, v in passwords.items()})
 
     # --- the process ---------------------------------------------------------------------
 

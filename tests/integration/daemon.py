@@ -211,9 +211,6 @@ class Acd117:
                         return {**line, "at": at.timestamp(), "n": n}
                 await asyncio.sleep(0.1)
 
-    def logged(self, text: str) -> bool:
-        return any(text in str(line.get("event", "")) for line in self.log_lines())
-
     async def post(self, path: str, data: dict[str, Any] | None = None,
                    token: str | None = None) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {token or self.token}"} if (

@@ -15,9 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import shutil
-import signal
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -146,12 +144,6 @@ snd_path\t\t{self.home / 'rec'}
                 self._proc.kill()
                 await asyncio.to_thread(self._proc.wait)
 
-    def kill(self) -> None:
-        """Die without un-registering (a phone pulled from the wall)."""
-        if self._proc is not None:
-            os.killpg(self._proc.pid, signal.SIGKILL)
-            self._proc.wait()
-
     # --- ctrl_tcp ------------------------------------------------------------------------
 
     async def _read(self) -> None:
@@ -195,9 +187,6 @@ snd_path\t\t{self.home / 'rec'}
     def mark(self) -> int:
         """An index into `events`: wait for what comes after now."""
         return len(self.events)
-
-    def saw(self, kind: str, after: int = 0) -> bool:
-        return any(e.get("type") == kind for e in self.events[after:])
 
     # --- what a user does ----------------------------------------------------------------
 
