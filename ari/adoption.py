@@ -3,11 +3,11 @@
 Asterisk keeps a call in Stasis, in its bridge, while acd117 is away (websocket closed or
 the daemon restarted [07]). acd117 keeps what the core needs to resume the call in channel
 variables; at the next resync the Stasis adapter finds the call and emits
-`acd.events.CallAdopted` with the original arrival time, the tier the call had reached
+`acd.vocabulary.events.CallAdopted` with the original arrival time, the tier the call had reached
 and since when (so deadlines stay what they were), or the agent it is connected to.
 
 The adapter writes what it knows itself (arrival, answer, recording). The tier comes from
-the core through one command that `acd.commands` does not have yet:
+the core through one command that `acd.vocabulary.commands` does not have yet:
 
     SaveCallFacts(call_id, tier, tier_since)     core (or daemon) -> adapter
 
@@ -36,10 +36,10 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from acd.commands import Command
-from acd.events import Event
-from acd.records import TierHop
-from acd.tiers import Tier
+from acd.vocabulary.commands import Command
+from acd.vocabulary.events import Event
+from acd.vocabulary.records import TierHop
+from acd.vocabulary.tiers import Tier
 
 ARRIVED_AT_VAR = "ACD117_ARRIVED_AT"
 TIER_VAR = "ACD117_TIER"

@@ -63,7 +63,7 @@ lost connection, a refused login. panoramisk's own lines (`Not able to reconnect
 second, `Connection lost`, without the host) are replaced by acd117's: failed connects are
 logged once, then counted and logged once per `failure_log_s` with the count
 (ari.failures). The rest of panoramisk logs under its own name, where only its warnings
-are shown (acd.logs).
+are shown (acd.service.logs).
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ from panoramisk import Manager
 from panoramisk.actions import Action
 from panoramisk.message import Message
 
-from acd.events import DeviceStateChanged
+from acd.vocabulary.events import DeviceStateChanged
 from ari.failures import FailureCount, reason
 
 log = logging.getLogger(__name__)

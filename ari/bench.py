@@ -107,9 +107,9 @@ class _NoRecords:
 async def _acd117_side(conn: Connection, agents: int) -> dict[str, Any]:
     import itertools
 
-    from acd.core import Acd
-    from acd.events import AgentLoggedIn
-    from acd.switchboard import Switchboard
+    from acd.domain.core import Acd
+    from acd.service.switchboard import Switchboard
+    from acd.vocabulary.events import AgentLoggedIn
     from ari.runtime import AsteriskSettings
     from ari.telephony import AsteriskTelephony
     from config.regions import load_regions

@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from acd.events import (
+from acd.vocabulary.events import (
     AgentLoggedIn,
     AgentLoggedOut,
     AgentPaused,
@@ -143,7 +143,7 @@ class FeatureSession:
             agent_id = await self._authenticate(self.args[0] if self.args else None)
             if agent_id is None:
                 return None, p.goodbye
-            # The core's phone policy (acd.phones): asked here so the agent hears the
+            # The core's phone policy (acd.domain.phones): asked here so the agent hears the
             # refusal instead of "logged in"; the core refuses the login all the same.
             why = self.login_refusal(agent_id, self.device) if self.login_refusal else None
             if why is not None:

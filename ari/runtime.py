@@ -7,8 +7,9 @@
         ...                                      # the core: for each command,
         await side.execute(command)              #   in the order the core issued them
 
-`emit` receives acd.events events (CallAdopted included); `execute` accepts acd.commands
-commands plus `ari.adoption.SaveCallFacts` (e.g. made from the core's TierHop records).
+`emit` receives acd.vocabulary.events events (CallAdopted included); `execute` accepts
+acd.vocabulary.commands commands plus `ari.adoption.SaveCallFacts` (e.g. made from the core's
+TierHop records).
 """
 
 from __future__ import annotations

@@ -78,7 +78,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote
 
-from acd.commands import (
+from acd.service.prompts import NUMBER_SOUND
+from acd.vocabulary.commands import (
     Answer,
     Bridge,
     Fallback,
@@ -90,7 +91,7 @@ from acd.commands import (
     StopReason,
     StopRinging,
 )
-from acd.events import (
+from acd.vocabulary.events import (
     AgentHungUp,
     AgentLoggedIn,
     AgentLoggedOut,
@@ -107,8 +108,7 @@ from acd.events import (
     RingFailed,
     RingFailure,
 )
-from acd.prompts import NUMBER_SOUND
-from acd.tiers import Tier
+from acd.vocabulary.tiers import Tier
 from ari import adoption
 from ari.adoption import AdapterCommand, AdapterEvent, SaveCallFacts
 from ari.client import (

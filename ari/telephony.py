@@ -1,4 +1,4 @@
-"""The Asterisk side as the daemon's telephony (`acd.switchboard.Telephony`).
+"""The Asterisk side as the daemon's telephony (`acd.service.switchboard.Telephony`).
 
 What the daemon's seam expects: `execute(command)` carries out the core's commands,
 `attach(post)` is given the switchboard's `post` for the events Asterisk produces, and
@@ -16,10 +16,10 @@ from typing import Any
 
 import structlog
 
-from acd.commands import Command
-from acd.events import Event
-from acd.records import Record, TierHop
-from acd.supervision import MonitorSupervision
+from acd.service.supervision import MonitorSupervision
+from acd.vocabulary.commands import Command
+from acd.vocabulary.events import Event
+from acd.vocabulary.records import Record, TierHop
 from ari.adoption import SaveCallFacts
 from ari.runtime import AsteriskSettings, AsteriskSide
 from ari.stasis import prompt_media_for

@@ -41,7 +41,7 @@ from urllib.parse import quote, unquote
 
 from aiohttp import web
 
-from acd.commands import (
+from acd.vocabulary.commands import (
     Answer,
     Bridge,
     HangUp,
@@ -50,7 +50,7 @@ from acd.commands import (
     StartRecording,
     StopRinging,
 )
-from acd.events import (
+from acd.vocabulary.events import (
     AgentHungUp,
     CallAdopted,
     CallArrived,
@@ -59,7 +59,7 @@ from acd.events import (
     RingAnswered,
     RingFailed,
 )
-from acd.tiers import Tier
+from acd.vocabulary.tiers import Tier
 from ari.adoption import AdapterCommand, AdapterEvent, SaveCallFacts
 from ari.swagger import ApiDocs, RequestRejected, load_api_docs
 

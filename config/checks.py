@@ -50,7 +50,7 @@ def cross_check(flows: CallFlows, regions: RegionTable) -> list[Located]:
 
 def _phone_problems(flows: CallFlows) -> list[Located]:
     """A phone belongs to one centre and is an agent's or a supervisor's, never a trunk
-    (acd.phones): patterns listed twice, or matching a trunk the ingress rules name."""
+    (acd.domain.phones): patterns listed twice, or matching a trunk the ingress rules name."""
     problems: list[Located] = []
     trunks = sorted({f"PJSIP/{r.trunk}" for r in flows.ingress.rules if r.trunk is not None})
     seen: dict[str, str] = {}

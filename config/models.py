@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from acd.tiers import Tier
+from acd.vocabulary.tiers import Tier
 
 
 class Model(BaseModel):
@@ -86,7 +86,7 @@ class Centre(Model):
     # `always`, or the opening hours; a closed centre is skipped at once.
     hours: Literal["always"] | list[OpeningHours] = "always"
     queues: list[Queue] = Field(min_length=1)
-    # The phones this centre's agents log in at (acd.phones): listed, only this centre's
+    # The phones this centre's agents log in at (acd.domain.phones): listed, only this centre's
     # agents may sit at them and they may sit nowhere else; a centre listing none leaves
     # its agents free seating at any phone no centre lists.
     phones: list[PhonePattern] = []

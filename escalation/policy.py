@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from acd.tiers import Tier
+from acd.vocabulary.tiers import Tier
 from config.models import WEEKDAYS, CallFlows, Centre
 from config.regions import NATIONAL_CODE, RegionTable
 

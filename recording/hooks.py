@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from acd.tiers import Tier
+from acd.vocabulary.tiers import Tier
 
 log = logging.getLogger(__name__)
 

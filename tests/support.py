@@ -5,10 +5,10 @@ from __future__ import annotations
 import itertools
 from typing import Any, TypeVar
 
-from acd import commands as cmd
-from acd import events as ev
-from acd import records as rec
-from acd.core import Acd, Output
+from acd.domain.core import Acd, Output
+from acd.vocabulary import commands as cmd
+from acd.vocabulary import events as ev
+from acd.vocabulary import records as rec
 from config.models import CallFlows
 from config.regions import load_regions
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from acd import events as ev
-from acd import records as rec
-from acd.core import Acd
-from acd.switchboard import Switchboard
-from acd.tiers import Tier
+from acd.domain.core import Acd
+from acd.service.switchboard import Switchboard
+from acd.vocabulary import events as ev
+from acd.vocabulary import records as rec
+from acd.vocabulary.tiers import Tier
 from ari.events import Backoff
 from ari.runtime import AsteriskSettings
 from ari.telephony import AsteriskTelephony

@@ -21,7 +21,7 @@ def test_help_describes_the_program_for_operators(capsys: pytest.CaptureFixture[
         main(["--help"])
     out = capsys.readouterr().out
     assert "117 disaster emergency line" in out
-    assert "acd.cli_commands" not in out and "lazily" not in out  # not the module docstring
+    assert "acd.cli.commands" not in out and "lazily" not in out  # not the module docstring
     assert "simulate" in out and "report" in out
 
 

@@ -57,7 +57,7 @@ def test_other_failures_are_not_mistaken_for_database_problems(
     def broken(_args: object) -> int:
         raise PermissionError(13, "Permission denied", "report.csv")
 
-    monkeypatch.setattr("acd.report_cli.run_report", broken)
+    monkeypatch.setattr("acd.cli.report.run_report", broken)
     with pytest.raises(PermissionError):
         main(["report", "--dsn", "postgresql://nobody@127.0.0.1:1/x"])
 

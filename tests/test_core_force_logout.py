@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from acd import events as ev
-from acd import records as rec
-from acd.model import AgentState
+from acd.domain.model import AgentState
+from acd.vocabulary import events as ev
+from acd.vocabulary import records as rec
 from tests.support import Harness, of
 
 

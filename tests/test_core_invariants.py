@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from acd import commands as cmd
-from acd import events as ev
-from acd import records as rec
-from acd.core import Output
-from acd.model import AgentState, CallState
+from acd.domain.core import Output
+from acd.domain.model import AgentState, CallState
 from acd.store.logins import LoginBook
+from acd.vocabulary import commands as cmd
+from acd.vocabulary import events as ev
+from acd.vocabulary import records as rec
 from tests.support import Harness, agent, build_flows, centre, from_region, of, queue
 
 AGENTS = ["1001", "1002", "1003", "2001", "2002", "7001", "9001", "9002"]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from acd import commands as cmd
-from acd import events as ev
-from acd import records as rec
-from acd.core import ReloadRefused
-from acd.model import AgentState, CallState
+from acd.domain.core import ReloadRefused
+from acd.domain.model import AgentState, CallState
+from acd.vocabulary import commands as cmd
+from acd.vocabulary import events as ev
+from acd.vocabulary import records as rec
 from tests.support import Harness, agent, build_flows, centre, ended, of, queue
 
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import rule
 
-from acd.core import ReloadRefused
+from acd.domain.core import ReloadRefused
 from tests.support import agent, build_flows, centre, queue
 from tests.test_core_invariants import CoreMachine
 

@@ -3,11 +3,11 @@ calls are re-adopted: same device, paused with the same reason, and no new "logi
 
 from __future__ import annotations
 
-from acd import commands as cmd
-from acd import events as ev
-from acd import records as rec
-from acd.model import AgentState
-from acd.tiers import Tier
+from acd.domain.model import AgentState
+from acd.vocabulary import commands as cmd
+from acd.vocabulary import events as ev
+from acd.vocabulary import records as rec
+from acd.vocabulary.tiers import Tier
 from tests.support import Harness, of
 
 

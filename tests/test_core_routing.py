@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from acd import commands as cmd
-from acd import events as ev
-from acd import records as rec
-from acd.model import AgentState, CallState
-from acd.tiers import Tier
+from acd.domain.model import AgentState, CallState
+from acd.vocabulary import commands as cmd
+from acd.vocabulary import events as ev
+from acd.vocabulary import records as rec
+from acd.vocabulary.tiers import Tier
 from tests.support import Harness, agent, build_flows, centre, ended, of, queue
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from acd.bootstrap import bootstrap
 from acd.cli import main
-from acd.daemon import bootstrap
-from acd.pins import hash_pin, pin_checker
-from acd.settings import Settings
+from acd.service.pins import hash_pin, pin_checker
+from acd.service.settings import Settings
 from ari.telephony import AsteriskTelephony
 from tests.support import agent, build_flows
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from acd.cli import main
-from acd.demo_db import DEMO_PGDATA, dsn_file, published, running_demo_dsn
+from acd.cli.demo_db import DEMO_PGDATA, dsn_file, published, running_demo_dsn
 
 
 def test_the_demo_publishes_its_dsn_only_while_it_runs(tmp_path: Path) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from acd import events as ev
-from acd.demo import DemoTraffic, SimulatedTelephony
+from acd.people.demo import DemoTraffic, SimulatedTelephony
+from acd.vocabulary import events as ev
 from config.loader import load_flows
 from tests.ops.support import until
 

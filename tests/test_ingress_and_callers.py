@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from acd.callers import CallerPolicy, parse_caller
-from acd.events import Ingress
-from acd.ingress import IngressResolver
+from acd.domain.callers import CallerPolicy, parse_caller
+from acd.domain.ingress import IngressResolver
+from acd.vocabulary.events import Ingress
 from config.models import Callers
 from config.models import Ingress as IngressConfig
 from config.regions import load_regions

@@ -1,12 +1,12 @@
-"""Who may sit at which phone (acd.phones), as the core enforces it for every login: an
+"""Who may sit at which phone (acd.domain.phones), as the core enforces it for every login: an
 occupied phone is refused, never taken over; trunks and dial strings are no phones; a
 centre's listed phones are its agents' only; supervisors monitor from supervisor phones."""
 
 from __future__ import annotations
 
-from acd import commands as cmd
-from acd import events as ev
-from acd.model import AgentState
+from acd.domain.model import AgentState
+from acd.vocabulary import commands as cmd
+from acd.vocabulary import events as ev
 from tests.support import Harness, agent, build_flows, centre, of
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from acd.prompts import NUMBERS, espeak, make_prompts, prompt_files, say_number_id
+from acd.service.prompts import NUMBERS, espeak, make_prompts, prompt_files, say_number_id
 from config.loader import load_flows
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "example"

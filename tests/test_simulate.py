@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from acd.cli import main
-from acd.simulate import Simulation, Traffic
+from acd.people.simulate import Simulation, Traffic
 from config.loader import load_flows
 from config.regions import load_regions
 

@@ -8,12 +8,12 @@ import contextlib
 
 import pytest
 
-from acd import commands as cmd
-from acd import events as ev
-from acd import records as rec
-from acd.core import Acd
-from acd.supervisor import Supervisor
-from acd.switchboard import Switchboard
+from acd.domain.core import Acd
+from acd.service.supervisor import Supervisor
+from acd.service.switchboard import Switchboard
+from acd.vocabulary import commands as cmd
+from acd.vocabulary import events as ev
+from acd.vocabulary import records as rec
 from config.regions import load_regions
 from tests.support import build_flows, from_region
 

@@ -18,9 +18,9 @@ from typing import Any
 
 from aiohttp import web
 
-from acd import events as ev
-from acd.core import ReloadRefused
-from acd.hashing import Busy
+from acd.domain.core import ReloadRefused
+from acd.domain.model import AgentState
+from acd.domain.phones import ENDPOINT
 from acd.http import ops
 from acd.http.auth import (
     COOKIE,
@@ -35,16 +35,16 @@ from acd.http.auth import (
     users_of,
 )
 from acd.http.security import is_https
-from acd.model import AgentState
-from acd.phones import ENDPOINT
-from acd.supervision import MODES, MonitorRequest, SupervisionError
-from acd.users import ROLES, PasswordPolicyError, Session, User, UserError
+from acd.service.hashing import Busy
+from acd.service.supervision import MODES, MonitorRequest, SupervisionError
+from acd.service.users import ROLES, PasswordPolicyError, Session, User, UserError
+from acd.vocabulary import events as ev
 
 REASON = re.compile(r"^[a-z0-9_-]{1,32}$")
 # A phone at this site: a PJSIP endpoint name only. A free-form dial string (a trunk with a
 # number, a Local channel into another context) would let an account divert 117 calls or a
 # supervisor's snoop to any number.
-# Matched whole (acd.phones.ENDPOINT): `$` would let a trailing newline through.
+# Matched whole (acd.domain.phones.ENDPOINT): `$` would let a trailing newline through.
 DEVICE = ENDPOINT
 
 

@@ -9,7 +9,7 @@ from aiohttp import web
 from acd.http import api, openapi, ops, outage, recordings, reports, security, users_api, wallboard
 
 if TYPE_CHECKING:
-    from acd.daemon import Daemon
+    from acd.bootstrap import Daemon
 
 DAEMON: web.AppKey[Daemon] = web.AppKey("daemon")
 

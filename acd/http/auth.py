@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from acd.users import Role, Session, User, Users
+from acd.service.users import Role, Session, User, Users
 
 COOKIE = "acd117_session"
 

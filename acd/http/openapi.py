@@ -27,7 +27,7 @@ BOOL: Schema = {"type": "boolean"}
 ANY_OBJ: Schema = {"type": "object"}
 # A name or password as the handlers take it: non-empty, no NUL (PostgreSQL cannot hold it).
 TEXT: Schema = {"type": "string", "minLength": 1, "pattern": "^[^\\u0000]+$"}
-# A phone: a PJSIP endpoint name, matched whole (acd.phones.ENDPOINT).
+# A phone: a PJSIP endpoint name, matched whole (acd.domain.phones.ENDPOINT).
 PHONE: Schema = {"type": "string", "pattern": "^PJSIP/[A-Za-z0-9_.-]{1,64}$",
                  "example": "PJSIP/desk-12"}
 ERROR: Schema = _obj(["error"], error=STR)

@@ -7,9 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
+from acd.domain.model import CallState
 from acd.http.auth import daemon_of
-from acd.metrics import CONTENT_TYPE
-from acd.model import CallState
+from acd.http.metrics import CONTENT_TYPE
 
 
 async def health(request: web.Request) -> web.Response:

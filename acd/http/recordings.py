@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from acd.callers import parse_caller
+from acd.domain.callers import parse_caller
 from acd.http.auth import audit, daemon_of, json_error, require, users_of
 from acd.http.inputs import attachment, clean, in_range, query_text, time_zone
 from acd.http.openapi import EXTRA_PATHS, _err, _json, _op, _query
-from acd.users import Session
+from acd.service.users import Session
 
 MAX_ROWS = 500
 AUDIO_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg"}

@@ -1,6 +1,6 @@
 """Admins manage users: list them, disable and re-enable them, change a role or password,
 end their sessions. Each change that takes a user's rights away ends their sessions at once
-(acd.users), and every action here is audited.
+(acd.service.users), and every action here is audited.
 
 - `GET /api/users`;
 - `PATCH /api/users/{username}` with `role` and/or `password`;
@@ -15,7 +15,7 @@ from aiohttp import web
 
 from acd.http.auth import audit, body, json_error, require, users_of
 from acd.http.openapi import BOOL, EXTRA_PATHS, INT, STR, _err, _json, _obj, _op
-from acd.users import ROLES, PasswordPolicyError, UserError
+from acd.service.users import ROLES, PasswordPolicyError, UserError
 
 
 async def list_users(request: web.Request) -> web.Response:

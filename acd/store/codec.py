@@ -12,7 +12,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from acd.records import (
+from acd.store.audit import AuditEntry
+from acd.store.recordings import RecordingStored
+from acd.vocabulary.records import (
     AgentStateChanged,
     CallEnded,
     CallStarted,
@@ -20,9 +22,7 @@ from acd.records import (
     TierHop,
     WrapUpEnded,
 )
-from acd.store.audit import AuditEntry
-from acd.store.recordings import RecordingStored
-from acd.tiers import Tier
+from acd.vocabulary.tiers import Tier
 
 StoreRecord = (
     CallStarted

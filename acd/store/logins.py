@@ -43,9 +43,9 @@ from typing import Any
 
 import structlog
 
-from acd.records import AgentStateChanged, Record
 from acd.store.codec import DecodeError, decode
 from acd.store.spool import SEGMENT_SUFFIX, Spool, SpoolLockedError
+from acd.vocabulary.records import AgentStateChanged, Record
 
 log = structlog.get_logger("acd117.logins")
 

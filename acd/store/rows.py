@@ -22,7 +22,10 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from acd.records import (
+from acd.store.audit import AuditEntry
+from acd.store.codec import StoreRecord
+from acd.store.recordings import RecordingStored
+from acd.vocabulary.records import (
     AgentStateChanged,
     CallEnded,
     CallStarted,
@@ -30,15 +33,12 @@ from acd.records import (
     TierHop,
     WrapUpEnded,
 )
-from acd.store.audit import AuditEntry
-from acd.store.codec import StoreRecord
-from acd.store.recordings import RecordingStored
 
 if TYPE_CHECKING:
     import asyncpg
 
 # The newest migration (sql/NNN_*.sql) the daemon is written for (006: the API sessions of
-# acd.users); the writer refuses to write into an older schema.
+# acd.service.users); the writer refuses to write into an older schema.
 SCHEMA_VERSION = 7
 
 

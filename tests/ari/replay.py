@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from acd.commands import (
+from acd.vocabulary.commands import (
     Answer,
     Bridge,
     HangUp,
@@ -29,7 +29,7 @@ from acd.commands import (
     StopReason,
     StopRinging,
 )
-from acd.tiers import Tier
+from acd.vocabulary.tiers import Tier
 from ari.adoption import AdapterCommand, AdapterEvent
 from ari.client import AriClient
 from ari.events import Deduplicator

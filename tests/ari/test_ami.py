@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from panoramisk.message import Message
 
-from acd.events import DeviceStateChanged
+from acd.vocabulary.events import DeviceStateChanged
 from ari.ami import AmiAdapter, DevicePresence, _Received, _Snapshot
 from ari.testing import FakeAsterisk
 from tests.ari.conftest import FIXTURES

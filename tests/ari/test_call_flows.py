@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from acd.events import (
+from acd.vocabulary.events import (
     AgentHungUp,
     CallAdopted,
     CallArrived,
@@ -20,7 +20,7 @@ from acd.events import (
     RingAnswered,
     RingFailed,
 )
-from acd.tiers import Tier
+from acd.vocabulary.tiers import Tier
 from ari import adoption
 from ari.testing import FakeAsterisk, ScriptedCore
 
@@ -132,7 +132,7 @@ async def test_agent_not_answering_moves_the_call_to_the_next_agent(
 async def test_ring_all_second_answer_is_hung_up_as_answered_elsewhere(
     peer: FakeAsterisk, rig_factory: Any
 ) -> None:
-    from acd.commands import RingAgent
+    from acd.vocabulary.commands import RingAgent
 
     peer.register("PJSIP/1001")
     peer.register("PJSIP/1002")
@@ -327,7 +327,7 @@ async def test_call_facts_are_kept_on_asterisk_without_the_bulk_variables_resour
 async def test_fallback_command_gives_the_call_to_the_dialplan_queue(
     peer: FakeAsterisk, rig_factory: Any
 ) -> None:
-    from acd.commands import Fallback
+    from acd.vocabulary.commands import Fallback
 
     peer.register("PJSIP/1001", answer="manual")
     rig = await rig_factory(ScriptedCore([KAB], welcome=None))
@@ -345,7 +345,7 @@ async def test_fallback_command_gives_the_call_to_the_dialplan_queue(
 async def test_numbers_are_said_from_the_recorded_number_files(
     peer: FakeAsterisk, rig_factory: Any
 ) -> None:
-    from acd.commands import PlayPrompt
+    from acd.vocabulary.commands import PlayPrompt
     from ari.stasis import prompt_media_for
 
     rig = await rig_factory(lambda event: [],
@@ -361,7 +361,7 @@ async def test_numbers_are_said_from_the_recorded_number_files(
 async def test_hand_off_is_retried_until_asterisk_lets_the_caller_go(
     peer: FakeAsterisk, rig_factory: Any
 ) -> None:
-    from acd.commands import Fallback
+    from acd.vocabulary.commands import Fallback
 
     rig = await rig_factory(lambda event: [], handoff_retries_s=(0.01, 0.01, 0.01))
     call = await peer.incoming_call()
@@ -375,7 +375,7 @@ async def test_hand_off_is_retried_until_asterisk_lets_the_caller_go(
 async def test_a_caller_asterisk_keeps_refusing_to_let_go_is_never_forgotten(
     peer: FakeAsterisk, rig_factory: Any
 ) -> None:
-    from acd.commands import Fallback
+    from acd.vocabulary.commands import Fallback
 
     rig = await rig_factory(lambda event: [], handoff_retries_s=(0.01, 0.01))
     call = await peer.incoming_call()

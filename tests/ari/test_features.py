@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from acd.events import AgentLoggedIn, AgentLoggedOut, AgentPaused, AgentUnpaused, WrapUpDone
+from acd.vocabulary.events import (
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentPaused,
+    AgentUnpaused,
+    WrapUpDone,
+)
 from ari.testing import FakeAsterisk
 
 PINS = {"1001": "4321", "2002": "9999"}

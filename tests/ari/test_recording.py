@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from acd.events import RingAnswered
-from acd.tiers import Tier
+from acd.vocabulary.events import RingAnswered
+from acd.vocabulary.tiers import Tier
 from ari.testing import FakeAsterisk, ScriptedCore
 from recording import (
     ExternalCommandHook,
@@ -132,7 +132,7 @@ async def test_a_recording_that_cannot_start_is_reported_failed(
     core = ScriptedCore([(Tier.KABKOTA, [("kab-1", "PJSIP/1001")])], welcome=None)
 
     def same_name(event: Any) -> list[Any]:
-        from acd.commands import StartRecording
+        from acd.vocabulary.commands import StartRecording
 
         return [StartRecording(c.call_id, "same-name", c.format, c.agent_id, c.centre_id, c.tier)
                 if isinstance(c, StartRecording) else c for c in core(event)]
@@ -151,7 +151,7 @@ async def test_a_recording_that_cannot_start_is_reported_failed(
 async def test_mp3_is_recorded_as_wav_and_marked_for_conversion(
     peer: FakeAsterisk, rig_factory: Any
 ) -> None:
-    from acd.commands import StartRecording
+    from acd.vocabulary.commands import StartRecording
 
     peer.register("PJSIP/1001")
     sunk: list[RecordingMetadata] = []

@@ -6,8 +6,8 @@ import asyncio
 import math
 from typing import Any
 
-from acd.events import CallArrived, DeviceStateChanged, RingAnswered
-from acd.tiers import Tier
+from acd.vocabulary.events import CallArrived, DeviceStateChanged, RingAnswered
+from acd.vocabulary.tiers import Tier
 from ari.bench import run_benchmark
 from ari.runtime import AsteriskSettings, AsteriskSide
 from ari.testing import FakeAsterisk, ScriptedCore

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from acd.events import RingAnswered
-from acd.tiers import Tier
+from acd.vocabulary.events import RingAnswered
+from acd.vocabulary.tiers import Tier
 from ari.testing import FakeAsterisk, ScriptedCore
 
 

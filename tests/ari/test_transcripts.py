@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from acd.events import (
+from acd.vocabulary.events import (
     AgentHungUp,
     CallArrived,
     CallerHungUp,

@@ -11,10 +11,10 @@ import itertools
 import random
 import time
 
-from acd import events as ev
-from acd.core import Acd
-from acd.model import AgentState, CallState
-from acd.simulate import Simulation
+from acd.domain.core import Acd
+from acd.domain.model import AgentState, CallState
+from acd.people.simulate import Simulation
+from acd.vocabulary import events as ev
 from config.regions import load_regions
 from tests.bench.national import national_day, national_flows
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from acd.simulate import Traffic
+from acd.people.simulate import Traffic
 from config.models import CallFlows
 from config.regions import NATIONAL_CODE, RegionTable
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import yaml
 
-from acd.pins import hash_pin
+from acd.service.pins import hash_pin
 from tests.integration.asterisk import ACD117, AMI_SECRET, ARI_PASSWORD, REPO, Sandbox
 
 EXAMPLE = REPO / "config" / "example"

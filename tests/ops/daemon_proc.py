@@ -14,10 +14,10 @@ import asyncio
 import json
 import sys
 
-from acd import commands as cmd
-from acd import events as ev
-from acd.daemon import bootstrap
-from acd.settings import Settings
+from acd.bootstrap import bootstrap
+from acd.service.settings import Settings
+from acd.vocabulary import commands as cmd
+from acd.vocabulary import events as ev
 
 
 class Quiet:

@@ -10,8 +10,8 @@ from typing import Any
 
 import aiohttp
 
-from acd.daemon import Daemon, bootstrap
-from acd.settings import Settings
+from acd.bootstrap import Daemon, bootstrap
+from acd.service.settings import Settings
 
 
 def settings(tmp_path: Path, dsn: str | None = None, **kw: Any) -> Settings:

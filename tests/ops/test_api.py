@@ -14,13 +14,13 @@ import asyncpg
 import pytest
 from argon2 import PasswordHasher
 
-from acd import commands as cmd
-from acd import events as ev
-from acd.daemon import Daemon
-from acd.model import AgentState
-from acd.settings import EXAMPLE_CONFIG
-from acd.supervision import RecordingSupervision
-from acd.users import PasswordPolicyError, Users, password_problems
+from acd.bootstrap import Daemon
+from acd.domain.model import AgentState
+from acd.service.settings import EXAMPLE_CONFIG
+from acd.service.supervision import RecordingSupervision
+from acd.service.users import PasswordPolicyError, Users, password_problems
+from acd.vocabulary import commands as cmd
+from acd.vocabulary import events as ev
 from tests.ops.support import audit_log, serving, settings, until
 from tests.support import from_region
 

@@ -14,7 +14,7 @@ import schemathesis
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 
-from acd.daemon import Daemon
+from acd.bootstrap import Daemon
 from tests.ops.support import serving, settings
 
 # Where "a schema-valid request is accepted" is left out: the document cannot say all a

@@ -1,14 +1,14 @@
-"""The phone policy (acd.phones) through the HTTP API: an occupied phone, a trunk or a
+"""The phone policy (acd.domain.phones) through the HTTP API: an occupied phone, a trunk or a
 device string with a newline is refused for an agent's login and a supervisor's monitor."""
 
 from __future__ import annotations
 
 import pytest
 
-from acd import commands as cmd
-from acd import events as ev
-from acd.daemon import Daemon
-from acd.model import AgentState
+from acd.bootstrap import Daemon
+from acd.domain.model import AgentState
+from acd.vocabulary import commands as cmd
+from acd.vocabulary import events as ev
 from tests.ops.support import until
 from tests.ops.test_api import Client, Phones, api, audit_rows  # noqa: F401  (the fixture)
 from tests.support import from_region

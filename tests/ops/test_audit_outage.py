@@ -11,10 +11,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from acd import events as ev
-from acd.model import AgentState
-from acd.settings import EXAMPLE_CONFIG
+from acd.domain.model import AgentState
+from acd.service.settings import EXAMPLE_CONFIG
 from acd.store.server import PgServer
+from acd.vocabulary import events as ev
 from tests.ops.support import audit_log, serving, settings, until
 from tests.ops.test_api import FAST, Client, Phones
 from tests.store.proxy import PgProxy

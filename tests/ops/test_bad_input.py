@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pytest
 
-from acd.daemon import Daemon
+from acd.bootstrap import Daemon
 from acd.http.inputs import attachment
 from acd.http.recordings import recording_id
 from acd.store.recordings import RecordingStored

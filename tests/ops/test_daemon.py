@@ -13,10 +13,10 @@ import asyncpg
 import pytest
 from pydantic import ValidationError
 
-from acd import commands as cmd
-from acd import events as ev
-from acd.daemon import StartupError, bootstrap
-from acd.settings import Settings, SettingsError
+from acd.bootstrap import StartupError, bootstrap
+from acd.service.settings import Settings, SettingsError
+from acd.vocabulary import commands as cmd
+from acd.vocabulary import events as ev
 from tests.ops.support import get_json, serving, settings, until
 
 ACD117 = str(Path(sys.executable).parent / "acd117")
@@ -211,8 +211,8 @@ async def test_ready_is_503_naming_the_fallback_queue_while_it_has_no_member(
 
 async def test_the_asterisk_adapters_report_their_connections_and_serve_monitoring(
         tmp_path: Path) -> None:
-    from acd.health import connections_watch
-    from acd.supervision import MonitorRequest, MonitorSupervision, SupervisionError
+    from acd.service.health import connections_watch
+    from acd.service.supervision import MonitorRequest, MonitorSupervision, SupervisionError
 
     s = Settings.from_env({
         "ACD117_ARI_URL": "http://127.0.0.1:1/ari", "ACD117_ARI_USER": "acd117",

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from acd import events as ev
-from acd import records as rec
-from acd.reports import call_report
+from acd.service.reports import call_report
+from acd.vocabulary import events as ev
+from acd.vocabulary import records as rec
 from tests.ops.test_live import MORNING, Fed, metric
 from tests.store.db import write
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from acd.forecast import (
+from acd.domain.forecast import (
     IntervalHistory,
     agents_needed,
     asa_s,

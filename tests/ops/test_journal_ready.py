@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from acd.daemon import StartupError, bootstrap
+from acd.bootstrap import StartupError, bootstrap
 from tests.ops.support import get_json, serving, settings, until
 
 

@@ -7,12 +7,12 @@ import re
 
 import pytest
 
-from acd import events as ev
-from acd import records as rec
-from acd.health import Health
-from acd.live import LiveFigures, LiveSink
-from acd.logs import bound_call, configure_logging
-from acd.metrics import Metrics
+from acd.http.metrics import Metrics
+from acd.service.health import Health
+from acd.service.live import LiveFigures, LiveSink
+from acd.service.logs import bound_call, configure_logging
+from acd.vocabulary import events as ev
+from acd.vocabulary import records as rec
 from tests.support import Harness
 
 # 2027-01-15 10:00 WIB (03:00 UTC)
@@ -186,8 +186,8 @@ async def test_adapter_log_lines_carry_the_call_id_of_the_command(
 
     import structlog
 
-    from acd import commands as cmd
-    from acd.switchboard import Switchboard
+    from acd.service.switchboard import Switchboard
+    from acd.vocabulary import commands as cmd
 
     class Adapter:
         async def execute(self, command: cmd.Command) -> None:

@@ -7,11 +7,11 @@ import platform
 import re
 from pathlib import Path
 
-from acd import events as ev
-from acd import records as rec
-from acd.health import Health
-from acd.live import LiveFigures
-from acd.metrics import ALERT_KINDS, Metrics
+from acd.http.metrics import ALERT_KINDS, Metrics
+from acd.service.health import Health
+from acd.service.live import LiveFigures
+from acd.vocabulary import events as ev
+from acd.vocabulary import records as rec
 from tests.ops.test_live import metric
 from tests.support import Harness, build_flows, centre
 

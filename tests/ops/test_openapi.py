@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from acd.daemon import bootstrap
+from acd.bootstrap import bootstrap
 from acd.http.app import build_app
 from acd.http.openapi import document
 from tests.ops.support import settings

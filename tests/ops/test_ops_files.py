@@ -9,12 +9,12 @@ from pathlib import Path
 
 import yaml
 
-from acd import records as rec
-from acd.health import Health
-from acd.live import LiveFigures
-from acd.metrics import Metrics
+from acd.http.metrics import Metrics
+from acd.service.health import Health
+from acd.service.live import LiveFigures
 from acd.store.writer import WriterStats
-from acd.tiers import Tier
+from acd.vocabulary import records as rec
+from acd.vocabulary.tiers import Tier
 from tests.support import Harness
 from tests.system_tools import require
 
@@ -40,7 +40,7 @@ def scrape() -> str:
               rec.OfferEnded("o", "c", "1001", "bdg", Tier.KABKOTA, "d", h.now, h.now,
                              "answered")):
         m.observe(r)
-    from acd import commands as cmd
+    from acd.vocabulary import commands as cmd
 
     m.alert(cmd.Notify("national_long_wait", "x", h.now))
     m.reloads.labels("applied").inc()

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 
-from acd import records as rec
-from acd.daemon import Daemon
+from acd.bootstrap import Daemon
 from acd.store.recordings import RecordingStored
-from acd.tiers import Tier
+from acd.vocabulary import records as rec
+from acd.vocabulary.tiers import Tier
 from tests.ops.support import audit_log, serving, settings
 from tests.store.db import write
 

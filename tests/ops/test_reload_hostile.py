@@ -5,7 +5,7 @@ from __future__ import annotations
 import resource
 import time
 
-from acd.daemon import Daemon
+from acd.bootstrap import Daemon
 from tests.ops.test_api import Client, Phones, api, audit_rows  # noqa: F401 (fixture)
 
 

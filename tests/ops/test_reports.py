@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from acd import events as ev
-from acd import records as rec
-from acd.reports import CallRow, agent_activity, agent_report, by_tier, call_report, to_csv
+from acd.service.reports import CallRow, agent_activity, agent_report, by_tier, call_report, to_csv
+from acd.vocabulary import events as ev
+from acd.vocabulary import records as rec
 from tests.store.db import write
 from tests.support import Harness
 

@@ -18,13 +18,13 @@ import aiohttp
 import asyncpg
 from structlog.testing import capture_logs
 
-from acd import commands as cmd
-from acd import events as ev
-from acd.daemon import Daemon, bootstrap
-from acd.model import AgentState, CallState
-from acd.settings import EXAMPLE_CONFIG, Settings
+from acd.bootstrap import Daemon, bootstrap
+from acd.domain.model import AgentState, CallState
+from acd.service.settings import EXAMPLE_CONFIG, Settings
 from acd.store.logins import LOGINS_FILE
-from acd.tiers import Tier
+from acd.vocabulary import commands as cmd
+from acd.vocabulary import events as ev
+from acd.vocabulary.tiers import Tier
 from ari.testing import FakeAsterisk
 from tests.ops.support import serving, settings, until
 from tests.store.helpers import unreachable_dsn

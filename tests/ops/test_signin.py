@@ -17,10 +17,10 @@ import aiohttp
 import pytest
 from argon2 import PasswordHasher
 
-from acd.daemon import Daemon
-from acd.settings import EXAMPLE_CONFIG
-from acd.signin_guard import Limits, SignInGuard
-from acd.users import Users
+from acd.bootstrap import Daemon
+from acd.service.settings import EXAMPLE_CONFIG
+from acd.service.signin_guard import Limits, SignInGuard
+from acd.service.users import Users
 from tests.ops.support import audit_log, serving, settings
 
 FAST = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)  # argon2id, test-sized

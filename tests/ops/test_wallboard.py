@@ -10,8 +10,8 @@ from pathlib import Path
 
 import aiohttp
 
-from acd import commands as cmd
-from acd import events as ev
+from acd.vocabulary import commands as cmd
+from acd.vocabulary import events as ev
 from tests.ops.browser import open_page
 from tests.ops.support import serving, settings, until
 from tests.support import from_region

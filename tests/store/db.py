@@ -7,9 +7,9 @@ from typing import Any
 
 import asyncpg
 
-from acd.records import CallEnded, CallStarted, WrapUpEnded
 from acd.store.codec import StoreRecord
 from acd.store.rows import apply_batch
+from acd.vocabulary.records import CallEnded, CallStarted, WrapUpEnded
 
 TABLES = (
     "calls",

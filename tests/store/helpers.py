@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from acd.store.writer import StoreWriter, WriterConfig
 
 if TYPE_CHECKING:
-    from acd.daemon import Daemon
+    from acd.bootstrap import Daemon
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config" / "example"
 
@@ -57,8 +57,8 @@ async def drained(w: StoreWriter, timeout: float = 30.0) -> None:
 def asterisk_daemon(tmp_path: Path, dsn: str) -> Daemon:
     """A daemon wired for Asterisk (nothing connects until it starts), with Asterisk's
     recording folder somewhere other than the stock /var/spool/asterisk/recording."""
-    from acd.daemon import bootstrap
-    from acd.settings import Settings
+    from acd.bootstrap import bootstrap
+    from acd.service.settings import Settings
 
     settings = Settings(
         config=EXAMPLE, dsn=dsn, http_port=0, spool_dir=tmp_path / "spool",

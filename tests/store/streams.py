@@ -13,7 +13,9 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from acd.records import (
+from acd.store.codec import StoreRecord
+from acd.store.recordings import RecordingStored
+from acd.vocabulary.records import (
     AgentStateChanged,
     CallEnded,
     CallStarted,
@@ -21,9 +23,7 @@ from acd.records import (
     TierHop,
     WrapUpEnded,
 )
-from acd.store.codec import StoreRecord
-from acd.store.recordings import RecordingStored
-from acd.tiers import Tier
+from acd.vocabulary.tiers import Tier
 
 # A few regencies/cities of Jawa Barat (32) and Jawa Tengah (33) with their provinces.
 REGIONS = [("32.73", "32"), ("32.04", "32"), ("32.17", "32"), ("33.74", "33"), ("33.72", "33")]

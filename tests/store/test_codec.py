@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from acd.records import CallEnded, TierHop
 from acd.store.codec import DecodeError, decode, encode
-from acd.tiers import Tier
+from acd.vocabulary.records import CallEnded, TierHop
+from acd.vocabulary.tiers import Tier
 from tests.store.streams import stream
 
 

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from acd.records import CallEnded, OfferEnded, TierHop, WrapUpEnded
 from acd.store.codec import StoreRecord
+from acd.vocabulary.records import CallEnded, OfferEnded, TierHop, WrapUpEnded
 from tests.store.db import write
 from tests.store.streams import stream
 

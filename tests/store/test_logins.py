@@ -7,7 +7,6 @@ from pathlib import Path
 
 from structlog.testing import capture_logs
 
-from acd.records import AgentStateChanged, AgentStateName, CallStarted
 from acd.store.logins import (
     LOGINS_FILE,
     AgentLogin,
@@ -18,6 +17,7 @@ from acd.store.logins import (
     spooled_agent_states,
 )
 from acd.store.spool import Spool
+from acd.vocabulary.records import AgentStateChanged, AgentStateName, CallStarted
 from tests.store.db import write
 
 T0 = 1_800_000_000.0

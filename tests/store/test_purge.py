@@ -9,8 +9,8 @@ import asyncpg
 import pytest
 
 from acd.cli import main
-from acd.records import AgentStateChanged
 from acd.store.purge import purge
+from acd.vocabulary.records import AgentStateChanged
 from tests.store.db import counts, write
 from tests.store.streams import stream
 

@@ -13,10 +13,10 @@ import asyncpg
 import pytest
 from structlog.testing import capture_logs
 
-from acd.daemon import Daemon
+from acd.bootstrap import Daemon
 from acd.store.codec import encode
 from acd.store.recordings import RecordingSink, RecordingStored, recording_stored
-from acd.tiers import Tier
+from acd.vocabulary.tiers import Tier
 from recording.hooks import LiveRecordingInfo, RecordingMetadata, Recordings
 from tests.store.db import counts, expected_counts
 from tests.store.helpers import asterisk_daemon, drained

@@ -8,9 +8,16 @@ import itertools
 import asyncpg
 import pytest
 
-from acd.records import AgentStateChanged, CallEnded, CallStarted, OfferEnded, TierHop, WrapUpEnded
 from acd.store.recordings import RecordingStored
-from acd.tiers import Tier
+from acd.vocabulary.records import (
+    AgentStateChanged,
+    CallEnded,
+    CallStarted,
+    OfferEnded,
+    TierHop,
+    WrapUpEnded,
+)
+from acd.vocabulary.tiers import Tier
 from tests.store.db import counts, expected_counts, snapshot, write
 from tests.store.streams import stream
 

@@ -14,12 +14,12 @@ import asyncpg
 import pytest
 from structlog.testing import capture_logs
 
-from acd.records import CallEnded, TierHop
 from acd.store.codec import StoreRecord
 from acd.store.migrate import migrate_dsn
 from acd.store.server import PgServer
 from acd.store.spool import Spool
-from acd.tiers import Tier
+from acd.vocabulary.records import CallEnded, TierHop
+from acd.vocabulary.tiers import Tier
 from tests.store.db import counts, expected_counts, snapshot, write
 from tests.store.helpers import asterisk_daemon, drained, unreachable_dsn, wait_until, writer
 from tests.store.streams import stream

@@ -8,7 +8,7 @@ that is transport detail, not a decision, so it has no command of its own.
 from dataclasses import dataclass
 from typing import Literal
 
-from acd.tiers import Tier
+from acd.vocabulary.tiers import Tier
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ can store it idempotently.
 from dataclasses import dataclass
 from typing import Literal
 
-from acd.tiers import Tier
+from acd.vocabulary.tiers import Tier
 
 # handed_off: given back to the dialplan's fallback queue after a failure in acd117.
 Outcome = Literal["answered", "abandoned", "blocked", "handed_off"]

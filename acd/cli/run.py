@@ -3,7 +3,7 @@
 With `--simulate` and no `ACD117_DSN`, an embedded PostgreSQL (the `pgserver` package) is
 started in `var/demo-pg` and migrated, so `make demo` needs nothing but Python. Its DSN is
 printed, and kept in `var/demo-pg/dsn` while the demo runs so that `acd117 report` finds it
-(acd.demo_db).
+(acd.cli.demo_db).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import structlog
 
-from acd.demo_db import DEMO_PGDATA, published
-from acd.settings import Settings, SettingsError
+from acd.cli.demo_db import DEMO_PGDATA, published
+from acd.service.settings import Settings, SettingsError
 
 log = structlog.get_logger("acd117.run")
 
@@ -36,7 +36,7 @@ def run_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from acd.logs import configure_logging
+    from acd.service.logs import configure_logging
 
     try:
         settings = Settings.from_env(config=args.config, http_host=args.host,
@@ -82,7 +82,7 @@ def _database(settings: Settings, simulate: bool) -> Iterator[Settings | None]:
 
 
 async def _serve(settings: Settings, simulate: bool, embedded: bool) -> int:
-    from acd.daemon import StartupError, bootstrap
+    from acd.bootstrap import StartupError, bootstrap
     from config.loader import ConfigError
 
     if settings.dsn:

@@ -8,7 +8,7 @@ unexpired ones back (`load_sessions`) before it serves HTTP. Checking a token st
 memory (no database round trip per request, and a database outage signs nobody out).
 A session token is a random 256-bit string handed to the client once; only its SHA-256 is
 kept, in memory and in the table. Password checks run argon2 in a pool of their own
-(acd.hashing), never in asyncio's default executor that the record journal's fsync uses, and
+(acd.service.hashing), never in asyncio's default executor that the record journal's fsync uses, and
 at most `max_waiting` unauthenticated checks are admitted at once.
 
 Disabling a user, changing their role or password, or an admin's "end sessions" ends every
@@ -39,8 +39,8 @@ import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from acd.hashing import HashPool
-from acd.signin_guard import SignInGuard
+from acd.service.hashing import HashPool
+from acd.service.signin_guard import SignInGuard
 from acd.store.audit import AuditEntry, audit_entry
 
 log = structlog.get_logger("acd117.users")

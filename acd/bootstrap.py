@@ -17,7 +17,7 @@ given the switchboard's `post` to send events; if it has `async run()`, the supe
 it; if it has `supervision`, that serves the supervisors' listen/whisper/barge; if it has
 `connections()` (name -> up), they are watched for /ready and the metrics.
 
-Restarting keeps people in: `start()` first reads back the HTTP sessions (acd.users) and
+Restarting keeps people in: `start()` first reads back the HTTP sessions (acd.service.users) and
 who was logged in where (acd.store.logins), gives the logins to the core as
 `AgentLoginRestored` events, and only then serves HTTP and connects the telephony, so that
 the calls re-adopted from Asterisk find their agents. The simulated demo does not restore:
@@ -37,25 +37,25 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from aiohttp import web
 
-from acd import events as ev
-from acd.core import Acd, Output
-from acd.demo import DemoTraffic, SimulatedTelephony
-from acd.health import Health, connections_watch
-from acd.live import LiveFigures, LiveSink
-from acd.metrics import Metrics
-from acd.model import AgentState
-from acd.settings import Settings
+from acd.domain.core import Acd, Output
+from acd.domain.model import AgentState
+from acd.http.metrics import Metrics
+from acd.people.demo import DemoTraffic, SimulatedTelephony
+from acd.service.health import Health, connections_watch
+from acd.service.live import LiveFigures, LiveSink
+from acd.service.settings import Settings
+from acd.service.supervisor import Supervisor
+from acd.service.switchboard import Switchboard, Telephony
 from acd.store.logins import LoginKeeper
-from acd.supervisor import Supervisor
-from acd.switchboard import Switchboard, Telephony
+from acd.vocabulary import events as ev
 from config.loader import load_flows
 from config.models import CallFlows
 from config.regions import RegionTable, load_regions
 
 if TYPE_CHECKING:
+    from acd.service.supervision import Supervision
+    from acd.service.users import Users
     from acd.store.writer import StoreWriter
-    from acd.supervision import Supervision
-    from acd.users import Users
     from recording.hooks import Recordings
 
 log = structlog.get_logger("acd117.daemon")
@@ -249,8 +249,8 @@ def bootstrap(settings: Settings, telephony: Telephony | None = None, *,
     writer: StoreWriter | None = None
     users: Users | None = None
     if settings.dsn:
+        from acd.service.users import Users
         from acd.store.writer import StoreWriter, WriterConfig
-        from acd.users import Users
 
         writer = StoreWriter(WriterConfig(dsn=settings.dsn, spool_dir=settings.spool_dir))
         users = Users(settings.dsn, session_ttl_s=settings.session_ttl_s, clock=clock)
@@ -295,7 +295,7 @@ def _asterisk(settings: Settings, flows: CallFlows, acd: Acd,
             "Asterisk is not configured: set ACD117_ARI_URL, ACD117_ARI_USER, "
             "ACD117_ARI_PASSWORD, ACD117_AMI_HOST, ACD117_AMI_USER and ACD117_AMI_SECRET "
             "(or run `acd117 run --simulate` for simulated callers and agents)")
-    from acd.pins import pin_checker
+    from acd.service.pins import pin_checker
     from ari.runtime import AsteriskSettings
     from ari.telephony import AsteriskTelephony
 

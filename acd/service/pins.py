@@ -1,7 +1,7 @@
 """Agents' phone-login PINs: stored in the call flows only as argon2 hashes.
 
 `acd117 pin-hash` prints the hash of a PIN for an admin to paste into `agents.yaml`.
-Checking one takes ~0.1 s of CPU by design, so it runs in a pool of its own (acd.hashing),
+Checking one takes ~0.1 s of CPU by design, so it runs in a pool of its own (acd.service.hashing),
 never on the event loop that carries the calls nor in the default executor that the record
 journal's fsync uses; five wrong PINs in five minutes lock the agent's phone login for five
 minutes (a 4-digit PIN would otherwise fall to a few thousand calls). An attempt is counted
@@ -17,7 +17,7 @@ import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from acd.hashing import HashPool
+from acd.service.hashing import HashPool
 from config.models import CallFlows
 
 _hasher = PasswordHasher()

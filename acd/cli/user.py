@@ -13,7 +13,7 @@ import getpass
 import os
 import sys
 
-from acd.users import PasswordPolicyError, UserError, Users
+from acd.service.users import PasswordPolicyError, UserError, Users
 
 
 def arguments(p: argparse.ArgumentParser) -> None:

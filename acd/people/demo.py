@@ -6,7 +6,7 @@ switchboard some seconds later — an agent picks up after a few seconds of ring
 it ring out now and then), a conversation lasts its handle time, a caller who waits too
 long hangs up. Its `run()` brings callers at a steady rate and logs the roster in.
 
-The same ideas as the virtual-clock simulator (acd.simulate), on the wall clock; every
+The same ideas as the virtual-clock simulator (acd.people.simulate), on the wall clock; every
 delay is multiplied by `time_scale`, so tests can play minutes in a second.
 """
 
@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 import structlog
 
-from acd import commands as cmd
-from acd import events as ev
-from acd.health import Health
-from acd.simulate import lognormal_params
-from acd.supervision import RecordingSupervision
+from acd.people.simulate import lognormal_params
+from acd.service.health import Health
+from acd.service.supervision import RecordingSupervision
+from acd.vocabulary import commands as cmd
+from acd.vocabulary import events as ev
 from config.models import CallFlows
 
 log = structlog.get_logger("acd117.demo")

@@ -21,12 +21,12 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from acd import commands as cmd
-from acd import events as ev
-from acd import records as rec
-from acd.core import Acd
-from acd.model import AgentState
-from acd.tiers import Tier
+from acd.domain.core import Acd
+from acd.domain.model import AgentState
+from acd.vocabulary import commands as cmd
+from acd.vocabulary import events as ev
+from acd.vocabulary import records as rec
+from acd.vocabulary.tiers import Tier
 from config.models import CallFlows
 from config.regions import RegionTable
 

@@ -8,7 +8,7 @@ Asterisk can always be recognised as stale and ignored.
 from dataclasses import dataclass, field
 from typing import Literal
 
-from acd.tiers import Tier
+from acd.vocabulary.tiers import Tier
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 from acd.cli import command
-from acd.store import cli as store_cli
+from acd.cli import store as store_cli
 
-EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "config" / "example"
-EXAMPLE_TRAFFIC = Path(__file__).resolve().parent.parent / "config" / "traffic" / "example.yaml"
+EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "config" / "example"
+EXAMPLE_TRAFFIC = Path(__file__).resolve().parents[2] / "config" / "traffic" / "example.yaml"
 
 
 def default_config() -> Path:
@@ -77,7 +77,7 @@ def _simulate_args(p: argparse.ArgumentParser) -> None:
 def simulate(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from acd.simulate import Simulation, Traffic
+    from acd.people.simulate import Simulation, Traffic
     from config.loader import ConfigError, load_flows
     from config.regions import load_regions
 
@@ -107,7 +107,7 @@ def _prompts_args(p: argparse.ArgumentParser) -> None:
 @command("prompts", "make placeholder Indonesian recordings of the announcements (espeak-ng)",
          _prompts_args)
 def prompts(args: argparse.Namespace) -> int:
-    from acd.prompts import make_prompts
+    from acd.service.prompts import make_prompts
     from config.loader import ConfigError, load_flows
 
     try:
@@ -128,7 +128,7 @@ def prompts(args: argparse.Namespace) -> int:
 def pin_hash(args: argparse.Namespace) -> int:
     import getpass
 
-    from acd.pins import hash_pin
+    from acd.service.pins import hash_pin
 
     pin = getpass.getpass("PIN: ") if sys.stdin.isatty() else sys.stdin.readline().strip()
     try:
@@ -147,7 +147,7 @@ command("purge", "delete stored data older than N days (at least 365 unless --fo
 
 
 def _run_args(p: argparse.ArgumentParser) -> None:
-    from acd.run import run_arguments
+    from acd.cli.run import run_arguments
 
     run_arguments(p)
 
@@ -155,13 +155,13 @@ def _run_args(p: argparse.ArgumentParser) -> None:
 @command("run", "run the acd117 daemon (HTTP API, wallboard and metrics on 127.0.0.1:8117)",
          _run_args)
 def run_daemon(args: argparse.Namespace) -> int:
-    from acd.run import run
+    from acd.cli.run import run
 
     return run(args)
 
 
 def _user_args(p: argparse.ArgumentParser) -> None:
-    from acd.user_cli import arguments
+    from acd.cli.user import arguments
 
     arguments(p)
 
@@ -169,7 +169,7 @@ def _user_args(p: argparse.ArgumentParser) -> None:
 @command("user", "manage the users of the HTTP API: add (the password is asked for, or read "
          "from standard input), list, disable, enable, end their sessions", _user_args)
 def user(args: argparse.Namespace) -> int:
-    from acd.user_cli import run
+    from acd.cli.user import run
 
     return run(args)
 
@@ -197,8 +197,8 @@ def _report_args(p: argparse.ArgumentParser) -> None:
 def report(args: argparse.Namespace) -> int:
     import asyncio
 
-    from acd.demo_db import running_demo_dsn
-    from acd.report_cli import run_report
+    from acd.cli.demo_db import running_demo_dsn
+    from acd.cli.report import run_report
 
     if not args.dsn:
         # Beside a running `make demo`, its database is the one meant.

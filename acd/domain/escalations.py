@@ -9,7 +9,7 @@ the hop before it, so a first hop has nothing to escalate from).
 
 from __future__ import annotations
 
-from acd import records as rec
+from acd.vocabulary import records as rec
 
 
 class Escalations:

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 PREFIX = "ACD117_"
-EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "config" / "example"
+EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "config" / "example"
 
 
 class SettingsError(ValueError):

@@ -19,10 +19,10 @@ from typing import Protocol
 
 import structlog
 
-from acd import commands as cmd
-from acd import events as ev
-from acd import records as rec
-from acd.core import Acd, Output
+from acd.domain.core import Acd, Output
+from acd.vocabulary import commands as cmd
+from acd.vocabulary import events as ev
+from acd.vocabulary import records as rec
 
 log = structlog.get_logger("acd117.switchboard")
 

@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _load_commands() -> None:
     # Importing these modules registers their sub-commands.
-    from acd import cli_commands  # noqa: F401
+    from acd.cli import commands  # noqa: F401
 
 
 if __name__ == "__main__":

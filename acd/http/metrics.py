@@ -56,14 +56,14 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from acd import commands as cmd
-from acd import records as rec
-from acd.escalations import Escalations
-from acd.health import Health
-from acd.live import LiveFigures, agent_counts
-from acd.model import CallState
+from acd.domain.escalations import Escalations
+from acd.domain.model import CallState
+from acd.service.health import Health
+from acd.service.live import LiveFigures, agent_counts
 from acd.store.writer import WriterStats
-from acd.tiers import Tier
+from acd.vocabulary import commands as cmd
+from acd.vocabulary import records as rec
+from acd.vocabulary.tiers import Tier
 from escalation.policy import is_open
 
 disable_created_metrics()  # type: ignore[no-untyped-call]  # the _created series only add noise to every counter
@@ -95,7 +95,7 @@ class Metrics:
         self.store_stats = store_stats
         self.clock = clock
         self.loop_lag_s = 0.0
-        self._escalations = Escalations()  # the reports' definition (acd.escalations)
+        self._escalations = Escalations()  # the reports' definition (acd.domain.escalations)
         r = self.registry = CollectorRegistry(auto_describe=True)
         # Per centre and tier: plain sums exported by a collector, not Counter children,
         # because a scrape at national scale (553 centres, each at 0 from the start) spends

@@ -11,7 +11,7 @@ import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from acd.model import Agent, AgentState, Call, CallState
+from acd.domain.model import Agent, AgentState, Call, CallState
 from config.models import Queue, Strategy
 
 

@@ -19,15 +19,15 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Literal, cast
 
-from acd import commands as cmd
-from acd import events as ev
-from acd import records as rec
-from acd.callers import CallerPolicy, parse_caller
-from acd.ingress import IngressResolver
-from acd.model import Agent, AgentState, Call, CallState, Hop, Offer, QueueKey
-from acd.phones import PhonePolicy
-from acd.queues import QueueState
-from acd.tiers import Tier
+from acd.domain.callers import CallerPolicy, parse_caller
+from acd.domain.ingress import IngressResolver
+from acd.domain.model import Agent, AgentState, Call, CallState, Hop, Offer, QueueKey
+from acd.domain.phones import PhonePolicy
+from acd.domain.queues import QueueState
+from acd.vocabulary import commands as cmd
+from acd.vocabulary import events as ev
+from acd.vocabulary import records as rec
+from acd.vocabulary.tiers import Tier
 from config.models import CallFlows, Centre, Strategy
 from config.regions import NATIONAL_CODE, RegionTable
 from escalation.policy import Step, TierLadder, is_open
@@ -550,7 +550,7 @@ class Acd:
     # --- agents ----------------------------------------------------------------------
 
     def login_refusal(self, agent_id: str, device: str) -> str | None:
-        """Why this agent may not log in at this phone now, or None (acd.phones): the
+        """Why this agent may not log in at this phone now, or None (acd.domain.phones): the
         HTTP API and the phone's feature dialog ask first to tell the agent; the core asks
         again when the login arrives, so both obey it whatever they did."""
         agent = self.agents.get(agent_id)

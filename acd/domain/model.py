@@ -1,11 +1,11 @@
-"""The core's mutable state: calls, agents and offers. Only `acd.core.Acd` changes them."""
+"""The core's mutable state: calls, agents and offers. Only `acd.domain.core.Acd` changes them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from acd.tiers import Tier
+from acd.vocabulary.tiers import Tier
 from escalation.policy import Step
 
 QueueKey = tuple[str, str]  # (centre id, service)

@@ -21,13 +21,13 @@ from typing import Any
 
 import structlog
 
-from acd import records as rec
-from acd.core import Acd
-from acd.escalations import Escalations
-from acd.model import AgentState, CallState
-from acd.reports import abandon_rate, service_level
-from acd.switchboard import RecordSink
-from acd.tiers import Tier
+from acd.domain.core import Acd
+from acd.domain.escalations import Escalations
+from acd.domain.model import AgentState, CallState
+from acd.service.reports import abandon_rate, service_level
+from acd.service.switchboard import RecordSink
+from acd.vocabulary import records as rec
+from acd.vocabulary.tiers import Tier
 
 log = structlog.get_logger("acd117.live")
 
@@ -125,7 +125,7 @@ class LiveFigures:
         self._day: int | None = None
         self._today: dict[tuple[str, Tier], Tally] = {}
         self._escalations: deque[tuple[float, str, Tier]] = deque()
-        self._escalated = Escalations()  # the reports' definition (acd.escalations)
+        self._escalated = Escalations()  # the reports' definition (acd.domain.escalations)
         # (ended at, centre, answered within the threshold, counts towards service level)
         self._ended: deque[tuple[float, str, bool, bool]] = deque()
         self.records_seen = 0

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from acd.tiers import Tier
+from acd.vocabulary.tiers import Tier
 
 Unit = Literal["15min", "30min", "hour", "day", "month"]
 UNITS: tuple[Unit, ...] = ("15min", "30min", "hour", "day", "month")

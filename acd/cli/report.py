@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from acd import reports
-from acd.forecast import IntervalHistory, forecast
+from acd.domain.forecast import IntervalHistory, forecast
+from acd.service import reports
 
 
 def parse_local(text: str | None, tz: str, default: datetime) -> datetime:

@@ -1,5 +1,5 @@
 """`acd117 migrate` and `acd117 purge`: the store's sub-commands (registered in
-acd.cli_commands). asyncpg is imported only when one of them runs."""
+acd.cli.commands). asyncpg is imported only when one of them runs."""
 
 from __future__ import annotations
 

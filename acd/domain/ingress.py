@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from acd.callers import CallerInfo
-from acd.events import Ingress
+from acd.domain.callers import CallerInfo
+from acd.vocabulary.events import Ingress
 from config.models import Ingress as IngressConfig
 from config.models import IngressRule
 from config.regions import NATIONAL_CODE, RegionTable

@@ -1,0 +1,1 @@
+"""The service layer: the switchboard, task supervision, settings, users, the read model."""
