@@ -3,29 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from acd.domain.forecast import IntervalHistory, forecast
 from acd.service import reports
-
-
-def parse_local(text: str | None, tz: str, default: datetime) -> datetime:
-    if not text:
-        return default
-    value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(tz))
-
-
-def period_bounds(start: str | None, end: str | None, tz: str) -> tuple[datetime, datetime]:
-    now = datetime.now(ZoneInfo(tz))
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    a = parse_local(start, tz, midnight)
-    b = parse_local(end, tz, now)
-    if b <= a:
-        raise ValueError("--to must be later than --from")
-    return a, b
+from acd.service.reports import period_bounds
 
 
 async def run_report(args: argparse.Namespace) -> int:

@@ -8,12 +8,12 @@ from typing import Any
 
 from aiohttp import web
 
-from acd.cli.report import period_bounds
 from acd.domain.forecast import IntervalHistory, forecast
 from acd.http.auth import daemon_of, json_error, require, users_of
 from acd.http.inputs import in_range, number, query_text, time_zone
 from acd.http.openapi import EXTRA_PATHS, _err, _json, _op, _query
 from acd.service import reports
+from acd.service.reports import period_bounds
 
 
 def _params(request: web.Request) -> tuple[Any, ...]:

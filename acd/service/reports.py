@@ -27,6 +27,23 @@ STEP_S = {"15min": 900, "30min": 1800, "hour": 3600}
 WIB = "Asia/Jakarta"
 
 
+def parse_local(text: str | None, tz: str, default: datetime) -> datetime:
+    if not text:
+        return default
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(tz))
+
+
+def period_bounds(start: str | None, end: str | None, tz: str) -> tuple[datetime, datetime]:
+    now = datetime.now(ZoneInfo(tz))
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    a = parse_local(start, tz, midnight)
+    b = parse_local(end, tz, now)
+    if b <= a:
+        raise ValueError("--to must be later than --from")
+    return a, b
+
+
 def period_start(at: datetime, unit: Unit, tz: str = WIB) -> datetime:
     local = at.astimezone(ZoneInfo(tz))
     if unit in STEP_S:

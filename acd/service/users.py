@@ -41,7 +41,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from acd.service.hashing import HashPool
 from acd.service.signin_guard import SignInGuard
-from acd.store.audit import AuditEntry, audit_entry
+from acd.vocabulary.audit import AuditEntry, audit_entry
 
 log = structlog.get_logger("acd117.users")
 

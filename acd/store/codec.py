@@ -12,8 +12,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from acd.store.audit import AuditEntry
 from acd.store.recordings import RecordingStored
+from acd.vocabulary.audit import AuditEntry
 from acd.vocabulary.records import (
     AgentStateChanged,
     CallEnded,

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
-from acd.store.audit import AuditEntry
 from acd.store.codec import StoreRecord
 from acd.store.recordings import RecordingStored
+from acd.vocabulary.audit import AuditEntry
 from acd.vocabulary.records import (
     AgentStateChanged,
     CallEnded,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncpg
 
-from acd.store.audit import audit_entry
 from acd.store.codec import decode, encode
+from acd.vocabulary.audit import audit_entry
 from tests.store.db import write
 
 
