@@ -11,11 +11,10 @@ so the records of the final moments are written). Stopping: the HTTP server clos
 event producers stop, commands in flight finish, then the writer drains its backlog (what
 it cannot write in time stays in the spool for the next start).
 
-The telephony seam: `bootstrap(settings, telephony=...)` takes any object with
-`async execute(command)` (the `Telephony` protocol). If it also has `attach(post)`, it is
-given the switchboard's `post` to send events; if it has `async run()`, the supervisor runs
-it; if it has `supervision`, that serves the supervisors' listen/whisper/barge; if it has
-`connections()` (name -> up), they are watched for /ready and the metrics.
+The telephony seam: `bootstrap(settings, telephony=...)` takes any `Telephony`
+(acd.service.ports): it is given the switchboard's `post` to send events, the supervisor
+runs its `run()`, its `supervision` serves the supervisors' listen/whisper/barge and its
+`connections()` are watched for /ready and the metrics.
 
 Restarting keeps people in: `start()` first reads back the HTTP sessions (acd.service.users) and
 who was logged in where (acd.store.logins), gives the logins to the core as
@@ -43,9 +42,10 @@ from acd.http.metrics import Metrics
 from acd.people.demo import DemoTraffic, SimulatedTelephony
 from acd.service.health import Health, connections_watch
 from acd.service.live import LiveFigures, LiveSink
+from acd.service.ports import Telephony
 from acd.service.settings import Settings
 from acd.service.supervisor import Supervisor
-from acd.service.switchboard import Switchboard, Telephony
+from acd.service.switchboard import Switchboard
 from acd.store.logins import LoginKeeper
 from acd.vocabulary import events as ev
 from config.loader import load_flows
@@ -136,13 +136,9 @@ class Daemon:
             self._tasks.add("logins", self.logins.run)
         self._tasks.add("switchboard", self.switchboard.run)
         self._tasks.add("loop-lag", self.metrics.watch_loop_lag)
-        watch = connections_watch(self.telephony, self.health)
-        if watch is not None:
-            self._tasks.add("telephony-health", watch)
-        runner = getattr(self.telephony, "run", None)
-        if callable(runner):
-            self._phones.add("telephony", runner)
-            self._phones_task = asyncio.create_task(self._phones.run(), name="acd117-phones")
+        self._tasks.add("telephony-health", connections_watch(self.telephony, self.health))
+        self._phones.add("telephony", self.telephony.run)
+        self._phones_task = asyncio.create_task(self._phones.run(), name="acd117-phones")
         if self.writer is not None:
             writer = self.writer
 
@@ -276,10 +272,8 @@ def bootstrap(settings: Settings, telephony: Telephony | None = None, *,
         observers.append(logins.observe)
     sink = LiveSink(writer, observers)
     switchboard = Switchboard(acd, telephony, sink, clock=clock, on_alert=metrics.alert)
-    attach = getattr(telephony, "attach", None)
-    if callable(attach):
-        attach(switchboard.post)
-    supervision = getattr(telephony, "supervision", None)
+    telephony.attach(switchboard.post)
+    supervision = telephony.supervision
     return Daemon(settings=settings, flows=flows, regions=regions, acd=acd,
                   switchboard=switchboard, telephony=telephony, health=health, live=live,
                   metrics=metrics, writer=writer, users=users, supervision=supervision,

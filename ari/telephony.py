@@ -1,6 +1,6 @@
-"""The Asterisk side as the daemon's telephony (`acd.service.switchboard.Telephony`).
+"""The Asterisk side as the daemon's telephony (`acd.service.ports.Telephony`).
 
-What the daemon's seam expects: `execute(command)` carries out the core's commands,
+What the port declares: `execute(command)` carries out the core's commands,
 `attach(post)` is given the switchboard's `post` for the events Asterisk produces, and
 `run()` (supervised) keeps the ARI websocket and the AMI session going; `supervision` serves
 the supervisors' monitoring and `connections()` the readiness checks. `observe(record)`
@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from acd.service.ports import TelephonyBase
 from acd.service.supervision import MonitorSupervision
 from acd.vocabulary.commands import Command
 from acd.vocabulary.events import Event
@@ -28,7 +29,7 @@ from config.models import CallFlows
 log = structlog.get_logger("acd117.asterisk")
 
 
-class AsteriskTelephony:
+class AsteriskTelephony(TelephonyBase):
     def __init__(self, settings: AsteriskSettings, flows: Callable[[], CallFlows],
                  **options: Any) -> None:
         """`flows` gives the call flows in force, so a reload reaches the prompts and the

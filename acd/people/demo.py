@@ -22,6 +22,7 @@ import structlog
 
 from acd.people.simulate import lognormal_params
 from acd.service.health import Health
+from acd.service.ports import TelephonyBase
 from acd.service.supervision import RecordingSupervision
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
@@ -54,8 +55,9 @@ class DemoTraffic:
     break_s: float = 40.0
 
 
-class SimulatedTelephony:
-    """Implements the `Telephony` protocol; `attach()` it to the switchboard's `post`."""
+class SimulatedTelephony(TelephonyBase):
+    """A `Telephony` (acd.service.ports); `attach()` it to the switchboard's `post`.
+    Its connections are none: `run()` reports ari and ami up, simulated."""
 
     def __init__(self, flows: CallFlows, traffic: DemoTraffic | None = None, *,
                  seed: int | None = None, time_scale: float = 1.0,

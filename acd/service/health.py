@@ -11,6 +11,10 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from acd.service.ports import Telephony
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,22 +40,16 @@ class Health:
         return sorted(self._components.items())
 
 
-def connections_watch(telephony: object, health: Health,
-                      every_s: float = 1.0) -> Callable[[], Awaitable[None]] | None:
+def connections_watch(telephony: Telephony, health: Health,
+                      every_s: float = 1.0) -> Callable[[], Awaitable[None]]:
     """A supervisor job reporting the telephony's connections (for the Asterisk side: the
     ARI events websocket, the AMI login and the fallback queue's members) to `health`,
-    with the detail its `connection_details()` gives if it has one; None for telephony
-    without any."""
-    connections = getattr(telephony, "connections", None)
-    if not callable(connections):
-        return None
-    report: Callable[[], dict[str, bool]] = connections
-    details: Callable[[], dict[str, str]] = getattr(telephony, "connection_details", dict)
+    with the detail its `connection_details()` gives."""
 
     async def watch() -> None:
         while True:
-            said = details()
-            for name, up in report().items():
+            said = telephony.connection_details()
+            for name, up in telephony.connections().items():
                 health.set(name, up, said.get(name) or ("connected" if up else "not connected"))
             await asyncio.sleep(every_s)
 

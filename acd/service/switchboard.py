@@ -20,15 +20,12 @@ from typing import Protocol
 import structlog
 
 from acd.domain.core import Acd, Output
+from acd.service.ports import Telephony
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
 from acd.vocabulary import records as rec
 
 log = structlog.get_logger("acd117.switchboard")
-
-
-class Telephony(Protocol):
-    async def execute(self, command: cmd.Command) -> None: ...
 
 
 class RecordSink(Protocol):

@@ -15,12 +15,13 @@ import json
 import sys
 
 from acd.bootstrap import bootstrap
+from acd.service.ports import TelephonyBase
 from acd.service.settings import Settings
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
 
 
-class Quiet:
+class Quiet(TelephonyBase):
     async def execute(self, command: cmd.Command) -> None:
         pass
 

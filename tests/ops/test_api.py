@@ -16,6 +16,7 @@ from argon2 import PasswordHasher
 
 from acd.bootstrap import Daemon
 from acd.domain.model import AgentState
+from acd.service.ports import TelephonyBase
 from acd.service.settings import EXAMPLE_CONFIG
 from acd.service.supervision import RecordingSupervision
 from acd.service.users import PasswordPolicyError, Users, password_problems
@@ -27,7 +28,7 @@ from tests.support import from_region
 FAST = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)  # argon2id, test-sized
 
 
-class Phones:
+class Phones(TelephonyBase):
     """Telephony that only listens; it offers listen/whisper/barge like the adapter will."""
 
     def __init__(self) -> None:

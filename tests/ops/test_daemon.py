@@ -14,6 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 from acd.bootstrap import StartupError, bootstrap
+from acd.service.ports import TelephonyBase
 from acd.service.settings import Settings, SettingsError
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
@@ -52,7 +53,7 @@ def test_without_asterisk_adapters_the_daemon_refuses_to_start(tmp_path: Path) -
 
 
 def test_bootstrap_connects_nothing_and_attaches_a_given_telephony(tmp_path: Path) -> None:
-    class Phones:
+    class Phones(TelephonyBase):
         def __init__(self) -> None:
             self.post = None
 

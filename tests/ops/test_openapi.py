@@ -7,10 +7,11 @@ from pathlib import Path
 from acd.bootstrap import bootstrap
 from acd.http.app import build_app
 from acd.http.openapi import document
+from acd.service.ports import TelephonyBase
 from tests.ops.support import settings
 
 
-class Quiet:
+class Quiet(TelephonyBase):
     async def execute(self, command: object) -> None:
         pass
 

@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from acd.bootstrap import Daemon
+from acd.service.ports import TelephonyBase
 from acd.store.recordings import RecordingStored
 from acd.vocabulary import records as rec
 from acd.vocabulary.tiers import Tier
@@ -21,7 +22,7 @@ from tests.store.db import write
 WIB = ZoneInfo("Asia/Jakarta")
 
 
-class Quiet:
+class Quiet(TelephonyBase):
     async def execute(self, command: object) -> None:
         pass
 

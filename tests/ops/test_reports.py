@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
+from acd.service.ports import TelephonyBase
 from acd.service.reports import CallRow, agent_activity, agent_report, by_tier, call_report, to_csv
 from acd.vocabulary import events as ev
 from acd.vocabulary import records as rec
@@ -155,7 +156,7 @@ async def test_the_api_serves_reports_to_supervisors_only(stored: str, tmp_path:
 
     from tests.ops.support import serving, settings
 
-    class Quiet:
+    class Quiet(TelephonyBase):
         async def execute(self, command: object) -> None:
             pass
 

@@ -20,6 +20,7 @@ from structlog.testing import capture_logs
 
 from acd.bootstrap import Daemon, bootstrap
 from acd.domain.model import AgentState, CallState
+from acd.service.ports import TelephonyBase
 from acd.service.settings import EXAMPLE_CONFIG, Settings
 from acd.store.logins import LOGINS_FILE
 from acd.vocabulary import commands as cmd
@@ -33,7 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 BANDUNG = [("X-Cell-Region", "32.73")]
 
 
-class Quiet:
+class Quiet(TelephonyBase):
     """Telephony that connects nowhere and drops the commands."""
 
     async def execute(self, command: cmd.Command) -> None:

@@ -18,6 +18,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from acd.bootstrap import Daemon
+from acd.service.ports import TelephonyBase
 from acd.service.settings import EXAMPLE_CONFIG
 from acd.service.signin_guard import Limits, SignInGuard
 from acd.service.users import Users
@@ -34,7 +35,7 @@ class SlowHasher(PasswordHasher):
         return FAST.verify(hash, password)
 
 
-class Quiet:
+class Quiet(TelephonyBase):
     async def execute(self, command: object) -> None:
         pass
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import aiohttp
 
+from acd.service.ports import TelephonyBase
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
 from tests.ops.browser import open_page
@@ -17,7 +18,7 @@ from tests.ops.support import serving, settings, until
 from tests.support import from_region
 
 
-class Quiet:
+class Quiet(TelephonyBase):
     """Telephony that does what it is told and nothing more: calls wait until we act."""
 
     async def execute(self, command: cmd.Command) -> None:

@@ -1,0 +1,65 @@
+"""The ports: what the service layer asks of its adapters, declared in one place.
+
+`Telephony` is the daemon's view of the phones, whichever adapter carries them (the Asterisk
+side in ari/telephony.py, the simulated callers and agents in acd/people/demo.py):
+
+- `execute(command)` carries out a command of the core;
+- `attach(post)` is given the switchboard's `post`, for the events the telephony produces;
+- `run()` is the telephony's own loop (a connection, simulated traffic), supervised;
+- `supervision` serves the supervisors' listen / whisper / barge, None without it;
+- `connections()` (name -> up) and `connection_details()` (name -> why) are watched for
+  /ready and the metrics.
+
+A telephony without one of these capabilities inherits the honest default from
+`TelephonyBase`: nothing to attach, a `run()` that only waits to be stopped, no
+supervision, no connections of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+from acd.vocabulary import commands as cmd
+from acd.vocabulary import events as ev
+
+if TYPE_CHECKING:
+    from acd.service.supervision import Supervision
+
+
+class Telephony(Protocol):
+    @property
+    def supervision(self) -> Supervision | None: ...
+
+    async def execute(self, command: cmd.Command) -> None: ...
+
+    def attach(self, post: Callable[[ev.Event], None]) -> None: ...
+
+    async def run(self) -> None: ...
+
+    def connections(self) -> dict[str, bool]: ...
+
+    def connection_details(self) -> dict[str, str]: ...
+
+
+class TelephonyBase:
+    """The capabilities a telephony may lack, absent: subclass and implement `execute`."""
+
+    supervision: Supervision | None = None
+
+    async def execute(self, command: cmd.Command) -> None:
+        raise NotImplementedError
+
+    def attach(self, post: Callable[[ev.Event], None]) -> None:
+        """Produces no events: nothing to keep."""
+
+    async def run(self) -> None:
+        """No loop of its own: wait until stopped (a return would be restarted)."""
+        await asyncio.Future()
+
+    def connections(self) -> dict[str, bool]:
+        return {}
+
+    def connection_details(self) -> dict[str, str]:
+        return {}
