@@ -144,7 +144,8 @@ class Sandbox:
         return self.root / "var" / "log" / "asterisk" / "full"
 
     @classmethod
-    def create(cls, root: Path, sounds: Path) -> Sandbox:
+    def create(cls, root: Path, sounds: Path,
+               agent_phones: tuple[str, ...] = AGENT_PHONES) -> Sandbox:
         subprocess.run(["sh", str(SANDBOX_SCRIPT), str(root)], check=True,
                        capture_output=True)
         etc = root / "etc" / "asterisk"
@@ -155,7 +156,7 @@ class Sandbox:
                 f.write("verbose = 3\n")
         env = {**os.environ, "ASTERISK_ETC": str(etc), "ACD117_ARI_PASSWORD": ARI_PASSWORD,
                "ACD117_AMI_SECRET": AMI_SECRET,
-               "ACD117_AGENT_ENDPOINTS": " ".join(AGENT_PHONES)}
+               "ACD117_AGENT_ENDPOINTS": " ".join(agent_phones)}
         out = subprocess.run(["sh", str(REPO / "asterisk" / "install.sh")], env=env,
                              check=True, capture_output=True, text=True)
         (root / "install.log").write_text(out.stdout + out.stderr)

@@ -1,0 +1,278 @@
+"""How fast a 117 caller reaches an agent on the real Asterisk: acd117 and, on the same
+phones with the same welcome, app_queue.
+
+    .venv/bin/python tests/bench/answer_speed.py [--phones 60] [--seconds 20] [--rates 2,15,30]
+
+Callers arrive at a steady rate; every phone answers at once; a caller hangs up `talk_s`
+after being bridged. Every time comes from Asterisk's own AMI event `Timestamp`s:
+
+- entry: the caller's channel is created (`Newchannel`);
+- first ring request: the agent's channel that was bridged with the caller is created
+  (acd117's originate, or app_queue's dial);
+- agent answer: that channel goes `Up` (`Newstate`);
+- bridged: both are in one bridge (the later `BridgeEnter`).
+
+A call never bridged within the run and its drain is counted lost. acd117's CPU is read
+from /proc for its process: CPU seconds over the run per call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.bench.asterisk_bed import (
+    APP_QUEUE_CONTEXT,
+    PHONE_PREFIX,
+    add_users,
+    create_bed,
+    log_in_agents,
+    start_rack,
+    write_bench_flows,
+)
+from tests.integration.ami import Ami, Message
+from tests.integration.asterisk import TEST_AMI_SECRET, TEST_AMI_USER, missing
+from tests.integration.daemon import BANDUNG_DID, Acd117
+
+
+def pct(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))], 1)
+
+
+@dataclass
+class Timeline:
+    """What the AMI events say of each call, folded as they come."""
+
+    calls: set[str] = field(default_factory=set)
+    created: dict[str, float] = field(default_factory=dict)  # uniqueid -> Newchannel time
+    up: dict[str, float] = field(default_factory=dict)  # uniqueid -> first Up
+    channel: dict[str, str] = field(default_factory=dict)  # uniqueid -> channel name
+    members: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    entered: dict[tuple[str, str], float] = field(default_factory=dict)
+    bridged: dict[str, tuple[str, float]] = field(default_factory=dict)  # call -> agent, t
+    waiting: dict[str, asyncio.Future[None]] = field(default_factory=dict)
+
+    def feed(self, e: Message) -> None:
+        kind, uid = e.get("Event"), e.get("Uniqueid", "")
+        t = float(e.get("Timestamp") or e["_t"])
+        if kind == "Newchannel":
+            self.created.setdefault(uid, t)
+            self.channel[uid] = e.get("Channel", "")
+        elif kind == "Newstate" and e.get("ChannelStateDesc") == "Up":
+            self.up.setdefault(uid, t)
+        elif kind == "BridgeEnter":
+            bridge = e.get("BridgeUniqueid", "")
+            self.members[bridge].add(uid)
+            self.entered[(bridge, uid)] = t
+            self._check(bridge)
+        elif kind == "BridgeLeave":
+            self.members[e.get("BridgeUniqueid", "")].discard(uid)
+
+    def _check(self, bridge: str) -> None:
+        inside = self.members[bridge]
+        callers = [u for u in inside if u in self.calls and u not in self.bridged]
+        agents = [u for u in inside if self.channel.get(u, "").startswith(f"PJSIP/{PHONE_PREFIX}")]
+        for call in callers:
+            if agents:
+                agent = agents[0]
+                self.bridged[call] = (agent, max(self.entered[(bridge, call)],
+                                                 self.entered[(bridge, agent)]))
+                fut = self.waiting.pop(call, None)
+                if fut is not None and not fut.done():
+                    fut.set_result(None)
+
+    def figures(self) -> dict[str, Any]:
+        first_ring, answer_to_bridge, entry_to_bridge = [], [], []
+        for call, (agent, at) in self.bridged.items():
+            entry = self.created.get(call)
+            ring = self.created.get(agent)
+            answered = self.up.get(agent)
+            if entry is None or ring is None:
+                continue
+            first_ring.append((ring - entry) * 1000)
+            entry_to_bridge.append((at - entry) * 1000)
+            if answered is not None:
+                answer_to_bridge.append((at - answered) * 1000)
+        return {
+            "calls": len(self.calls), "bridged": len(self.bridged),
+            "lost": len(self.calls) - len(self.bridged),
+            "first_ring_p50_ms": pct(first_ring, 50), "first_ring_p99_ms": pct(first_ring, 99),
+            "answer_to_bridge_p50_ms": pct(answer_to_bridge, 50),
+            "answer_to_bridge_p99_ms": pct(answer_to_bridge, 99),
+            "entry_to_bridge_p50_ms": pct(entry_to_bridge, 50),
+            "entry_to_bridge_p99_ms": pct(entry_to_bridge, 99),
+        }
+
+
+async def follow(ami: Ami, timeline: Timeline) -> None:
+    """Folds the AMI events into the timeline and drops them (a long run would keep
+    hundreds of thousands)."""
+    while True:
+        async with ami._changed:
+            await ami._changed.wait_for(lambda: bool(ami.events))
+            batch, ami.events[:] = list(ami.events), []
+        for e in batch:
+            timeline.feed(e)
+
+
+async def caller(ami: Ami, timeline: Timeline, call_id: str, context: str, talk_s: float,
+                 patience_s: float) -> None:
+    """One caller: dials, waits to be bridged (at most `patience_s`), talks, hangs up."""
+    timeline.calls.add(call_id)
+    bridged = timeline.waiting[call_id] = asyncio.get_running_loop().create_future()
+    await ami.originate_caller(number=BANDUNG_DID, caller_id=f'"Bench" <+62812{call_id[-7:]}>',
+                               channel_id=call_id, context=context)
+    try:
+        await asyncio.wait_for(bridged, patience_s)
+        await asyncio.sleep(talk_s)
+    except TimeoutError:
+        pass  # counted lost: never bridged
+    caller_side = timeline.channel.get(f"c-{call_id}")
+    if caller_side:
+        with contextlib.suppress(AssertionError):  # gone already
+            await ami.hangup(caller_side)
+
+
+async def load(ami: Ami, context: str, rate: float, seconds: float, talk_s: float,
+               patience_s: float) -> Timeline:
+    timeline = Timeline()
+    follower = asyncio.create_task(follow(ami, timeline))
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            start = time.monotonic()
+            n = int(rate * seconds)
+            for i in range(n):
+                await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+                call_id = f"bn-{uuid.uuid4().hex[:10]}"
+                tasks.create_task(caller(ami, timeline, call_id, context, talk_s, patience_s))
+        await asyncio.sleep(2)  # the last hang-ups' events
+    finally:
+        follower.cancel()
+    return timeline
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def bench(phones: int, seconds: float, rates: list[float], talk_s: float,
+                dsn: str, app_queue: bool) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="acd117-bench-"))
+    box = create_bed(work, phones)
+    await box.start()
+    audio = work / "voice.wav"
+    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(audio), "synth",
+                    "600", "sine", "440", "vol", "0.1"], check=True)
+    rack = await start_rack(box, work / "rack", audio, phones)
+    ami = Ami("127.0.0.1", 5038, TEST_AMI_USER, TEST_AMI_SECRET)
+    await ami.connect()
+    out: dict[str, Any] = {"phones": phones, "seconds_per_rate": seconds, "talk_s": talk_s}
+    patience = seconds + 60
+    acd = Acd117(work, box, dsn, write_bench_flows(work / "flows", phones),
+                 ACD117_LOG_LEVEL="info")
+    try:
+        await add_users(dsn, phones)
+        await acd.start()
+        await log_in_agents(acd, phones)
+        for rate in rates:
+            assert acd.proc is not None
+            cpu0 = cpu_seconds(acd.proc.pid)
+            timeline = await load(ami, "acd117-from-trunk", rate, seconds, talk_s, patience)
+            figures = timeline.figures()
+            figures["cpu_per_call_ms"] = round(
+                (cpu_seconds(acd.proc.pid) - cpu0) * 1000 / max(1, figures["calls"]), 2)
+            out[f"acd117@{rate:g}"] = figures
+            print(f"acd117 {rate:g} calls/s: {json.dumps(figures)}", flush=True)
+            await asyncio.sleep(3)  # agents through wrap-up
+        await acd.stop()
+        if app_queue:
+            for rate in rates:
+                timeline = await load(ami, APP_QUEUE_CONTEXT, rate, seconds, talk_s, patience)
+                out[f"app_queue@{rate:g}"] = figures = timeline.figures()
+                print(f"app_queue {rate:g} calls/s: {json.dumps(figures)}", flush=True)
+                await asyncio.sleep(3)
+    finally:
+        await acd.stop()
+        await ami.close()
+        await rack.stop()
+        await box.stop()
+        if not os.environ.get("ACD117_BENCH_KEEP"):
+            shutil.rmtree(work, ignore_errors=True)
+    return out
+
+
+def summary(result: dict[str, Any]) -> dict[str, Any]:
+    """The keys `make bench` prints last: at 15 calls/s where it ran, else the highest."""
+    runs = [k for k in result if k.startswith("acd117@")]
+    if not runs:
+        return {}
+    key = "acd117@15" if "acd117@15" in runs else runs[-1]
+    r = result[key]
+    return {"first_ring_p99_ms": r["first_ring_p99_ms"],
+            "answer_to_bridge_p99_ms": r["answer_to_bridge_p99_ms"],
+            "real_asterisk_calls_per_s": float(key.split("@")[1]),
+            "cpu_per_call_ms": r["cpu_per_call_ms"],
+            "real_asterisk_lost_calls": sum(result[k]["lost"] for k in runs)}
+
+
+async def with_database(args: argparse.Namespace) -> dict[str, Any]:
+    """A database of its own, as the tests have: a fresh schema on the server at
+    127.0.0.1:5432 (database `test`), else on an embedded one."""
+    import asyncpg
+
+    from acd.store.migrate import migrate_dsn
+    from acd.store.server import local_or_embedded
+
+    with local_or_embedded() as server:
+        schema = f"acd117_bench_{uuid.uuid4().hex[:8]}"
+        conn = await asyncpg.connect(server.dsn)
+        await conn.execute(f"CREATE SCHEMA {schema}")
+        try:
+            dsn = server.dsn_for_schema(schema)
+            await migrate_dsn(dsn)
+            return await bench(args.phones, args.seconds, args.rates, args.talk, dsn,
+                               not args.no_app_queue)
+        finally:
+            await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+            await conn.close()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--phones", type=int, default=60)
+    p.add_argument("--seconds", type=float, default=20.0, help="of arrivals per rate")
+    p.add_argument("--rates", type=lambda s: [float(x) for x in s.split(",")],
+                   default=[2.0, 15.0, 30.0])
+    p.add_argument("--talk", type=float, default=2.0, help="seconds a bridged call lasts")
+    p.add_argument("--no-app-queue", action="store_true")
+    args = p.parse_args()
+    lacking = missing()
+    if lacking:
+        print(f"answer-speed bench skipped: {lacking}")
+        return
+    result = asyncio.run(with_database(args))
+    print(json.dumps({**result, **summary(result)}))
+
+
+if __name__ == "__main__":
+    main()
