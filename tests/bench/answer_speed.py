@@ -47,7 +47,7 @@ from tests.bench.asterisk_bed import (
     write_bench_flows,
 )
 from tests.integration.ami import Ami, Message
-from tests.integration.asterisk import TEST_AMI_SECRET, TEST_AMI_USER, missing
+from tests.integration.asterisk import TEST_AMI_SECRET, TEST_AMI_USER, Sandbox, missing
 from tests.integration.daemon import BANDUNG_DID, Acd117
 
 
@@ -170,6 +170,20 @@ async def load(ami: Ami, context: str, rate: float, seconds: float, talk_s: floa
     return timeline
 
 
+async def quiesce(box: Sandbox, timeout: float = 60.0) -> None:
+    """Until Asterisk has no channel left (the agents' wrap-up over too), hanging up what
+    is still there after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (await asyncio.to_thread(box.cli, "core show channels count")).startswith(
+                "0 active channels"):
+            await asyncio.sleep(2)  # wrap-up after the last call
+            return
+        await asyncio.sleep(0.5)
+    box.hang_up_everything()
+    await asyncio.sleep(3)
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -194,7 +208,8 @@ async def bench(phones: int, seconds: float, rates: list[float], talk_s: float,
         await add_users(dsn, phones)
         await acd.start()
         await log_in_agents(acd, phones)
-        for rate in rates:
+        for rate in rates:  # each system on a quiet bed: no channel left from the last run
+            await quiesce(box)
             assert acd.proc is not None
             cpu0 = cpu_seconds(acd.proc.pid)
             timeline = await load(ami, "acd117-from-trunk", rate, seconds, talk_s, patience)
@@ -203,14 +218,11 @@ async def bench(phones: int, seconds: float, rates: list[float], talk_s: float,
                 (cpu_seconds(acd.proc.pid) - cpu0) * 1000 / max(1, figures["calls"]), 2)
             out[f"acd117@{rate:g}"] = figures
             print(f"acd117 {rate:g} calls/s: {json.dumps(figures)}", flush=True)
-            await asyncio.sleep(3)  # agents through wrap-up
-        await acd.stop()
-        if app_queue:
-            for rate in rates:
+            if app_queue:  # acd117 stays up, idle: app_queue's calls never enter Stasis
+                await quiesce(box)
                 timeline = await load(ami, APP_QUEUE_CONTEXT, rate, seconds, talk_s, patience)
                 out[f"app_queue@{rate:g}"] = figures = timeline.figures()
                 print(f"app_queue {rate:g} calls/s: {json.dumps(figures)}", flush=True)
-                await asyncio.sleep(3)
     finally:
         await acd.stop()
         await ami.close()
