@@ -293,14 +293,7 @@ def _asterisk(settings: Settings, flows: CallFlows, acd: Acd,
     from ari.runtime import AsteriskSettings
     from ari.telephony import AsteriskTelephony
 
-    def secret(value: Any) -> str:
-        return value.get_secret_value() if value is not None else ""
-
-    asterisk = AsteriskSettings(
-        ari_url=settings.ari_url or "", ari_user=settings.ari_user or "",
-        ari_password=secret(settings.ari_password), ami_host=settings.ami_host or "",
-        ami_port=settings.ami_port, ami_user=settings.ami_user or "",
-        ami_secret=secret(settings.ami_secret))
+    asterisk = AsteriskSettings.from_settings(settings)
 
     def in_force() -> CallFlows:  # a reload reaches the prompts and the PINs at once
         return acd.flows

@@ -1,6 +1,6 @@
 """acd117's Asterisk side in one object, for `acd117 run` to start and supervise.
 
-    settings = AsteriskSettings.from_env()
+    settings = AsteriskSettings.from_settings(Settings.from_env())
     side = AsteriskSide(settings, emit=core_inbox.put_nowait, verify_pin=store.verify_pin)
     async with asyncio.TaskGroup() as tasks:
         tasks.create_task(side.run())            # ARI websocket + AMI session, forever
@@ -15,11 +15,13 @@ TierHop records).
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import SecretStr
+
+from acd.service.settings import Settings
 from ari.adoption import AdapterCommand, AdapterEvent
 from ari.ami import AmiAdapter
 from ari.client import AriClient
@@ -29,33 +31,32 @@ from ari.features import PinCheck
 from ari.stasis import APP, StasisApp
 from recording.hooks import Recordings
 
+_DEFAULTS = Settings()  # the one set of defaults: ACD117_ARI_* and ACD117_AMI_* unset
+
 
 @dataclass(frozen=True, slots=True)
 class AsteriskSettings:
-    ari_url: str = "http://127.0.0.1:8088/ari"
-    ari_user: str = "acd117"
+    """The connection settings the adapters use; read from the environment only by
+    acd.service.settings.Settings (`from_settings`)."""
+
+    ari_url: str = _DEFAULTS.ari_url
+    ari_user: str = _DEFAULTS.ari_user
     ari_password: str = ""
-    ami_host: str = "127.0.0.1"
-    ami_port: int = 5038
-    ami_user: str = "acd117"
+    ami_host: str = _DEFAULTS.ami_host
+    ami_port: int = _DEFAULTS.ami_port
+    ami_user: str = _DEFAULTS.ami_user
     ami_secret: str = ""
     app: str = APP
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> AsteriskSettings:
-        """ACD117_ARI_URL, ACD117_ARI_USER, ACD117_ARI_PASSWORD, ACD117_AMI_HOST,
-        ACD117_AMI_PORT, ACD117_AMI_USER, ACD117_AMI_SECRET (unset: the defaults)."""
-        env = os.environ if environ is None else environ
-        d = cls()
-        return cls(
-            ari_url=env.get("ACD117_ARI_URL", d.ari_url),
-            ari_user=env.get("ACD117_ARI_USER", d.ari_user),
-            ari_password=env.get("ACD117_ARI_PASSWORD", d.ari_password),
-            ami_host=env.get("ACD117_AMI_HOST", d.ami_host),
-            ami_port=int(env.get("ACD117_AMI_PORT", str(d.ami_port))),
-            ami_user=env.get("ACD117_AMI_USER", d.ami_user),
-            ami_secret=env.get("ACD117_AMI_SECRET", d.ami_secret),
-        )
+    def from_settings(cls, settings: Settings) -> AsteriskSettings:
+        def secret(value: SecretStr | None) -> str:
+            return value.get_secret_value() if value is not None else ""
+
+        return cls(ari_url=settings.ari_url, ari_user=settings.ari_user,
+                   ari_password=secret(settings.ari_password), ami_host=settings.ami_host,
+                   ami_port=settings.ami_port, ami_user=settings.ami_user,
+                   ami_secret=secret(settings.ami_secret))
 
 
 class AsteriskSide:

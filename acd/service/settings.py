@@ -29,12 +29,14 @@ class Settings(BaseModel):
     dsn: str | None = None  # PostgreSQL; None: records feed only the live figures
     http_host: str = "127.0.0.1"
     http_port: Annotated[int, Field(ge=0, le=65535)] = 8117
-    ari_url: str | None = None
-    ari_user: str | None = None
+    # Asterisk: acd117 runs on the Asterisk host, as the users asterisk/install.sh creates;
+    # only the two secrets have no default (without them the daemon refuses to start).
+    ari_url: str = "http://127.0.0.1:8088/ari"
+    ari_user: str = "acd117"
     ari_password: SecretStr | None = None
-    ami_host: str | None = None
+    ami_host: str = "127.0.0.1"
     ami_port: Annotated[int, Field(ge=1, le=65535)] = 5038
-    ami_user: str | None = None
+    ami_user: str = "acd117"
     ami_secret: SecretStr | None = None
     spool_dir: Path = Path("var/spool")
     log_format: Literal["console", "json"] = "console"
@@ -49,7 +51,7 @@ class Settings(BaseModel):
 
     @property
     def asterisk_configured(self) -> bool:
-        return bool(self.ari_url and self.ami_host)
+        return self.ari_password is not None and self.ami_secret is not None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -6,6 +6,7 @@ import asyncio
 import math
 from typing import Any
 
+from acd.service.settings import Settings
 from acd.vocabulary.events import CallArrived, DeviceStateChanged, RingAnswered
 from acd.vocabulary.tiers import Tier
 from ari.bench import run_benchmark
@@ -14,14 +15,25 @@ from ari.testing import FakeAsterisk, ScriptedCore
 
 
 def test_settings_come_from_the_environment() -> None:
-    s = AsteriskSettings.from_env({
+    s = AsteriskSettings.from_settings(Settings.from_env({
         "ACD117_ARI_URL": "http://10.0.0.5:8088/ari", "ACD117_ARI_USER": "u",
         "ACD117_ARI_PASSWORD": "p", "ACD117_AMI_HOST": "10.0.0.5", "ACD117_AMI_PORT": "5039",
         "ACD117_AMI_USER": "m", "ACD117_AMI_SECRET": "s",
-    })
+    }))
     assert (s.ari_url, s.ari_user, s.ari_password) == ("http://10.0.0.5:8088/ari", "u", "p")
     assert (s.ami_host, s.ami_port, s.ami_user, s.ami_secret) == ("10.0.0.5", 5039, "m", "s")
-    assert AsteriskSettings.from_env({}).ari_url == "http://127.0.0.1:8088/ari"
+    assert AsteriskSettings.from_settings(Settings.from_env({})).ari_url == \
+        "http://127.0.0.1:8088/ari"
+
+
+def test_the_adapters_and_the_daemon_settings_have_one_set_of_defaults() -> None:
+    unset = AsteriskSettings.from_settings(Settings.from_env({}))
+    assert unset == AsteriskSettings()
+    assert (unset.ari_user, unset.ami_host, unset.ami_port, unset.ami_user) == \
+        ("acd117", "127.0.0.1", 5038, "acd117")
+    assert not Settings.from_env({}).asterisk_configured  # the secrets have no default
+    assert Settings.from_env({"ACD117_ARI_PASSWORD": "p",
+                              "ACD117_AMI_SECRET": "s"}).asterisk_configured
 
 
 async def test_asterisk_side_runs_ari_and_ami_together(peer: FakeAsterisk) -> None:
