@@ -263,9 +263,6 @@ def bootstrap(settings: Settings, telephony: Telephony | None = None, *,
     elif telephony is None:
         telephony = _asterisk(settings, flows, acd, writer, metrics)
     observers = [live.observe, metrics.observe]
-    keep_facts = getattr(telephony, "observe", None)  # the Asterisk side notes tier hops
-    if callable(keep_facts):
-        observers.append(keep_facts)
     # Who is logged in where, kept across restarts (the demo's agents log in by themselves).
     logins = None if simulate else LoginKeeper(settings.spool_dir, settings.dsn)
     if logins is not None:

@@ -3,9 +3,10 @@
 What the port declares: `execute(command)` carries out the core's commands,
 `attach(post)` is given the switchboard's `post` for the events Asterisk produces, and
 `run()` (supervised) keeps the ARI websocket and the AMI session going; `supervision` serves
-the supervisors' monitoring and `connections()` the readiness checks. `observe(record)`
-sees the core's records: each tier hop is written onto the caller's channel, so that after
-a restart the call is re-adopted at the tier and with the deadline it had.
+the supervisors' monitoring and `connections()` the readiness checks. The switchboard hands
+`keep_call_facts(hop)` each tier hop: it is written onto the caller's channel (off the call
+path, in `run()`), so that after a restart the call is re-adopted at the tier and with the
+deadline it had.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from acd.service.ports import TelephonyBase
 from acd.service.supervision import MonitorSupervision
 from acd.vocabulary.commands import Command
 from acd.vocabulary.events import Event
-from acd.vocabulary.records import Record, TierHop
+from acd.vocabulary.records import TierHop
 from ari.adoption import SaveCallFacts
 from ari.runtime import AsteriskSettings, AsteriskSide
 from ari.stasis import prompt_media_for
@@ -70,9 +71,8 @@ class AsteriskTelephony(TelephonyBase):
     async def execute(self, command: Command) -> None:
         await self.side.execute(command)
 
-    def observe(self, record: Record) -> None:
-        if isinstance(record, TierHop):
-            self._facts.put_nowait(SaveCallFacts.from_tier_hop(record))
+    def keep_call_facts(self, hop: TierHop) -> None:
+        self._facts.put_nowait(SaveCallFacts.from_tier_hop(hop))
 
     async def run(self) -> None:
         async with asyncio.TaskGroup() as tasks:

@@ -44,13 +44,10 @@ def flows() -> CallFlows:
 
 @dataclass
 class Records:
-    telephony: AsteriskTelephony | None = None
     got: list[rec.Record] = field(default_factory=list)
 
     def submit(self, record: rec.Record) -> None:
         self.got.append(record)
-        if self.telephony is not None:
-            self.telephony.observe(record)
 
     def ended(self) -> list[rec.CallEnded]:
         return [r for r in self.got if isinstance(r, rec.CallEnded)]
@@ -69,7 +66,6 @@ class Daemon:
         self.flows = flows()
         self.telephony = AsteriskTelephony(settings, lambda: self.flows, moh_grace_s=0.01)
         self.telephony.side.stream.backoff = Backoff(initial=0.01, maximum=0.05)
-        records.telephony = self.telephony
         ids = iter(range(1, 10**6))
         self.acd = Acd(self.flows, load_regions(), ids=lambda: f"o{next(ids)}-{id(self)}")
         self.board = Switchboard(self.acd, self.telephony, records)

@@ -9,6 +9,7 @@ import contextlib
 import pytest
 
 from acd.domain.core import Acd
+from acd.service.ports import TelephonyBase
 from acd.service.supervisor import Supervisor
 from acd.service.switchboard import Switchboard
 from acd.vocabulary import commands as cmd
@@ -18,7 +19,7 @@ from config.regions import load_regions
 from tests.support import build_flows, from_region
 
 
-class FakePhones:
+class FakePhones(TelephonyBase):
     """Plays Asterisk: takes commands (slowly for the first call), remembers the order."""
 
     def __init__(self) -> None:

@@ -8,7 +8,10 @@ side in ari/telephony.py, the simulated callers and agents in acd/people/demo.py
 - `run()` is the telephony's own loop (a connection, simulated traffic), supervised;
 - `supervision` serves the supervisors' listen / whisper / barge, None without it;
 - `connections()` (name -> up) and `connection_details()` (name -> why) are watched for
-  /ready and the metrics.
+  /ready and the metrics;
+- `keep_call_facts(hop)` is handed every tier hop by the switchboard, as it happens: the
+  facts a restarted acd117 needs to re-adopt the call at the tier and deadline it had
+  (the Asterisk side writes them onto the caller's channel; ari.adoption).
 
 A telephony without one of these capabilities inherits the honest default from
 `TelephonyBase`: nothing to attach, a `run()` that only waits to be stopped, no
@@ -23,6 +26,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
+from acd.vocabulary import records as rec
 
 if TYPE_CHECKING:
     from acd.service.supervision import Supervision
@@ -41,6 +45,8 @@ class Telephony(Protocol):
     def connections(self) -> dict[str, bool]: ...
 
     def connection_details(self) -> dict[str, str]: ...
+
+    def keep_call_facts(self, hop: rec.TierHop) -> None: ...
 
 
 class TelephonyBase:
@@ -63,3 +69,6 @@ class TelephonyBase:
 
     def connection_details(self) -> dict[str, str]:
         return {}
+
+    def keep_call_facts(self, hop: rec.TierHop) -> None:
+        """Nothing survives a restart: nothing to keep."""

@@ -2,9 +2,10 @@
 
 Adapters `post()` events; one loop feeds them to the core in arrival order with the wall
 clock's `now`, wakes for the core's next timer, and hands the core's outputs on: commands
-to the telephony adapter, records to the record writer, alerts to the log. Commands run
-concurrently across calls but in order within a call (an `Answer` before its `PlayPrompt`),
-and every command task is owned here until it finishes.
+to the telephony adapter, records to the record writer, alerts to the log; each tier hop
+also to the telephony (`keep_call_facts`), which keeps it with the call for a restart.
+Commands run concurrently across calls but in order within a call (an `Answer` before its
+`PlayPrompt`), and every command task is owned here until it finishes.
 
 If the core fails on an event for a call, the call is sent back to the dialplan's fallback
 (`Fallback`), so no caller is ever left stuck; the failure is logged with the event.
@@ -107,8 +108,16 @@ class Switchboard:
                     self._records.submit(out)
                 except Exception:  # a record problem must never hold up a caller's commands
                     log.exception("record not taken", record=repr(out))
+                if isinstance(out, rec.TierHop):
+                    self._keep_call_facts(out)
             else:
                 self._execute(out)
+
+    def _keep_call_facts(self, hop: rec.TierHop) -> None:
+        try:
+            self._telephony.keep_call_facts(hop)
+        except Exception:  # only a note for a restart: never worth a caller's commands
+            log.exception("call facts not kept", call_id=hop.call_id)
 
     def _execute(self, command: cmd.Command) -> None:
         # A ring and its stop are ordered by offer; everything else by call.

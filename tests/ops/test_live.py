@@ -186,10 +186,11 @@ async def test_adapter_log_lines_carry_the_call_id_of_the_command(
 
     import structlog
 
+    from acd.service.ports import TelephonyBase
     from acd.service.switchboard import Switchboard
     from acd.vocabulary import commands as cmd
 
-    class Adapter:
+    class Adapter(TelephonyBase):
         async def execute(self, command: cmd.Command) -> None:
             structlog.get_logger("acd117.ari").info("channel answered")
 
