@@ -58,6 +58,10 @@ class Queue(Model):
     # Asterisk app_queue's "autopause": an agent who lets a call ring out is paused so the
     # next calls do not keep ringing an empty desk.
     pause_on_no_answer: bool = True
+    # Ring a free agent while the welcome still plays (the agent's answer stops it), so the
+    # caller's first seconds are not spent waiting for the prompt to end. Off: the call is
+    # offered once the welcome has been heard, as app_queue after Playback() does.
+    ring_during_welcome: bool = True
 
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -246,6 +250,9 @@ class Callers(Model):
 class Prompt(Model):
     text: str = Field(min_length=1)  # what the studio recording says (and the placeholder speaks)
     file: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_/-]+$")]  # sound name, no extension
+    # Heard in full before any phone rings (a recording notice the law asks for): a welcome
+    # marked so is never cut short by an agent's answer.
+    heard_in_full: bool = False
 
 
 class Announcements(Model):

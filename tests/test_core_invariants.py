@@ -31,7 +31,8 @@ def flows(variant: str):
         centres=[centre("bdg", "32.73", queues=ring_all if variant == "ring_all" else
                         [queue(pause_on_no_answer=variant != "ring_all")]),
                  centre("jabar", "32", queues=[queue(strategy="fewest_calls")]),
-                 centre("palu", "72.71", queues=[queue(strategy="round_robin", wrap_up_s=0)]),
+                 centre("palu", "72.71", queues=[queue(strategy="round_robin", wrap_up_s=0,
+                                                        ring_during_welcome=False)]),
                  centre("bnpb", "ID")],
         agents=[agent("1001", "bdg", 3), agent("1002", "bdg", 7), agent("1003", "bdg", 7),
                 agent("2001", "jabar"), agent("2002", "jabar"), agent("7001", "palu"),
@@ -92,9 +93,10 @@ class CoreMachine(RuleBasedStateMachine):
             return
         for call in acd.calls.values():
             state, queues = self.before.get(call.id, ("", ()))
+            shared = [q for q in queues if q in agent_.queues and not (
+                call.welcome_playing and not acd.queues[q].config.ring_during_welcome)]
             if (call.state is CallState.QUEUED and state == "queued"
-                    and agent_.id not in call.missed
-                    and any(q in agent_.queues for q in queues)):
+                    and agent_.id not in call.missed and shared):
                 assert (call.priority, call.seq) >= (rung.priority, rung.seq), (
                     f"{call.id} waited ahead of {ring.call_id}")
 
@@ -106,7 +108,8 @@ class CoreMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def welcome_ends(self, data: st.DataObject) -> None:
-        announcing = [c for c in self.h.acd.calls.values() if c.state is CallState.ANNOUNCING]
+        announcing = [c for c in self.h.acd.calls.values()
+                      if c.state is CallState.ANNOUNCING or c.welcome_playing]
         if announcing:
             call = data.draw(st.sampled_from(announcing))
             self._send(ev.PromptFinished(call.id, call.prompt or ""))
@@ -250,6 +253,8 @@ class CoreMachine(RuleBasedStateMachine):
                 assert acd.agents[call.agent_id or ""].call_id == call.id
         for offer in acd.offers.values():
             assert acd.calls[offer.call_id].state is CallState.OFFERED
+            if acd.calls[offer.call_id].welcome_playing:  # rung while the welcome plays
+                assert acd.queues[offer.queue].config.ring_during_welcome, offer
 
     @invariant()
     def one_agent_per_phone_and_no_login_logs_anyone_out(self) -> None:
@@ -281,8 +286,12 @@ class CoreMachine(RuleBasedStateMachine):
             if agent_.state is not AgentState.AVAILABLE or agent_.device in acd.unreachable:
                 continue
             for key in agent_.queues:
-                for call_id in acd.queues[key].waiting_ids:
-                    assert agent_.id in acd.calls[call_id].missed, (agent_.id, call_id)
+                q = acd.queues[key]
+                for call_id in q.waiting_ids:
+                    call = acd.calls[call_id]
+                    if call.welcome_playing and not q.config.ring_during_welcome:
+                        continue  # this queue rings once the welcome has been heard
+                    assert agent_.id in call.missed, (agent_.id, call_id)
 
 
 class MoveAndNoUnstaffedSkip(CoreMachine):

@@ -7,25 +7,71 @@ from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
 from acd.vocabulary import records as rec
 from acd.vocabulary.tiers import Tier
-from tests.support import Harness, agent, build_flows, centre, ended, of, queue
+from tests.support import PROMPTS, Harness, agent, build_flows, centre, ended, of, queue
 
 
-def test_a_call_is_answered_welcomed_and_rings_an_agent_of_its_regency():
+def test_a_call_rings_an_agent_of_its_regency_while_the_welcome_plays():
     h = Harness()
     h.login("1001", "2001")
     out = h.send(ev.CallArrived("c1", "+6281234567890", ev.Ingress(
         trunk="trunk-telkomsel", headers=(("X-Cell-Region", "32.73"),))))
     assert of(out, cmd.Answer) == [cmd.Answer("c1")]
     assert [p.prompt for p in of(out, cmd.PlayPrompt)] == ["welcome"]
-    assert not of(out, cmd.RingAgent), "nobody rings before the welcome has been heard"
     started = of(out, rec.CallStarted)[0]
     assert (started.region_code, started.caller_e164, started.line_type) == (
         "32.73", "+6281234567890", "mobile")
-    out = h.send(ev.PromptFinished("c1", "welcome"), after=6)
     ring = of(out, cmd.RingAgent)[0]
     assert (ring.agent_id, ring.device, ring.tier) == ("1001", "PJSIP/1001", Tier.KABKOTA)
     assert ring.region_name == "Kota Bandung"
     assert of(out, rec.TierHop) == [rec.TierHop("c1", Tier.KABKOTA, "bdg", "arrival", h.now)]
+    assert not of(h.send(ev.PromptFinished("c1", "welcome"), after=6), cmd.RingAgent), (
+        "the end of the welcome rings nobody else")
+
+
+def test_an_answer_during_the_welcome_bridges_the_caller_at_once():
+    h = Harness()
+    h.login("1001")
+    h.call("c1", welcome_done=False)
+    out = h.answer("c1")
+    assert of(out, cmd.Bridge)[0].agent_id == "1001"
+    assert h.acd.calls["c1"].state is CallState.CONNECTED
+    assert h.send(ev.PromptFinished("c1", "welcome"), after=3) == [], (
+        "the welcome's end (it was stopped by the bridge) changes nothing")
+
+
+def test_a_queue_that_waits_for_the_welcome_rings_nobody_before_it_is_heard():
+    h = Harness(build_flows(centres=[centre("bdg", "32.73",
+                                            queues=[queue(ring_during_welcome=False)]),
+                                     centre("jabar", "32"), centre("bnpb", "ID")]))
+    h.login("1001", "2001")
+    out = h.call("c1", welcome_done=False)
+    assert not of(out, cmd.RingAgent), "nobody rings before the welcome has been heard"
+    assert of(out, rec.TierHop) == [rec.TierHop("c1", Tier.KABKOTA, "bdg", "arrival", h.now)]
+    out = h.send(ev.PromptFinished("c1", "welcome"), after=6)
+    assert [r.agent_id for r in of(out, cmd.RingAgent)] == ["1001"]
+
+
+def test_an_agent_freed_during_the_welcome_waits_for_it_where_the_queue_says_so():
+    h = Harness(build_flows(centres=[centre("bdg", "32.73",
+                                            queues=[queue(ring_during_welcome=False)]),
+                                     centre("jabar", "32"), centre("bnpb", "ID")]))
+    h.send(ev.AgentLoggedIn("1001", "PJSIP/1001"))
+    h.send(ev.AgentPaused("1001", "break"))
+    h.call("c1", welcome_done=False)
+    assert not of(h.send(ev.AgentUnpaused("1001"), after=2), cmd.RingAgent)
+    assert of(h.send(ev.PromptFinished("c1", "welcome"), after=4), cmd.RingAgent)
+
+
+def test_a_welcome_to_be_heard_in_full_rings_nobody_before_it_ends():
+    prompts = {**PROMPTS, "welcome": {**PROMPTS["welcome"], "heard_in_full": True}}
+    flows = build_flows()
+    h = Harness(build_flows(announcements={
+        **flows.announcements.model_dump(mode="json"), "prompts": prompts}))
+    h.login("1001")
+    out = h.call("c1", welcome_done=False)
+    assert not of(out, cmd.RingAgent) and not of(out, rec.TierHop), "not queued yet"
+    out = h.send(ev.PromptFinished("c1", "welcome"), after=8)
+    assert of(out, cmd.RingAgent)[0].agent_id == "1001"
 
 
 def test_answer_bridges_records_and_hang_up_ends_with_wrap_up():
@@ -371,8 +417,10 @@ def test_a_lost_ring_outcome_is_recovered_by_the_guard_timer():
     assert of(out, cmd.RingAgent)[0].agent_id != first.agent_id
 
 
-def test_a_lost_end_of_welcome_still_queues_the_call():
-    h = Harness()
+def test_a_lost_end_of_welcome_still_rings_where_the_queue_waits_for_it():
+    h = Harness(build_flows(centres=[centre("bdg", "32.73",
+                                            queues=[queue(ring_during_welcome=False)]),
+                                     centre("jabar", "32"), centre("bnpb", "ID")]))
     h.login("1001")
     h.call("c1", welcome_done=False)
     out = h.wait(30)

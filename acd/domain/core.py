@@ -138,6 +138,11 @@ class Acd:
         call.prompt = prompt
         self._emit(cmd.PlayPrompt(call.id, prompt))
         self._timers.set(now + WELCOME_GUARD_S, TimerKind.WELCOME_GUARD, call.id)
+        if prompt == self._announce.welcome and not self._announce.prompts[prompt].heard_in_full:
+            # Queued at once, the welcome still playing: an agent's answer cuts it short
+            # (the telephony stops a caller's playbacks when it bridges).
+            call.welcome_playing = True
+            self._climb(call, now, "arrival")
 
     def _new_call(self, call_id: str, caller: str, ingress: ev.Ingress, arrived_at: float) -> Call:
         """Classify, place and record a new (or adopted) call."""
@@ -226,13 +231,21 @@ class Acd:
 
     def _on_prompt_finished(self, e: ev.PromptFinished, now: float) -> None:
         call = self.calls.get(e.call_id)
-        if call and call.state is CallState.ANNOUNCING and call.prompt == e.prompt:
-            self._climb(call, now, "arrival")
+        if call and call.prompt == e.prompt:
+            self._welcome_heard(call, now)
 
     def _on_welcome_guard(self, t: Timer) -> None:
         call = self.calls.get(t.subject)
-        if call and call.state is CallState.ANNOUNCING:
-            self._climb(call, t.at, "arrival")
+        if call:
+            self._welcome_heard(call, t.at)
+
+    def _welcome_heard(self, call: Call, now: float) -> None:
+        if call.state is CallState.ANNOUNCING:
+            self._climb(call, now, "arrival")
+        elif call.welcome_playing:
+            call.welcome_playing = False
+            if call.state is CallState.QUEUED:  # queues that wait for the welcome ring now
+                self._offer_call(call, now)
 
     def _on_caller_hung_up(self, e: ev.CallerHungUp, now: float) -> None:
         call = self.calls.get(e.call_id)
@@ -448,6 +461,8 @@ class Acd:
 
         for key in call.queues:
             q = self.queues[key]
+            if call.welcome_playing and not q.config.ring_during_welcome:
+                continue
             limit = len(q.agent_ids) if q.config.strategy is Strategy.RING_ALL else 1
             agents = q.agents_in_order(self.agents, usable, limit)
             if agents:
@@ -465,7 +480,9 @@ class Acd:
             q = self.queues[key]
             if not q.waiting_ids:
                 continue
-            call = q.first_call(self.calls, lambda c: agent.id not in c.missed)
+            early = q.config.ring_during_welcome
+            call = q.first_call(self.calls, lambda c, early=early: agent.id not in c.missed
+                                and (early or not c.welcome_playing))
             if call and (best is None or (call.priority, call.seq) < (best.priority, best.seq)):
                 best, best_key = call, key
         if best is not None and best_key is not None:

@@ -62,6 +62,8 @@ class Call:
     hold_started: float | None = None
     hold_s: float = 0.0
     prompt: str | None = None  # the prompt heard while announcing
+    # Queued while the welcome still plays: offered only where the queue rings during it.
+    welcome_playing: bool = False
     answered_queue: QueueKey | None = None
     # The tier ladder as it was when the call arrived: a config reload changes the ladder
     # of later calls, never the steps (indexed by `step`) of a call in flight.
