@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Callable
+from functools import partial
 from typing import Any, Literal, cast
 
 from acd.domain.callers import CallerPolicy, parse_caller
@@ -29,6 +30,7 @@ from acd.vocabulary import events as ev
 from acd.vocabulary import records as rec
 from acd.vocabulary.tiers import Tier
 from config.models import CallFlows, Centre, Strategy
+from config.models import Queue as QueueConfig
 from config.regions import NATIONAL_CODE, RegionTable
 from escalation.policy import Step, TierLadder, is_open
 from escalation.timers import Timer, TimerKind, Timers
@@ -480,9 +482,7 @@ class Acd:
             q = self.queues[key]
             if not q.waiting_ids:
                 continue
-            early = q.config.ring_during_welcome
-            call = q.first_call(self.calls, lambda c, early=early: agent.id not in c.missed
-                                and (early or not c.welcome_playing))
+            call = q.first_call(self.calls, partial(_may_ring, agent, q.config))
             if call and (best is None or (call.priority, call.seq) < (best.priority, best.seq)):
                 best, best_key = call, key
         if best is not None and best_key is not None:
@@ -880,3 +880,9 @@ class Acd:
 
     def _emit(self, output: Output) -> None:
         self._out.append(output)
+
+
+def _may_ring(agent: Agent, queue: QueueConfig, call: Call) -> bool:
+    """May this waiting call ring this agent of this queue now?"""
+    return agent.id not in call.missed and (queue.ring_during_welcome
+                                            or not call.welcome_playing)
