@@ -3,7 +3,7 @@
 Authentication is HTTP Basic (never `api_key` in URLs, which would end up in logs).
 Paths, parameters and allowed values follow Asterisk's ARI documents
 (`ari-api-docs/*.json`); every request this module can send is checked against those
-documents by the test peer (`ari.testing`).
+documents by the test peer (`tests/fakes/asterisk`).
 
 Errors come back as typed exceptions so that callers can treat expected outcomes as
 outcomes: an originate to an unregistered, unknown or unreachable endpoint answers

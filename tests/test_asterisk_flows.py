@@ -20,9 +20,9 @@ from acd.vocabulary.tiers import Tier
 from ari.events import Backoff
 from ari.runtime import AsteriskSettings
 from ari.telephony import AsteriskTelephony
-from ari.testing import FakeAsterisk
 from config.models import CallFlows
 from config.regions import load_regions
+from tests.fakes.asterisk import FakeAsterisk
 from tests.support import agent, build_flows, centre, queue
 
 BANDUNG = [("X-Cell-Region", "32.73")]

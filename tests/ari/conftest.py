@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from ari.client import AriClient
-from ari.swagger import ApiDocs, api_docs_dir, load_api_docs
-from ari.testing import FakeAsterisk
+from tests.fakes.asterisk import FakeAsterisk
+from tests.fakes.asterisk.swagger import ApiDocs, api_docs_dir, load_api_docs
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "asterisk"
 
@@ -57,7 +57,7 @@ class Rig:
     def __init__(self, peer: FakeAsterisk, core: Any, **app_options: Any) -> None:
         from ari.events import AriEventStream, Backoff
         from ari.stasis import StasisApp
-        from ari.testing import CoreHarness
+        from tests.fakes.scripted_core import CoreHarness
 
         self.peer = peer
         self.client = AriClient(peer.ari_url, peer.ari_user, peer.ari_password, timeout=2.0)

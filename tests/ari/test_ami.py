@@ -14,8 +14,8 @@ from panoramisk.message import Message
 
 from acd.vocabulary.events import DeviceStateChanged
 from ari.ami import AmiAdapter, DevicePresence, _Received, _Snapshot
-from ari.testing import FakeAsterisk
 from tests.ari.conftest import FIXTURES
+from tests.fakes.asterisk import FakeAsterisk
 
 SNAPSHOT_ACTIONS = {"devicestatelist": "DeviceStateList", "pjsipshowcontacts": "PJSIPShowContacts",
                     "pjsipshowendpoints": "PJSIPShowEndpoints"}

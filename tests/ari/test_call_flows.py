@@ -1,6 +1,6 @@
 """Whole 117 calls through the Stasis adapter and the in-process Asterisk.
 
-A scripted stand-in plays the routing core (ari.testing.ScriptedCore): welcome prompt,
+A scripted stand-in plays the routing core (tests.fakes.scripted_core.ScriptedCore): welcome prompt,
 ring the agents of each tier in turn, escalation prompts between tiers.
 """
 
@@ -22,7 +22,8 @@ from acd.vocabulary.events import (
 )
 from acd.vocabulary.tiers import Tier
 from ari import adoption
-from ari.testing import FakeAsterisk, ScriptedCore
+from tests.fakes.asterisk import FakeAsterisk
+from tests.fakes.scripted_core import ScriptedCore
 
 KAB = (Tier.KABKOTA, [("kab-1", "PJSIP/1001")])
 PROV = (Tier.PROVINCE, [("prov-1", "PJSIP/2001")])

@@ -18,8 +18,8 @@ from ari.client import (
     AriUnauthorized,
     AriUnavailable,
 )
-from ari.swagger import ApiDocs
-from ari.testing import FakeAsterisk
+from tests.fakes.asterisk import FakeAsterisk
+from tests.fakes.asterisk.swagger import ApiDocs
 
 
 async def test_originate_to_an_unregistered_endpoint_is_allocation_failed(

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from ari.client import AriClient
 from ari.events import AriEventStream, Backoff
-from ari.testing import FakeAsterisk
+from tests.fakes.asterisk import FakeAsterisk
 
 
 class Recorder:

@@ -11,7 +11,7 @@ from panoramisk.message import Message
 
 from ari.fallback import FallbackQueueCheck, QueueMembers, read_queue_status
 from ari.runtime import AsteriskSettings, AsteriskSide
-from ari.testing import FakeAsterisk
+from tests.fakes.asterisk import FakeAsterisk
 
 
 def answer(*members: tuple[str, str], queue: str = "national-fallback",

@@ -11,7 +11,7 @@ from acd.vocabulary.events import (
     AgentUnpaused,
     WrapUpDone,
 )
-from ari.testing import FakeAsterisk
+from tests.fakes.asterisk import FakeAsterisk
 
 PINS = {"1001": "4321", "2002": "9999"}
 

@@ -10,8 +10,9 @@ import pytest
 from acd.vocabulary.events import RingAnswered
 from acd.vocabulary.tiers import Tier
 from ari.client import AriBadRequest, AriClient, AriError
-from ari.swagger import ApiDocs
-from ari.testing import FakeAsterisk, ScriptedCore
+from tests.fakes.asterisk import FakeAsterisk
+from tests.fakes.asterisk.swagger import ApiDocs
+from tests.fakes.scripted_core import ScriptedCore
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,6 @@ import pytest
 
 from acd.vocabulary.events import RingAnswered
 from acd.vocabulary.tiers import Tier
-from ari.testing import FakeAsterisk, ScriptedCore
 from recording import (
     ExternalCommandHook,
     LiveRecordingInfo,
@@ -20,6 +19,8 @@ from recording import (
     Recordings,
     recording_name,
 )
+from tests.fakes.asterisk import FakeAsterisk
+from tests.fakes.scripted_core import ScriptedCore
 
 
 def info(name: str = "call-1") -> LiveRecordingInfo:

@@ -9,9 +9,10 @@ from typing import Any
 from acd.service.settings import Settings
 from acd.vocabulary.events import CallArrived, DeviceStateChanged, RingAnswered
 from acd.vocabulary.tiers import Tier
-from ari.bench import run_benchmark
 from ari.runtime import AsteriskSettings, AsteriskSide
-from ari.testing import FakeAsterisk, ScriptedCore
+from tests.bench.asterisk_side import run_benchmark
+from tests.fakes.asterisk import FakeAsterisk
+from tests.fakes.scripted_core import ScriptedCore
 
 
 def test_settings_come_from_the_environment() -> None:

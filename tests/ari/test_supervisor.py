@@ -8,7 +8,8 @@ import pytest
 
 from acd.vocabulary.events import RingAnswered
 from acd.vocabulary.tiers import Tier
-from ari.testing import FakeAsterisk, ScriptedCore
+from tests.fakes.asterisk import FakeAsterisk
+from tests.fakes.scripted_core import ScriptedCore
 
 
 async def connected_call(peer: FakeAsterisk, rig_factory: Any) -> tuple[Any, str]:

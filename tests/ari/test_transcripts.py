@@ -15,8 +15,8 @@ from acd.vocabulary.events import (
     RingAnswered,
     RingFailed,
 )
-from ari.swagger import ApiDocs
 from tests.ari.replay import Replay, replay
+from tests.fakes.asterisk.swagger import ApiDocs
 
 
 def kinds(r: Replay) -> list[str]:

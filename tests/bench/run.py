@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from ari.bench import run_benchmark as run_asterisk_side
 from tests.bench import bench_core, bench_store
+from tests.bench.asterisk_side import run_benchmark as run_asterisk_side
 
 
 def real_asterisk() -> dict[str, float]:

@@ -186,7 +186,7 @@ def test_the_demo_starts_its_own_postgres_prints_accounts_and_stops_on_ctrl_c(
 
 async def test_ready_is_503_naming_the_fallback_queue_while_it_has_no_member(
         tmp_path: Path) -> None:
-    from ari.testing import FakeAsterisk
+    from tests.fakes.asterisk import FakeAsterisk
 
     async with FakeAsterisk() as peer:
         peer.queue_members["national-fallback"] = []  # no acd117-site file

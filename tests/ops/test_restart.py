@@ -26,7 +26,7 @@ from acd.store.logins import LOGINS_FILE
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
 from acd.vocabulary.tiers import Tier
-from ari.testing import FakeAsterisk
+from tests.fakes.asterisk import FakeAsterisk
 from tests.ops.support import serving, settings, until
 from tests.store.helpers import unreachable_dsn
 

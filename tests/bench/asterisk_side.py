@@ -1,10 +1,10 @@
 """Benchmark of the Asterisk side: StasisStart -> agent originate latency, CPU per call.
 
-    python -m ari.bench [--calls 1000] [--rate 100]
+    python -m tests.bench.asterisk_side [--calls 1000] [--rate 100]
 
 prints `{"originate_p99_ms": ..., "originate_p50_ms": ..., "cpu_per_call_ms": ...}`.
 
-The simulated Asterisk (ari.testing.FakeAsterisk, without request validation) runs in a
+The simulated Asterisk (tests.fakes.asterisk.FakeAsterisk, without request validation) runs in a
 child process and offers `rate` new calls per second; acd117 as `acd117 run` wires it (the
 routing core, the switchboard, the Asterisk adapters) runs in this process. The welcome
 prompt takes no time in the simulated Asterisk, so the latency is acd117's own: measured
@@ -39,7 +39,7 @@ def _peer_main(conn: Connection, calls: int, rate: float, agents: int, talk_s: f
 
 
 async def _peer(conn: Connection, calls: int, rate: float, agents: int, talk_s: float) -> None:
-    from ari.testing import FakeAsterisk
+    from tests.fakes.asterisk import FakeAsterisk
 
     async with FakeAsterisk(docs=None, playback_s=0.0) as peer:
         for n in range(agents):
@@ -168,7 +168,8 @@ def run_benchmark(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ari.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.asterisk_side",
+                                     description=__doc__)
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=100.0, help="new calls per second")
     parser.add_argument("--agents", type=int, default=200)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-_REPO = Path(__file__).resolve().parents[1]
+_REPO = Path(__file__).resolve().parents[3]
 DEFAULT_DOCS_DIR = _REPO.parent / "shared" / "asterisk" / "ari-api-docs"
 
 

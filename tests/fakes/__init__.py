@@ -1,0 +1,1 @@
+"""Test doubles for acd117's tests and benchmarks."""

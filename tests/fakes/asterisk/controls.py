@@ -1,0 +1,257 @@
+"""What a test does to the peer: phones register and die, calls arrive and hang up,
+Asterisk restarts, requests fail."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Callable, Iterable
+from urllib.parse import quote
+
+from tests.fakes.asterisk.base import PeerBase
+from tests.fakes.asterisk.objects import (
+    AnswerMode,
+    DialplanExit,
+    Failure,
+    RecordedRequest,
+    SimChannel,
+    SimEndpoint,
+)
+
+
+class Controls(PeerBase):
+    # --- test controls: calls ------------------------------------------------------------
+
+    def register(
+        self, device: str, *, answer: AnswerMode = "auto", answer_delay: float = 0.0
+    ) -> SimEndpoint:
+        """A phone registers (PeerStatus Reachable, DeviceStateChange NOT_INUSE,
+        ContactStatus NonQualified on AMI [01])."""
+        ep = self.endpoints.get(device) or SimEndpoint(device)
+        ep.registered = True
+        ep.reachable = True
+        ep.answer = answer
+        ep.answer_delay = answer_delay
+        resource = device.split("/", 1)[1]
+        ep.contact = f"sip:{resource}-0x{next(self._uid):x}@127.0.0.1:5071"
+        self.endpoints[device] = ep
+        if device.startswith("PJSIP/"):
+            self._ami_event("PeerStatus", ChannelType="PJSIP", Peer=device,
+                            PeerStatus="Reachable")
+            self._ami_device(device, "NOT_INUSE")
+            self._ami_event("ContactStatus", URI=ep.contact, ContactStatus="NonQualified",
+                            AOR=resource, EndpointName=resource, RoundtripUsec="0")
+        return ep
+
+    def unregister(self, device: str) -> None:
+        """The phone un-registers (SIGTERM: REGISTER Expires 0) [01]."""
+        ep = self.endpoints.get(device)
+        if ep is None:
+            return
+        ep.registered = False
+        resource = device.split("/", 1)[1]
+        self._ami_event("PeerStatus", ChannelType="PJSIP", Peer=device, PeerStatus="Unreachable")
+        self._ami_device(device, "UNAVAILABLE")
+        self._ami_event("ContactStatus", URI=ep.contact, ContactStatus="Removed", AOR=resource,
+                        EndpointName=resource, RoundtripUsec="0")
+
+    def phone_dies(self, device: str) -> None:
+        """The phone died without un-registering and qualify noticed [01]."""
+        ep = self.endpoints.get(device)
+        if ep is None:
+            return
+        ep.reachable = False
+        resource = device.split("/", 1)[1]
+        self._ami_event("PeerStatus", ChannelType="PJSIP", Peer=device, PeerStatus="Unreachable")
+        self._ami_event("ContactStatus", URI=ep.contact, ContactStatus="Unreachable",
+                        AOR=resource, EndpointName=resource, RoundtripUsec="0")
+        self._ami_device(device, "UNAVAILABLE")
+
+    async def incoming_call(
+        self,
+        caller: str = "+6281234567890",
+        *,
+        trunk: str = "trunk-telkomsel",
+        did: str = "117",
+        headers: Iterable[tuple[str, str]] = (),
+        caller_name: str = "Budi Santoso",
+        channel_id: str | None = None,
+        invite_headers: Iterable[tuple[str, str]] = (),
+    ) -> str | None:
+        """A call from a carrier trunk reaches `Stasis(acd117,inbound,...)`.
+
+        `headers` are those the dialplan passes as Stasis arguments; `invite_headers` are
+        the SIP headers of the trunk's INVITE, read with `PJSIP_HEADER(read,<name>)`.
+
+        Returns the channel id, or None when Stasis() failed because no websocket is
+        connected: the dialplan then continues to the fallback [07, 13].
+        """
+        cid = channel_id or self._new_id()
+        args = ["inbound", caller, trunk, did, *(f"{k}={quote(v, safe='')}" for k, v in headers)]
+        ch = SimChannel(
+            id=cid,
+            name=self._name(f"PJSIP/{trunk}"),
+            state="Up",  # the dialplan answered before Stasis() [02, 14]
+            caller_name=caller_name,
+            caller_number=caller,
+            context="acd117-intake",
+            exten=did,
+            priority=3,
+            app_name="Stasis",
+            app_data=",".join([self.app, *args]),
+            kind="caller",
+            from_dialplan=True,
+            args=args,
+            sip_caller=True,
+            invite_headers=tuple(invite_headers),
+        )
+        if not self.app_active():
+            # "Stasis app 'acd117' not active": STASISSTATUS=FAILED, next priority.
+            self.dialplan_exits.append(
+                DialplanExit(cid, "acd117-fallback", "s", 1, "STASISSTATUS=FAILED")
+            )
+            return None
+        ch.in_stasis = True
+        ch.subscribed = True
+        self.channels[cid] = ch
+        self._chan_event("StasisStart", ch, args=args)
+        await asyncio.sleep(0)
+        return cid
+
+    async def feature_call(self, device: str, code: str, *args: str) -> str | None:
+        """An agent dials a feature code: `Stasis(acd117,feature,<code>[,<arg>])`."""
+        cid = self._new_id()
+        stasis_args = ["feature", code, *args]
+        ch = SimChannel(
+            id=cid,
+            name=self._name(device),
+            state="Up",
+            caller_number=device.split("/", 1)[1],
+            context="acd117-agents",
+            exten=code,
+            priority=2,
+            app_name="Stasis",
+            app_data=",".join([self.app, *stasis_args]),
+            kind="feature",
+            from_dialplan=True,
+            args=stasis_args,
+        )
+        if not self.app_active():
+            self.dialplan_exits.append(DialplanExit(cid, "acd117-agents", code, 3,
+                                                    "STASISSTATUS=FAILED"))
+            return None
+        ch.in_stasis = True
+        ch.subscribed = True
+        self.channels[cid] = ch
+        self._chan_event("StasisStart", ch, args=stasis_args)
+        await asyncio.sleep(0)
+        return cid
+
+    async def send_dtmf(self, channel_id: str, digits: str, gap_s: float = 0.005) -> None:
+        """Digits from the phone: one ChannelDtmfReceived per digit, at its end [06]."""
+        for digit in digits:
+            ch = self.channels.get(channel_id)
+            if ch is None or ch.gone:
+                return
+            self._chan_event("ChannelDtmfReceived", ch, digit=digit, duration_ms=100)
+            await asyncio.sleep(gap_s)
+
+    async def caller_hangs_up(self, channel_id: str) -> None:
+        """The caller's side hangs up: ChannelHangupRequest (no cause for a SIP BYE [14],
+        16 for a Local far side [05]), PlaybackFinished failed, ChannelLeftBridge,
+        StasisEnd - and no ChannelDestroyed [02, 05, 14]."""
+        ch = self.channels.get(channel_id)
+        if ch is None or ch.gone:
+            return
+        if ch.sip_caller:
+            self._chan_event("ChannelHangupRequest", ch)
+        else:
+            self._chan_event("ChannelHangupRequest", ch, cause=16)
+        self._teardown(ch, 16)
+        await asyncio.sleep(0)
+
+    async def agent_hangs_up(self, channel_id: str) -> None:
+        """The agent's phone sends BYE on a connected call."""
+        ch = self.channels.get(channel_id)
+        if ch is None or ch.gone:
+            return
+        self._chan_event("ChannelHangupRequest", ch, cause=16)
+        self._teardown(ch, 16)
+        await asyncio.sleep(0)
+
+    async def hold(self, channel_id: str, on: bool = True) -> None:
+        ch = self._channel(channel_id)
+        if on:
+            self._chan_event("ChannelHold", ch, musicclass="default")
+        else:
+            self._chan_event("ChannelUnhold", ch)
+        await asyncio.sleep(0)
+
+    # --- test controls: failures --------------------------------------------------------
+
+    async def restart(self) -> None:
+        """`core restart now` [11]: channels hung up (cause 4, soft), AMI Shutdown, the
+        websocket closes without a close frame, then refused -> 404 -> 503 -> up; the
+        app and its channels are gone, registrations survive."""
+        for ch in list(self.channels.values()):
+            if ch.gone:
+                continue
+            self._chan_event("ChannelHangupRequest", ch, cause=4, soft=True)
+            self._teardown(ch, 16, ami_cause=0 if ch.kind == "caller" else 16)
+        self.phase = "stopping"
+        for sock in list(self._sockets):
+            await sock.flush()
+        await asyncio.sleep(self.restart_phase_s)
+        self._ami_event("Shutdown", Shutdown="Cleanly", Restart="True")
+        for session in list(self._ami_sessions):
+            session.close()
+        await self.drop_websocket()
+        self.phase = "down"
+        assert self._site is not None and self._ami_server is not None
+        await self._site.stop()
+        self._ami_server.close()
+        await asyncio.sleep(self.restart_phase_s)
+        self.channels.clear()
+        self.bridges.clear()
+        self.playbacks.clear()
+        self.live_recordings.clear()
+        self.app_registered = False
+        self._seq = itertools.count(0)
+        self.booted_at = time.time()
+        await self._start_ami()
+        self.phase = "booting-404"
+        await self._start_ari_site()
+        await asyncio.sleep(self.restart_phase_s)
+        self.phase = "booting-503"
+        await asyncio.sleep(self.restart_phase_s)
+        self.phase = "up"
+        for session in list(self._ami_sessions):
+            session.fully_booted()
+
+    def drop_ami(self) -> None:
+        """Close every AMI session from Asterisk's side (the client reconnects)."""
+        for session in list(self._ami_sessions):
+            session.close()
+
+    def fail_requests(
+        self, method: str, path_end: str, status: int = 503, message: str = "Service "
+        "Unavailable", times: int = 1
+    ) -> None:
+        """The next `times` documented requests `method .../path_end` get `status`."""
+        self._failures.append(Failure(method, path_end, status, message, times))
+
+    # --- waiting -------------------------------------------------------------------------
+
+    async def wait_for(
+        self, predicate: Callable[[], object], timeout: float = 2.0, what: str = "condition"
+    ) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.002)
+
+    def requests_to(self, method: str, path: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.method == method and r.path == path]
+
