@@ -1,0 +1,319 @@
+"""Core commands -> ARI requests (`COMMANDS` below).
+
+| command        | ARI requests                                                          |
+|----------------|-----------------------------------------------------------------------|
+| Answer         | POST /channels/{call}/answer                                          |
+| PlayPrompt     | [DELETE /channels/{call}/moh] POST /channels/{call}/play              |
+|                |   ?media=sound:<file>[,sound:acd117/numbers/<n>]&playbackId=acd117-pb-<n>|
+| RingAgent      | POST /channels?endpoint=<device>&app=acd117&appArgs=agent,<call>,     |
+|                |   <agent>&callerId=&timeout=&channelId=<offer> + body variables       |
+| StopRinging    | DELETE /channels/{offer}?reason=answered_elsewhere|no_answer|normal   |
+| Bridge         | [stop MOH, prompts] POST /bridges?bridgeId=acd117-<call>,             |
+|                |   POST /bridges/{b}/addChannel?channel=<call>,<offer>                 |
+| StartRecording | POST /bridges/{b}/record?name=&format=&ifExists=,                     |
+|                |   POST /channels/{call}/variable ACD117_RECORDING                     |
+| HangUp         | DELETE /channels/{call or its agent leg}?reason=normal                |
+| Fallback       | POST /channels/{call}/continue?context=acd117-fallback&extension=s&    |
+|                |   priority=1 (the national fallback queue [08])                       |
+| Notify         | none (not a telephony action)                                         |
+| SaveCallFacts  | POST /channels/{call}/variables (Asterisk >= 20.20/22.10), else       |
+|                |   POST /channels/{call}/variable per fact (ari.adoption)              |
+
+A failing command for a caller channel sends that channel back to the dialplan.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from acd.vocabulary.commands import (
+    Answer,
+    Bridge,
+    Fallback,
+    HangUp,
+    Notify,
+    PlayPrompt,
+    RingAgent,
+    StartRecording,
+    StopReason,
+    StopRinging,
+)
+from acd.vocabulary.events import PromptFinished, RingFailed
+from acd.vocabulary.tiers import Tier
+from ari import adoption
+from ari.adoption import AdapterCommand, SaveCallFacts
+from ari.bridge_recording import BridgeRecording
+from ari.client import AllocationFailed, AriClient, AriError, AriNotFound, HangupReason
+from ari.endings import Endings
+from ari.handoff import HandOff
+from ari.legs import AgentLeg, Legs
+from ari.media import PromptMedia
+from ari.moh import MusicOnHold
+from ari.requests import Emit, KeyedLocks, Requests, quietly
+
+log = logging.getLogger(__name__)
+
+# StopRinging.reason -> DELETE ?reason=. answered_elsewhere gives cause 26 and the SIP
+# `Reason: SIP;cause=200;text="Call completed elsewhere"` so phones do not log a missed
+# call [12]; no_answer gives cause 19 [03]; caller_left/logged_out are normal clearing [14].
+HANGUP_REASON_FOR_STOP: dict[StopReason, HangupReason] = {
+    "answered_elsewhere": "answered_elsewhere",
+    "no_answer": "no_answer",
+    "caller_left": "normal",
+    "logged_out": "normal",
+}
+
+
+def agent_caller_id(cmd: RingAgent) -> str:
+    """What the agent's phone shows: region (and tier above kabupaten/kota) and caller.
+
+    `"117 32.73 Kota Bandung" <+6281234567890>`, `"117 PROV 32.73 Kota Bandung" <...>`.
+    The callerId parameter sets the SIP From; CALLERID(name) in the originate variables
+    would change only the channel, not the From [10].
+    """
+    tag = {Tier.KABKOTA: "117", Tier.PROVINCE: "117 PROV", Tier.NATIONAL: "117 NAS"}[cmd.tier]
+    name = f"{tag} {cmd.region_code} {cmd.region_name}".replace('"', "").strip()
+    number = "".join(ch for ch in cmd.caller if ch not in '<>"')
+    return f'"{name}" <{number}>'
+
+
+class CommandExecution:
+    """Runs one command at a time per call: requests for a call (or an offer) go out
+    under its lock, in the order the commands came."""
+
+    def __init__(
+        self,
+        client: AriClient,
+        legs: Legs,
+        *,
+        app: str,
+        emit: Emit,
+        clock: Callable[[], float],
+        locks: KeyedLocks,
+        requests: Requests,
+        endings: Endings,
+        moh: MusicOnHold,
+        recording: BridgeRecording,
+        handoff: HandOff,
+        prompt_media: PromptMedia,
+        language: str | None,
+        moh_grace_s: float,
+    ) -> None:
+        self.client = client
+        self.legs = legs
+        self.app = app
+        self.emit = emit
+        self.clock = clock
+        self.locks = locks
+        self.requests = requests
+        self.endings = endings
+        self.moh = moh
+        self.recording = recording
+        self.handoff = handoff
+        self.prompt_media = prompt_media
+        self.language = language
+        self.moh_grace_s = moh_grace_s
+
+    async def execute(self, command: AdapterCommand) -> None:
+        """Carry out one core command. Never raises: failures become domain events or,
+        for a caller channel, a hand-off to the dialplan fallback."""
+        runner = COMMANDS.get(type(command))
+        if runner is None:
+            log.warning("no ARI translation for %r", command)
+            return
+        try:
+            await runner(self, command)
+        except Exception:
+            log.exception("executing %r failed", command)
+            call_id = getattr(command, "call_id", None)
+            if call_id is None and isinstance(command, StopRinging):
+                agent = self.legs.offer(command.offer_id)
+                call_id = agent.call_id if agent else None
+            if call_id is not None:
+                await self.handoff.hand_off(call_id, f"{type(command).__name__} failed")
+
+    async def answer(self, cmd: Answer) -> None:
+        leg = self.legs.call(cmd.call_id)
+        if leg is None or not leg.in_stasis:
+            return
+        # The 117 dialplan answers before Stasis(), so the channel is usually Up already at
+        # StasisStart; answering again would return 204 [02] but costs a round trip before
+        # the welcome and the agent's ring.
+        if not leg.up:
+            async with self.locks(cmd.call_id):
+                if await self.requests.on_call(leg, self.client.answer(cmd.call_id)):
+                    leg.up = True
+        # Music on hold only once the core has had a chance to start a prompt.
+        self.moh.schedule(cmd.call_id, self.moh_grace_s)
+
+    async def play_prompt(self, cmd: PlayPrompt) -> None:
+        leg = self.legs.call(cmd.call_id)
+        if leg is None or not leg.in_stasis:
+            self.emit(PromptFinished(call_id=cmd.call_id, prompt=cmd.prompt))
+            return
+        leg.pending_prompts += 1  # seen by a concurrent MOH decision before the lock
+        try:
+            async with self.locks(cmd.call_id):
+                if leg.moh:
+                    await self.moh.off(leg)
+                pid = self.legs.new_playback_id()
+                # Registered before the request: PlaybackStarted/Finished can overtake the
+                # HTTP answer.
+                self.legs.playbacks[pid] = (cmd.call_id, cmd.prompt)
+                leg.playbacks[pid] = cmd.prompt
+                try:
+                    await self.client.play(
+                        cmd.call_id,
+                        self.prompt_media(cmd.prompt, cmd.number),
+                        playback_id=pid,
+                        lang=self.language,
+                    )
+                except AriError as exc:
+                    self.legs.playbacks.pop(pid, None)
+                    leg.playbacks.pop(pid, None)
+                    if not isinstance(exc, AriNotFound):
+                        log.warning("prompt %s for %s failed: %s", cmd.prompt, cmd.call_id, exc)
+                    # A failed prompt must not stall the call.
+                    self.emit(PromptFinished(call_id=cmd.call_id, prompt=cmd.prompt))
+        finally:
+            leg.pending_prompts -= 1
+
+    async def ring_agent(self, cmd: RingAgent) -> None:
+        agent = AgentLeg(
+            offer_id=cmd.offer_id,
+            channel_id=cmd.offer_id,
+            call_id=cmd.call_id,
+            agent_id=cmd.agent_id,
+            device=cmd.device,
+        )
+        self.legs.add_agent(agent)
+        variables = {
+            adoption.AGENT_CALL_ID_VAR: cmd.call_id,
+            adoption.AGENT_ID_VAR: cmd.agent_id,
+        }
+        if cmd.device.upper().startswith("PJSIP/"):
+            # Extra INVITE headers for phones that can show them [10].
+            variables["PJSIP_HEADER(add,X-ACD117-Call-ID)"] = cmd.call_id
+            variables["PJSIP_HEADER(add,X-ACD117-Region)"] = cmd.region_code
+            variables["PJSIP_HEADER(add,X-ACD117-Tier)"] = cmd.tier.value
+        async with self.locks(cmd.offer_id):
+            try:
+                channel = await self.client.originate(
+                    cmd.device,
+                    app=self.app,
+                    app_args=("agent", cmd.call_id, cmd.agent_id),
+                    caller_id=agent_caller_id(cmd),
+                    timeout=max(1, math.ceil(cmd.timeout_s)),
+                    channel_id=cmd.offer_id,
+                    variables=variables,
+                )
+            except AriError as exc:
+                # Unregistered / unknown / unreachable endpoint: HTTP 500 "Allocation
+                # failed" and no event at all [04].
+                if isinstance(exc, AllocationFailed):
+                    log.info("ring %s for %s: allocation failed", cmd.device, cmd.call_id)
+                else:
+                    log.warning("ring %s for %s failed: %s", cmd.device, cmd.call_id, exc)
+                agent.ended = True
+                self.endings.forget_agent(agent)
+                if not agent.stopped:
+                    agent.reported = True
+                    self.emit(RingFailed(offer_id=cmd.offer_id, reason="failed"))
+                return
+            self.legs.agent_channel_is(agent, channel.id)
+
+    async def stop_ringing(self, cmd: StopRinging) -> None:
+        agent = self.legs.offer(cmd.offer_id)
+        if agent is None:
+            return
+        agent.stopped = True
+        async with self.locks(cmd.offer_id):
+            if not agent.ended:
+                await self.requests.hangup_quietly(
+                    agent.channel_id, HANGUP_REASON_FOR_STOP[cmd.reason]
+                )
+
+    async def bridge(self, cmd: Bridge) -> None:
+        leg = self.legs.call(cmd.call_id)
+        agent = self.legs.offer(cmd.offer_id)
+        if leg is None or agent is None or not leg.in_stasis or agent.ended:
+            # The other side already left; its StasisEnd/ChannelDestroyed tells the core.
+            log.info("bridge %s/%s: a leg has already gone", cmd.call_id, cmd.offer_id)
+            return
+        async with self.locks(cmd.call_id):
+            leg.connected_offer = cmd.offer_id
+            for pid in list(leg.playbacks):
+                await quietly(self.client.stop_playback(pid))
+            if leg.moh:
+                await self.moh.off(leg)
+            try:
+                if leg.bridge_id is None:
+                    bridge_id = f"acd117-{cmd.call_id}"
+                    await self.client.create_bridge(bridge_id=bridge_id, name=f"call-{cmd.call_id}")
+                    leg.bridge_id = bridge_id
+                await self.client.add_channels(leg.bridge_id, [cmd.call_id, agent.channel_id])
+            except AriError as exc:
+                if not leg.in_stasis or agent.ended:
+                    return  # a leg left meanwhile; its own event reports it
+                log.error("bridging %s with %s failed: %s", cmd.call_id, cmd.offer_id, exc)
+                raise
+            # For a re-adoption: connected since (the agent leg itself says who).
+            answered_at = agent.answered_at or self.clock()
+            await self.requests.set_call_variables(
+                leg, {adoption.ANSWERED_AT_VAR: adoption.epoch(answered_at)}
+            )
+
+    async def start_recording(self, cmd: StartRecording) -> None:
+        await self.recording.start(cmd)
+
+    async def hang_up(self, cmd: HangUp) -> None:
+        leg = self.legs.call(cmd.call_id)
+        if cmd.leg == "caller":
+            if leg is None:
+                return
+            leg.core_ended = True
+            async with self.locks(cmd.call_id):
+                if leg.in_stasis:
+                    await self.requests.hangup_quietly(cmd.call_id, "normal")
+            return
+        for agent in self.legs.answered_agents(cmd.call_id):
+            agent.stopped = True
+            async with self.locks(agent.offer_id):
+                await self.requests.hangup_quietly(agent.channel_id, "normal")
+
+    async def notify(self, cmd: Notify) -> None:
+        return None  # alerts are for supervisors and metrics, not for Asterisk
+
+    async def save_call_facts(self, cmd: SaveCallFacts) -> None:
+        leg = self.legs.call(cmd.call_id)
+        if leg is None or not leg.in_stasis:
+            return
+        variables = cmd.variables()
+        if not leg.facts_saved:
+            variables[adoption.ARRIVED_AT_VAR] = adoption.epoch(leg.arrived_at)
+        async with self.locks(cmd.call_id):
+            if await self.requests.set_call_variables(leg, variables):
+                leg.facts_saved = True
+
+    async def fallback(self, cmd: Fallback) -> None:
+        await self.handoff.hand_off(cmd.call_id, cmd.reason)
+
+
+_Runner = Callable[[CommandExecution, Any], Awaitable[None]]
+
+# Command type -> runner (see the table in the module docstring).
+COMMANDS: dict[type, _Runner] = {
+    Answer: CommandExecution.answer,
+    PlayPrompt: CommandExecution.play_prompt,
+    RingAgent: CommandExecution.ring_agent,
+    StopRinging: CommandExecution.stop_ringing,
+    Bridge: CommandExecution.bridge,
+    StartRecording: CommandExecution.start_recording,
+    HangUp: CommandExecution.hang_up,
+    Notify: CommandExecution.notify,
+    Fallback: CommandExecution.fallback,
+    SaveCallFacts: CommandExecution.save_call_facts,
+}
