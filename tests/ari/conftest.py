@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ari.client import AriClient
+from tests.ari.routing import RealCore
 from tests.fakes.asterisk import FakeAsterisk
 from tests.fakes.asterisk.swagger import ApiDocs, api_docs_dir, load_api_docs
 
@@ -50,22 +52,51 @@ async def client(peer: FakeAsterisk) -> AsyncIterator[AriClient]:
     await c.close()
 
 
-class Rig:
-    """acd117's Asterisk side wired to a peer: client, Stasis app, events stream, and a
-    core stand-in (anything that maps an event to commands)."""
+class StandIn:
+    """Feeds the adapter's events to a function and carries out what it returns: for the
+    tests of the adapter alone (a failing handler, commands given by hand)."""
 
-    def __init__(self, peer: FakeAsterisk, core: Any, **app_options: Any) -> None:
+    def __init__(self, core: Callable[[Any], Iterable[Any]]) -> None:
+        self.core = core
+        self.events: list[Any] = []
+        self.executor: Callable[[Any], Any] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def emit(self, event: Any) -> None:
+        self.events.append(event)
+        for command in self.core(event):
+            if self.executor is not None:
+                task = asyncio.get_running_loop().create_task(self.executor(command))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+
+    def start(self) -> None:
+        pass
+
+    async def drain(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def stop(self) -> None:
+        await self.drain()
+
+
+class Rig:
+    """acd117's Asterisk side wired to a peer: client, Stasis app, events stream, and the
+    routing core (`RealCore`), or a `StandIn` function for the adapter alone."""
+
+    def __init__(self, peer: FakeAsterisk, core: RealCore | Callable[[Any], Iterable[Any]],
+                 **app_options: Any) -> None:
         from ari.events import AriEventStream, Backoff
         from ari.stasis import StasisApp
-        from tests.fakes.scripted_core import CoreHarness
 
         self.peer = peer
         self.client = AriClient(peer.ari_url, peer.ari_user, peer.ari_password, timeout=2.0)
-        self.harness = CoreHarness(core)
+        self.core: RealCore | StandIn = core if isinstance(core, RealCore) else StandIn(core)
         app_options.setdefault("moh_grace_s", 0.01)
         app_options.setdefault("digit_timeouts_s", (1.0, 0.5))
-        self.app = StasisApp(self.client, self.harness.emit, **app_options)
-        self.harness.executor = self.app.execute
+        self.app = StasisApp(self.client, self.core.emit, **app_options)
+        self.core.executor = self.app.execute
         self.stream = AriEventStream(
             self.client, "acd117", self.app.handle_ari_event, self.app.resync,
             backoff=Backoff(initial=0.01, maximum=0.05),
@@ -74,32 +105,27 @@ class Rig:
 
     @property
     def events(self) -> list[Any]:
-        return self.harness.events
+        return self.core.events
 
     async def start(self) -> Rig:
-        import asyncio
-
+        self.core.start()
         self._task = asyncio.create_task(self.stream.run())
         await asyncio.wait_for(self.stream.connected.wait(), 2)
         return self
 
     async def settle(self) -> None:
         """Let every queued request and event run to completion."""
-        import asyncio
-
         for _ in range(3):
-            await self.harness.drain()
+            await self.core.drain()
             await self.app.drain()
             await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
-        import asyncio
-
         await self.stream.stop()
         if self._task is not None:
             await asyncio.wait_for(self._task, 2)
+        await self.core.stop()
         await self.app.close()
-        await self.harness.drain()
         await self.client.close()
 
 

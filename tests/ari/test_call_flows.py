@@ -1,7 +1,7 @@
 """Whole 117 calls through the Stasis adapter and the in-process Asterisk.
 
-A scripted stand-in plays the routing core (tests.fakes.scripted_core.ScriptedCore): welcome prompt,
-ring the agents of each tier in turn, escalation prompts between tiers.
+The routing core is the real one behind the switchboard (tests.ari.routing): Kota Bandung,
+Jawa Barat and national centres, the welcome prompt, escalation prompts between tiers.
 """
 
 from __future__ import annotations
@@ -22,12 +22,8 @@ from acd.vocabulary.events import (
 )
 from acd.vocabulary.tiers import Tier
 from ari import adoption
+from tests.ari.routing import WELCOME, RealCore
 from tests.fakes.asterisk import FakeAsterisk
-from tests.fakes.scripted_core import ScriptedCore
-
-KAB = (Tier.KABKOTA, [("kab-1", "PJSIP/1001")])
-PROV = (Tier.PROVINCE, [("prov-1", "PJSIP/2001")])
-NAS = (Tier.NATIONAL, [("nas-1", "PJSIP/3001")])
 
 
 def ring_requests(peer: FakeAsterisk) -> list[dict[str, str]]:
@@ -38,7 +34,7 @@ async def test_call_answered_at_kabupaten_kota_is_bridged_recorded_and_cleaned_u
     peer: FakeAsterisk, rig_factory: Any
 ) -> None:
     peer.register("PJSIP/1001")
-    rig = await rig_factory(ScriptedCore([KAB]))
+    rig = await rig_factory(RealCore())
     call = await peer.incoming_call("+6281234567890", headers=[("X-Cell", "a,b")])
     assert call is not None
     await peer.wait_for(lambda: RingAnswered("offer-1") in rig.events, what="answer")
@@ -59,7 +55,7 @@ async def test_call_answered_at_kabupaten_kota_is_bridged_recorded_and_cleaned_u
     assert not any(isinstance(e, AgentHungUp) for e in rig.events)  # the core ended it
     assert peer.channels["offer-1"].gone
     [meta] = rig.app.recordings.finished
-    assert (meta.call_id, meta.agent_id, meta.caller) == (call, "kab-1", "+6281234567890")
+    assert (meta.call_id, meta.agent_id, meta.caller) == (call, "1001", "+6281234567890")
     assert call not in rig.app.calls and not rig.app.offers  # nothing left behind
     assert peer.rejected == []
 
@@ -70,7 +66,7 @@ async def test_unanswered_call_escalates_to_the_province(
     peer.time_scale = 0.2  # the 1 s ring timeout lasts 0.2 s
     peer.register("PJSIP/1001", answer="manual")
     peer.register("PJSIP/2001")
-    rig = await rig_factory(ScriptedCore([KAB, PROV], ring_timeout_s=0.2))
+    rig = await rig_factory(RealCore(["1001", "2001"], ring_timeout_s=1, after_s=0.1))
     call = await peer.incoming_call()
     await peer.wait_for(lambda: RingAnswered("offer-2") in rig.events, 3, "province answers")
     assert RingFailed("offer-1", "no_answer") in rig.events
@@ -87,7 +83,7 @@ async def test_call_reaches_national_when_kabupaten_rejects_and_province_is_offl
     peer.register("PJSIP/1001", answer="reject")
     # PJSIP/2001 never registered: originate answers 500 Allocation failed [04].
     peer.register("PJSIP/3001")
-    rig = await rig_factory(ScriptedCore([KAB, PROV, NAS]))
+    rig = await rig_factory(RealCore(["1001", "2001", "3001"], after_s=0.1))
     await peer.incoming_call()
     await peer.wait_for(lambda: RingAnswered("offer-3") in rig.events, 3, "national answers")
     assert [e for e in rig.events if isinstance(e, RingFailed)] == [
@@ -101,7 +97,7 @@ async def test_caller_abandoning_in_queue_stops_the_ringing_agent(
     peer: FakeAsterisk, rig_factory: Any
 ) -> None:
     peer.register("PJSIP/1001", answer="manual")
-    rig = await rig_factory(ScriptedCore([KAB], ring_timeout_s=30))
+    rig = await rig_factory(RealCore(ring_timeout_s=30))
     call = await peer.incoming_call()
     assert call is not None
     await peer.wait_for(lambda: "offer-1" in peer.channels, what="ringing")
@@ -110,7 +106,7 @@ async def test_caller_abandoning_in_queue_stops_the_ringing_agent(
     await peer.wait_for(lambda: peer.channels["offer-1"].gone, what="ringing stopped")
     await rig.settle()
     assert CallerHungUp(call) in rig.events
-    assert rig.harness.core.outcomes[call] == "abandoned"
+    assert rig.core.outcomes[call] == "abandoned"
     stop = peer.requests_to("DELETE", "/ari/channels/offer-1")[0]
     assert stop.query == {"reason": "normal"}
     assert not any(isinstance(e, RingFailed) for e in rig.events)  # the core stopped it
@@ -122,9 +118,7 @@ async def test_agent_not_answering_moves_the_call_to_the_next_agent(
     peer.time_scale = 0.2
     peer.register("PJSIP/1001", answer="dead")  # registered, but the phone died [04 F]
     peer.register("PJSIP/1002")
-    core = ScriptedCore([(Tier.KABKOTA, [("kab-1", "PJSIP/1001"), ("kab-2", "PJSIP/1002")])],
-                        ring_timeout_s=0.2)
-    rig = await rig_factory(core)
+    rig = await rig_factory(RealCore(["1001", "1002"], ring_timeout_s=1))
     await peer.incoming_call()
     await peer.wait_for(lambda: RingAnswered("offer-2") in rig.events, 3, "second agent")
     assert RingFailed("offer-1", "no_answer") in rig.events
@@ -133,22 +127,9 @@ async def test_agent_not_answering_moves_the_call_to_the_next_agent(
 async def test_ring_all_second_answer_is_hung_up_as_answered_elsewhere(
     peer: FakeAsterisk, rig_factory: Any
 ) -> None:
-    from acd.vocabulary.commands import RingAgent
-
     peer.register("PJSIP/1001")
     peer.register("PJSIP/1002")
-    core = ScriptedCore([KAB], welcome=None)
-
-    def ring_two(event: Any) -> list[Any]:
-        out = core(event)
-        if isinstance(event, CallArrived):
-            second = RingAgent(event.call_id, "offer-b", "kab-2", "PJSIP/1002", event.caller,
-                               "32.73", "Kota Bandung", Tier.KABKOTA, 5)
-            core.offers["offer-b"] = event.call_id
-            out.append(second)
-        return out
-
-    rig = await rig_factory(ring_two)
+    rig = await rig_factory(RealCore(["1001", "1002"], strategy="ring_all"))
     await peer.incoming_call()
     await peer.wait_for(lambda: len([e for e in rig.events if isinstance(e, RingAnswered)]) == 2)
     await peer.wait_for(lambda: any(r.query.get("reason") == "answered_elsewhere"
@@ -161,7 +142,7 @@ async def test_ring_all_second_answer_is_hung_up_as_answered_elsewhere(
 
 async def test_agent_hold_and_resume_are_reported(peer: FakeAsterisk, rig_factory: Any) -> None:
     peer.register("PJSIP/1001")
-    rig = await rig_factory(ScriptedCore([KAB], welcome=None))
+    rig = await rig_factory(RealCore())
     call = await peer.incoming_call()
     await peer.wait_for(lambda: RingAnswered("offer-1") in rig.events)
     await peer.hold("offer-1")
@@ -172,7 +153,7 @@ async def test_agent_hold_and_resume_are_reported(peer: FakeAsterisk, rig_factor
 
 async def test_agent_hanging_up_first_ends_the_call(peer: FakeAsterisk, rig_factory: Any) -> None:
     peer.register("PJSIP/1001")
-    rig = await rig_factory(ScriptedCore([KAB], welcome=None))
+    rig = await rig_factory(RealCore())
     call = await peer.incoming_call()
     assert call is not None
     await peer.wait_for(lambda: RingAnswered("offer-1") in rig.events)
@@ -216,7 +197,7 @@ async def test_daemon_restart_readopts_queued_and_connected_calls(
 ) -> None:
     peer.register("PJSIP/1001")
     peer.register("PJSIP/1002", answer="manual")
-    first = await rig_factory(ScriptedCore([KAB], welcome=None))
+    first = await rig_factory(RealCore(["1001", "1002"]))
     talking = await peer.incoming_call("+628111")
     await peer.wait_for(lambda: RingAnswered("offer-1") in first.events)
     peer.endpoints["PJSIP/1001"].answer = "manual"
@@ -233,13 +214,11 @@ async def test_daemon_restart_readopts_queued_and_connected_calls(
     # acd117 dies: its websocket goes, the calls stay in Stasis [07].
     await first.stop()
     await peer.drop_websocket()
-    second_core = ScriptedCore([(Tier.KABKOTA, [("kab-2", "PJSIP/1002")])], welcome=None,
-                               offer_prefix="new")
-    second = await rig_factory(second_core)
+    second = await rig_factory(RealCore(["1002"], offer_prefix="new"))
     await second.settle()
     adopted = {e.call_id: e for e in second.events if isinstance(e, CallAdopted)}
     assert set(adopted) == {talking, waiting}
-    assert (adopted[talking].agent_id, adopted[talking].device) == ("kab-1", "PJSIP/1001")
+    assert (adopted[talking].agent_id, adopted[talking].device) == ("1001", "PJSIP/1001")
     assert adopted[talking].answered_at == answered_at
     assert adopted[waiting].agent_id is None and adopted[waiting].answered_at is None
     assert adopted[waiting].tier is Tier.KABKOTA
@@ -259,7 +238,7 @@ async def test_daemon_restart_readopts_queued_and_connected_calls(
     # Its bridge recording, started by the first process, is handed on by the second.
     await second.settle()
     assert [m.call_id for m in second.app.recordings.finished] == [talking]
-    assert second.app.recordings.finished[0].agent_id == "kab-1"
+    assert second.app.recordings.finished[0].agent_id == "1001"
 
 
 async def test_websocket_drop_loses_events_and_the_resync_recovers_them(
@@ -267,13 +246,13 @@ async def test_websocket_drop_loses_events_and_the_resync_recovers_them(
 ) -> None:
     peer.register("PJSIP/1001")
     peer.playback_s = 0.15
-    rig = await rig_factory(ScriptedCore([KAB]))
+    rig = await rig_factory(RealCore())
     call = await peer.incoming_call()
     await peer.wait_for(lambda: peer.playbacks, what="welcome prompt playing")
     await peer.drop_websocket(refuse_s=0.3)
     await peer.wait_for(lambda: peer.events_missed, what="PlaybackFinished missed")
     await peer.wait_for(lambda: RingAnswered("offer-1") in rig.events, 3, "answered after resync")
-    assert PromptFinished(call or "", "welcome-117") in rig.events
+    assert PromptFinished(call or "", WELCOME) in rig.events
     assert rig.stream.stats.drops == 1
 
 
@@ -281,7 +260,7 @@ async def test_asterisk_restart_ends_the_call_and_service_resumes(
     peer: FakeAsterisk, rig_factory: Any
 ) -> None:
     peer.register("PJSIP/1001")
-    rig = await rig_factory(ScriptedCore([KAB], welcome=None))
+    rig = await rig_factory(RealCore())
     call = await peer.incoming_call()
     await peer.wait_for(lambda: RingAnswered("offer-1") in rig.events)
     await rig.settle()
@@ -298,7 +277,7 @@ async def test_asterisk_restart_ends_the_call_and_service_resumes(
 async def test_an_unreadable_stasis_start_is_given_to_the_dialplan(
     peer: FakeAsterisk, rig_factory: Any
 ) -> None:
-    rig = await rig_factory(ScriptedCore([KAB]))
+    rig = await rig_factory(RealCore())
     call = await peer.incoming_call()
     assert call is not None
     await rig.settle()
@@ -313,7 +292,7 @@ async def test_call_facts_are_kept_on_asterisk_without_the_bulk_variables_resour
 ) -> None:
     peer.bulk_variables = False  # POST /channels/{id}/variables came with 20.20 / 22.10
     peer.register("PJSIP/1001", answer="manual")
-    rig = await rig_factory(ScriptedCore([KAB], welcome=None))
+    rig = await rig_factory(RealCore())
     first = await peer.incoming_call()
     await peer.wait_for(lambda: adoption.TIER_SINCE_VAR in peer.channels[first or ""].variables,
                         what="facts of the first call saved one variable at a time")
@@ -331,7 +310,7 @@ async def test_fallback_command_gives_the_call_to_the_dialplan_queue(
     from acd.vocabulary.commands import Fallback
 
     peer.register("PJSIP/1001", answer="manual")
-    rig = await rig_factory(ScriptedCore([KAB], welcome=None))
+    rig = await rig_factory(RealCore())
     call = await peer.incoming_call()
     await peer.wait_for(lambda: call in rig.app.calls)
     await rig.app.execute(Fallback(call or "", "internal error"))
@@ -386,102 +365,3 @@ async def test_a_caller_asterisk_keeps_refusing_to_let_go_is_never_forgotten(
     # retried past the back-off list, at its last interval, until Asterisk let it go
     assert [e.channel_id for e in peer.dialplan_exits] == [call]
     assert len(peer.requests_to("POST", f"/ari/channels/{call}/continue")) == 6
-
-
-
-
-# --- SIP headers the ingress rules read but the dialplan does not pass ---------------------
-
-# The Stasis arguments as asterisk/extensions.conf makes them: these two headers only
-# (an empty value: the INVITE had none).
-DIALPLAN_HEADERS = [("P-Asserted-Identity", "<sip:+6281234567890@10.20.30.40>"),
-                    ("P-Access-Network-Info", "")]
-
-
-def header_reads(peer: FakeAsterisk, call: str | None) -> list[str]:
-    return [r.query["variable"] for r in peer.requests_to("GET", f"/ari/channels/{call}/variable")]
-
-
-def arrival(rig: Any, call: str | None) -> CallArrived:
-    [arrived] = [e for e in rig.events if isinstance(e, CallArrived) and e.call_id == call]
-    return arrived
-
-
-async def test_a_header_a_rule_reads_is_read_from_the_invite_before_the_call_arrives(
-    peer: FakeAsterisk, rig_factory: Any
-) -> None:
-    asked: list[str | None] = []
-
-    def rules_read(trunk: str | None) -> list[str]:
-        asked.append(trunk)
-        return ["X-Cell-Region", "X-Carrier-Zone", "p-asserted-identity"]
-
-    rig = await rig_factory(ScriptedCore([KAB]), ingress_headers=rules_read)
-    call = await peer.incoming_call(headers=DIALPLAN_HEADERS,
-                                    invite_headers=[("x-cell-region", "32.73")])
-    await peer.wait_for(lambda: any(isinstance(e, CallArrived) for e in rig.events))
-    assert asked == ["trunk-telkomsel"]
-    # Only what the dialplan did not pass; a header it passed empty is not asked again.
-    assert sorted(header_reads(peer, call)) == [
-        "PJSIP_HEADER(read,X-Carrier-Zone)", "PJSIP_HEADER(read,X-Cell-Region)"]
-    ingress = arrival(rig, call).ingress
-    assert ingress.header("X-Cell-Region") == "32.73"
-    assert ingress.header("X-Carrier-Zone") is None  # not in the INVITE: 500 from Asterisk
-    assert ingress.header("P-Asserted-Identity") == "<sip:+6281234567890@10.20.30.40>"
-    assert peer.rejected == []
-
-
-async def test_without_a_rule_reading_other_headers_the_call_arrives_without_a_request(
-    peer: FakeAsterisk, rig_factory: Any
-) -> None:
-    rig = await rig_factory(ScriptedCore([KAB]),
-                            ingress_headers=lambda trunk: ["P-Access-Network-Info"])
-    call = await peer.incoming_call(headers=DIALPLAN_HEADERS)
-    await peer.wait_for(lambda: any(isinstance(e, CallArrived) for e in rig.events))
-    await rig.settle()
-    assert header_reads(peer, call) == []
-
-
-async def test_a_header_that_cannot_be_read_in_time_never_loses_the_call(
-    peer: FakeAsterisk, rig_factory: Any
-) -> None:
-    peer.register("PJSIP/1001")
-    rig = await rig_factory(ScriptedCore([KAB]), ingress_headers=lambda trunk: ["X-Slow"],
-                            header_timeout_s=0.0)
-    slow = await peer.incoming_call(invite_headers=[("X-Slow", "32.73")])
-    await peer.wait_for(lambda: RingAnswered("offer-1") in rig.events, what="served without it")
-    assert arrival(rig, slow).ingress.header("X-Slow") is None
-
-    rig.app.header_timeout_s = 1.0
-    peer.fail_requests("GET", "/variable", 503, "Asterisk not booted")
-    failed = await peer.incoming_call(invite_headers=[("X-Slow", "32.73")])
-    await peer.wait_for(lambda: any(isinstance(e, CallArrived) and e.call_id == failed
-                                    for e in rig.events), what="arrived without it")
-    assert arrival(rig, failed).ingress.header("X-Slow") is None
-
-
-async def test_a_caller_hanging_up_while_headers_are_read_arrives_then_hangs_up(
-    peer: FakeAsterisk, rig_factory: Any
-) -> None:
-    rig = await rig_factory(lambda event: [], ingress_headers=lambda trunk: ["X-Cell-Region"])
-    call = await peer.incoming_call(invite_headers=[("X-Cell-Region", "32.73")])
-    assert call is not None
-    await peer.caller_hangs_up(call)  # StasisEnd overtakes the answer to the GET
-    await rig.settle()
-    assert [type(e) for e in rig.events] == [CallArrived, CallerHungUp]
-    assert call not in rig.app.calls
-
-
-async def test_a_readopted_call_is_routed_with_the_headers_it_came_with(
-    peer: FakeAsterisk, rig_factory: Any
-) -> None:
-    rules = {"ingress_headers": lambda trunk: ["X-Cell-Region"]}
-    first = await rig_factory(ScriptedCore([KAB], welcome=None), **rules)
-    call = await peer.incoming_call(invite_headers=[("X-Cell-Region", "32.73")])
-    await peer.wait_for(lambda: any(isinstance(e, CallArrived) for e in first.events))
-    await first.stop()
-    await peer.drop_websocket()
-    second = await rig_factory(ScriptedCore([KAB], welcome=None, offer_prefix="new"), **rules)
-    await second.settle()
-    [adopted] = [e for e in second.events if isinstance(e, CallAdopted)]
-    assert adopted.call_id == call and adopted.ingress.header("X-Cell-Region") == "32.73"

@@ -8,11 +8,10 @@ from typing import Any
 import pytest
 
 from acd.vocabulary.events import RingAnswered
-from acd.vocabulary.tiers import Tier
 from ari.client import AriBadRequest, AriClient, AriError
+from tests.ari.routing import RealCore
 from tests.fakes.asterisk import FakeAsterisk
 from tests.fakes.asterisk.swagger import ApiDocs
-from tests.fakes.scripted_core import ScriptedCore
 
 
 @pytest.mark.parametrize(
@@ -57,8 +56,7 @@ async def test_every_event_sent_has_the_fields_events_json_requires(
 ) -> None:
     peer.register("PJSIP/1001")
     peer.register("PJSIP/1002", answer="reject")
-    core = ScriptedCore([(Tier.KABKOTA, [("k2", "PJSIP/1002"), ("k1", "PJSIP/1001")])])
-    rig = await rig_factory(core)
+    rig = await rig_factory(RealCore(["1002", "1001"]))  # 1002 idle longest: rung first
     call = await peer.incoming_call()
     await peer.wait_for(lambda: RingAnswered("offer-2") in rig.events)
     await rig.settle()

@@ -19,8 +19,8 @@ from recording import (
     Recordings,
     recording_name,
 )
+from tests.ari.routing import RealCore
 from tests.fakes.asterisk import FakeAsterisk
-from tests.fakes.scripted_core import ScriptedCore
 
 
 def info(name: str = "call-1") -> LiveRecordingInfo:
@@ -115,7 +115,7 @@ async def test_calls_outside_the_policy_are_not_recorded(
 ) -> None:
     peer.register("PJSIP/1001")
     rig = await rig_factory(
-        ScriptedCore([(Tier.KABKOTA, [("kab-1", "PJSIP/1001")])], welcome=None),
+        RealCore(),
         recordings=Recordings(policy=RecordingPolicy(tiers=frozenset({Tier.NATIONAL}))),
     )
     await peer.incoming_call()
@@ -130,19 +130,11 @@ async def test_a_recording_that_cannot_start_is_reported_failed(
     peer.register("PJSIP/1001")
     peer.stored_recordings["same-name"] = "wav"
     sunk: list[RecordingMetadata] = []
-    core = ScriptedCore([(Tier.KABKOTA, [("kab-1", "PJSIP/1001")])], welcome=None)
-
-    def same_name(event: Any) -> list[Any]:
-        from acd.vocabulary.commands import StartRecording
-
-        return [StartRecording(c.call_id, "same-name", c.format, c.agent_id, c.centre_id, c.tier)
-                if isinstance(c, StartRecording) else c for c in core(event)]
-
     rig = await rig_factory(
-        same_name,
+        RealCore(),  # the core names a call's recording after the call
         recordings=Recordings(policy=RecordingPolicy(if_exists="fail"), on_metadata=sunk.append),
     )
-    await peer.incoming_call()
+    await peer.incoming_call(channel_id="same-name")
     await peer.wait_for(lambda: sunk, what="failed recording reported")
     await asyncio.sleep(0)
     assert sunk[0].state == "failed" and sunk[0].name == "same-name"
@@ -152,17 +144,10 @@ async def test_a_recording_that_cannot_start_is_reported_failed(
 async def test_mp3_is_recorded_as_wav_and_marked_for_conversion(
     peer: FakeAsterisk, rig_factory: Any
 ) -> None:
-    from acd.vocabulary.commands import StartRecording
-
     peer.register("PJSIP/1001")
     sunk: list[RecordingMetadata] = []
-    core = ScriptedCore([(Tier.KABKOTA, [("kab-1", "PJSIP/1001")])], welcome=None)
-
-    def mp3(event: Any) -> list[Any]:
-        return [StartRecording(c.call_id, c.name, "mp3", c.agent_id, c.centre_id, c.tier)
-                if isinstance(c, StartRecording) else c for c in core(event)]
-
-    rig = await rig_factory(mp3, recordings=Recordings(on_metadata=sunk.append))
+    rig = await rig_factory(RealCore(recording_format="mp3"),
+                            recordings=Recordings(on_metadata=sunk.append))
     call = await peer.incoming_call()
     await peer.wait_for(lambda: RingAnswered("offer-1") in rig.events)
     await rig.settle()

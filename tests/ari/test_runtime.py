@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import math
-from typing import Any
 
 from acd.service.settings import Settings
 from acd.vocabulary.events import CallArrived, DeviceStateChanged, RingAnswered
-from acd.vocabulary.tiers import Tier
 from ari.runtime import AsteriskSettings, AsteriskSide
+from tests.ari.routing import RealCore
 from tests.bench.asterisk_side import run_benchmark
 from tests.fakes.asterisk import FakeAsterisk
-from tests.fakes.scripted_core import ScriptedCore
 
 
 def test_settings_come_from_the_environment() -> None:
@@ -38,21 +36,16 @@ def test_the_adapters_and_the_daemon_settings_have_one_set_of_defaults() -> None
 
 
 async def test_asterisk_side_runs_ari_and_ami_together(peer: FakeAsterisk) -> None:
-    events: list[Any] = []
-    core = ScriptedCore([(Tier.KABKOTA, [("kab-1", "PJSIP/1001")])], welcome=None)
-    side: AsteriskSide
-
-    def emit(event: Any) -> None:
-        events.append(event)
-        for command in core(event):
-            asyncio.get_running_loop().create_task(side.execute(command))
-
+    core = RealCore()
+    events = core.events
     side = AsteriskSide(
         AsteriskSettings(ari_url=peer.ari_url, ari_user=peer.ari_user,
                          ari_password=peer.ari_password, ami_port=peer.ami_port,
                          ami_user=peer.ami_user, ami_secret=peer.ami_secret),
-        emit,
+        core.emit,
     )
+    core.executor = side.execute
+    core.start()
     task = asyncio.create_task(side.run())
     await peer.wait_for(lambda: side.stream.connected.is_set() and side.ami.logged_in.is_set())
     peer.register("PJSIP/1001")
@@ -60,6 +53,7 @@ async def test_asterisk_side_runs_ari_and_ami_together(peer: FakeAsterisk) -> No
     await peer.incoming_call()
     await peer.wait_for(lambda: RingAnswered("offer-1") in events)
     assert any(isinstance(e, CallArrived) for e in events)
+    await core.stop()
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     # Stopped cleanly: HTTP session closed, the call left in Stasis for the next start.

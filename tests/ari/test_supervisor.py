@@ -7,16 +7,14 @@ from typing import Any
 import pytest
 
 from acd.vocabulary.events import RingAnswered
-from acd.vocabulary.tiers import Tier
+from tests.ari.routing import RealCore
 from tests.fakes.asterisk import FakeAsterisk
-from tests.fakes.scripted_core import ScriptedCore
 
 
 async def connected_call(peer: FakeAsterisk, rig_factory: Any) -> tuple[Any, str]:
     peer.register("PJSIP/1001")
     peer.register("PJSIP/9001")  # the supervisor's phone
-    rig = await rig_factory(ScriptedCore([(Tier.KABKOTA, [("kab-1", "PJSIP/1001")])],
-                                         welcome=None))
+    rig = await rig_factory(RealCore())
     call = await peer.incoming_call()
     assert call is not None
     await peer.wait_for(lambda: RingAnswered("offer-1") in rig.events)
