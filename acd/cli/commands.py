@@ -78,13 +78,21 @@ def simulate(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from acd.people.simulate import Simulation, Traffic
+    from acd.service.settings import Settings, SettingsError
     from config.loader import ConfigError, load_flows
     from config.regions import load_regions
 
     try:
+        settings = Settings.from_env()
+    except SettingsError as e:
+        print(e, file=sys.stderr)
+        return 1
+    try:
         flows = load_flows(args.config or default_config())
         traffic = Traffic.load(args.traffic)
-        sim = Simulation(flows, load_regions(), traffic, seed=args.seed)
+        sim = Simulation(flows, load_regions(), traffic, seed=args.seed,
+                         service_level_s=settings.service_level_s,
+                         short_abandon_s=settings.short_abandon_s)
     except ConfigError as e:
         print(e, file=sys.stderr)
         return 1
@@ -184,9 +192,12 @@ def _report_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--to", dest="end", default=None,
                    help="local date or date-time, excluded (default: now)")
     p.add_argument("--tz", default="Asia/Jakarta", help="time zone of the periods (WIB)")
-    p.add_argument("--short-abandon-s", type=float,
-                   default=float(os.environ.get("ACD117_SHORT_ABANDON_S", "5")),
-                   help="abandons quicker than this are counted apart (default 5 s)")
+    p.add_argument("--short-abandon-s", type=float, default=None,
+                   help="abandons quicker than this are counted apart "
+                   "(default: $ACD117_SHORT_ABANDON_S, else 5 s)")
+    p.add_argument("--service-level-s", type=float, default=None,
+                   help="the service level counts calls answered within this "
+                   "(default: $ACD117_SERVICE_LEVEL_S, else 20 s)")
     p.add_argument("--csv", type=Path, default=None, help="also write the rows to this CSV")
     p.add_argument("--dsn", default=os.environ.get("ACD117_DSN"),
                    help="PostgreSQL DSN (default: $ACD117_DSN)")

@@ -18,7 +18,7 @@ alerts (`Metrics.alert`); gauges are read from the live state at scrape time. Na
 | acd117_agents | centre, state | agents by state (logged_out included) |
 | acd117_agents_logged_in | centre | agents logged in |
 | acd117_centre_open | centre | 1 while the centre's opening hours say open |
-| acd117_service_level_ratio | centre | answered within 20 s over answered + abandoned, last hour |
+| acd117_service_level_ratio | centre | answered in time (SERVICE_LEVEL_S) over handled, 1 h |
 | acd117_service_level_calls | centre | calls that figure is made of |
 | acd117_alerts_total | kind | alerts raised by the core (national_long_wait, ...) |
 | acd117_component_up | component | ari, ami, store: 1 when connected |

@@ -41,10 +41,12 @@ def _respond(request: web.Request, name: str, rows: list[Any]) -> web.StreamResp
 async def calls(request: web.Request) -> web.StreamResponse:
     await require(request, "supervisor", "admin")
     unit, start, end, tz = _params(request)
-    short = number(request, "short_abandon_s", daemon_of(request).settings.short_abandon_s)
+    settings = daemon_of(request).settings
+    short = number(request, "short_abandon_s", settings.short_abandon_s)
     pool = await users_of(request).pool()
     async with pool.acquire() as conn:
-        rows = await reports.call_report(conn, unit, start, end, tz=tz, short_abandon_s=short)
+        rows = await reports.call_report(conn, unit, start, end, tz=tz, short_abandon_s=short,
+                                         service_level_s=settings.service_level_s)
     if request.path.endswith("/tiers"):
         return _respond(request, "tiers", reports.by_tier(rows))
     return _respond(request, "calls", rows)
@@ -70,9 +72,9 @@ async def staffing(request: web.Request) -> web.StreamResponse:
     async with pool.acquire() as conn:
         history = await reports.history_for_forecast(conn, unit, start, end, tz=tz,
                                                      centre_id=centre)
-    needs = forecast([IntervalHistory(*h) for h in history], step,
-                     target_s=daemon_of(request).settings.service_level_s)
-    return web.json_response({"unit": unit, "target": {"level": 0.8, "within_s": 20},
+    target_s = daemon_of(request).settings.service_level_s
+    needs = forecast([IntervalHistory(*h) for h in history], step, target_s=target_s)
+    return web.json_response({"unit": unit, "target": {"level": 0.8, "within_s": target_s},
                               "centre": centre,
                               "slots": [asdict(n) for n in needs]})
 

@@ -25,6 +25,7 @@ from acd.domain.core import Acd
 from acd.domain.escalations import Escalations
 from acd.domain.model import AgentState, CallState
 from acd.service.reports import abandon_rate, service_level
+from acd.service.settings import SERVICE_LEVEL_S, SHORT_ABANDON_S
 from acd.service.switchboard import RecordSink
 from acd.vocabulary import records as rec
 from acd.vocabulary.tiers import Tier
@@ -115,7 +116,8 @@ def _round(value: float | None, digits: int = 4) -> float | None:
 
 
 class LiveFigures:
-    def __init__(self, acd: Acd, *, service_level_s: float = 20.0, short_abandon_s: float = 5.0,
+    def __init__(self, acd: Acd, *, service_level_s: float = SERVICE_LEVEL_S,
+                 short_abandon_s: float = SHORT_ABANDON_S,
                  utc_offset_s: int = WIB_OFFSET_S, clock: Callable[[], float] = time.time) -> None:
         self.acd = acd
         self.service_level_s = service_level_s

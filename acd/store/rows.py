@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 # The newest migration (sql/NNN_*.sql) the daemon is written for (006: the API sessions of
 # acd.service.users); the writer refuses to write into an older schema.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 def _unnest(columns: Sequence[tuple[str, str]], ordinality: bool = False) -> str:
