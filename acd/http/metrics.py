@@ -20,6 +20,8 @@ alerts (`Metrics.alert`); gauges are read from the live state at scrape time. Na
 | acd117_centre_open | centre | 1 while the centre's opening hours say open |
 | acd117_service_level_ratio | centre | answered in time (SERVICE_LEVEL_S) over handled, 1 h |
 | acd117_service_level_calls | centre | calls that figure is made of |
+| acd117_abandon_rate_ratio | centre | the wallboard's abandon rate (short ones out), 1 h |
+| acd117_abandon_rate_calls | centre | calls that figure is made of |
 | acd117_alerts_total | kind | alerts raised by the core (national_long_wait, ...) |
 | acd117_component_up | component | ari, ami, store: 1 when connected |
 | acd117_store_backlog_records | | records not yet in PostgreSQL (queue + spool) |
@@ -293,6 +295,20 @@ class _StateCollector(Collector):
             sl_calls.add_metric((centre.id,), n)
         yield sl
         yield sl_calls
+
+        ab = GaugeMetricFamily("acd117_abandon_rate_ratio",
+                               "Abandoned over answered + abandoned (short abandons out), "
+                               "last hour", labels=("centre",))
+        ab_calls = GaugeMetricFamily("acd117_abandon_rate_calls",
+                                     "Calls counted in acd117_abandon_rate_ratio",
+                                     labels=("centre",))
+        abandons = live.rolling_abandon_rate(now)
+        for centre in acd.flows.centres:
+            rate, n = abandons.get(centre.id, (0.0, 0))
+            ab.add_metric((centre.id,), rate)
+            ab_calls.add_metric((centre.id,), n)
+        yield ab
+        yield ab_calls
 
         up = GaugeMetricFamily("acd117_component_up", "1 when the connection is up",
                                labels=("component",))

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from acd.domain.core import Acd
 from acd.domain.model import AgentState
-from acd.service.reports import service_level
+from acd.service.figures import abandon_rate, answered_in_time, service_level, short_abandon
 from acd.service.settings import SERVICE_LEVEL_S, SHORT_ABANDON_S
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
@@ -107,6 +107,12 @@ class Report:
         return 1.0 if level is None else level
 
     @property
+    def abandon_rate(self) -> float:
+        """The wallboard's and the reports' abandon rate (acd.service.figures)."""
+        rate = abandon_rate(self.answered, self.abandoned, self.short_abandoned)
+        return 0.0 if rate is None else rate
+
+    @property
     def asa_s(self) -> float:
         return self.wait_answered_s / self.answered if self.answered else 0.0
 
@@ -140,7 +146,8 @@ class Report:
             f"Simulated {self.hours:g} h of 117 traffic",
             f"  offered            {self.offered:>8}",
             f"  answered           {self.answered:>8}",
-            f"  abandoned          {self.abandoned:>8}",
+            f"  abandoned          {self.abandoned:>8}  abandon rate {self.abandon_rate:.1%} "
+            f"({self.short_abandoned} short left out)",
             f"  blocked (nuisance) {self.blocked:>8}",
             f"  service level      {self.service_level_20s:>8.1%}  answered within "
             f"{self.service_level_s:g} s",
@@ -342,11 +349,11 @@ class Simulation:
             if r.outcome == "answered":
                 report.answered += 1
                 report.wait_answered_s += r.wait_s
-                report.answered_within_20s += r.wait_s <= self.service_level_s
+                report.answered_within_20s += answered_in_time(r.wait_s, self.service_level_s)
                 report.by_tier[r.answered_tier or Tier.NATIONAL].answered += 1
             elif r.outcome == "abandoned":
                 report.abandoned += 1
-                report.short_abandoned += r.wait_s < self.short_abandon_s
+                report.short_abandoned += short_abandon(r.wait_s, self.short_abandon_s)
             elif r.outcome == "blocked":
                 report.blocked += 1
         elif type(r) is rec.CallStarted:

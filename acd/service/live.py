@@ -24,7 +24,7 @@ import structlog
 from acd.domain.core import Acd
 from acd.domain.escalations import Escalations
 from acd.domain.model import AgentState, CallState
-from acd.service.reports import abandon_rate, service_level
+from acd.service.figures import abandon_rate, answered_in_time, service_level, short_abandon
 from acd.service.settings import SERVICE_LEVEL_S, SHORT_ABANDON_S
 from acd.service.switchboard import RecordSink
 from acd.vocabulary import records as rec
@@ -128,8 +128,9 @@ class LiveFigures:
         self._today: dict[tuple[str, Tier], Tally] = {}
         self._escalations: deque[tuple[float, str, Tier]] = deque()
         self._escalated = Escalations()  # the reports' definition (acd.domain.escalations)
-        # (ended at, centre, answered within the threshold, counts towards service level)
-        self._ended: deque[tuple[float, str, bool, bool]] = deque()
+        # (ended at, centre, answered within the threshold, counts towards the rates
+        # (not a short abandon), abandoned)
+        self._ended: deque[tuple[float, str, bool, bool, bool]] = deque()
         self.records_seen = 0
         self._arrivals: dict[str, float] = {}  # calls in flight: arrival times
         self._counted: set[str] = set()  # calls in flight already counted as answered
@@ -162,9 +163,9 @@ class LiveFigures:
         t = self._tally(at, centre, tier)
         t.answered += 1
         t.answer_wait_s += wait_s
-        within = wait_s <= self.service_level_s
+        within = answered_in_time(wait_s, self.service_level_s)
         t.within_sl += within
-        self._ended.append((at, centre, within, True))
+        self._ended.append((at, centre, within, True, False))
 
     def _call_ended(self, r: rec.CallEnded) -> None:
         """A call whose answer was not seen (the daemon restarted), or one not answered."""
@@ -175,9 +176,9 @@ class LiveFigures:
         elif r.outcome == "abandoned":
             t = self._tally(r.ended_at, centre, r.tier)
             t.abandoned += 1
-            short = r.wait_s < self.short_abandon_s
+            short = short_abandon(r.wait_s, self.short_abandon_s)
             t.short_abandoned += short
-            self._ended.append((r.ended_at, centre, False, not short))
+            self._ended.append((r.ended_at, centre, False, not short, True))
         elif r.outcome == "blocked":
             self._tally(r.ended_at, centre, r.tier).blocked += 1
         # handed_off: answered by the dialplan's fallback queue, counted by Asterisk
@@ -211,11 +212,32 @@ class LiveFigures:
         self._prune(now)
         within: Counter[str] = Counter()
         counted: Counter[str] = Counter()
-        for _at, centre, ok, counts in self._ended:
+        for _at, centre, ok, counts, _abandoned in self._ended:
             if counts:
                 counted[centre] += 1
                 within[centre] += ok
         return {c: (within[c] / n, n) for c, n in counted.items()}
+
+    def rolling_abandon_rate(self, now: float | None = None) -> dict[str, tuple[float, int]]:
+        """Per centre over the last hour: (abandon rate, calls counted), short abandons
+        left out (acd.service.figures.abandon_rate)."""
+        now = self.clock() if now is None else now
+        self._prune(now)
+        answered: Counter[str] = Counter()
+        abandoned: Counter[str] = Counter()
+        short: Counter[str] = Counter()
+        for _at, centre, _ok, counts, gave_up in self._ended:
+            if gave_up:
+                abandoned[centre] += 1
+                short[centre] += not counts
+            else:
+                answered[centre] += 1
+        out: dict[str, tuple[float, int]] = {}
+        for c in set(answered) | set(abandoned):
+            rate = abandon_rate(answered[c], abandoned[c], short[c])
+            if rate is not None:
+                out[c] = (rate, answered[c] + abandoned[c] - short[c])
+        return out
 
     def rows(self, now: float | None = None) -> dict[str, Row]:
         """One row per configured centre (plus "" for calls that ended before reaching

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from acd.service.figures import abandon_rate, service_level
 from acd.service.settings import SERVICE_LEVEL_S, SHORT_ABANDON_S
 from acd.vocabulary.tiers import Tier
 
@@ -67,19 +68,6 @@ def next_period(start: datetime, unit: Unit) -> datetime:
 
 
 # --- calls ------------------------------------------------------------------------------
-
-
-# One definition of the two rates, for the wallboard and the reports alike: a short
-# abandon (a misdial, a caller who hung up at once) counts neither way.
-def service_level(answered: int, abandoned: int, short: int, within: int) -> float | None:
-    """Answered within the threshold over answered + abandoned, short abandons left out."""
-    base = answered + abandoned - short
-    return within / base if base > 0 else None
-
-
-def abandon_rate(answered: int, abandoned: int, short: int) -> float | None:
-    base = answered + abandoned - short
-    return (abandoned - short) / base if base > 0 else None
 
 
 @dataclass
