@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from acd.vocabulary.localtime import local_seconds
 from acd.vocabulary.tiers import Tier
 from config.models import WEEKDAYS, CallFlows, Centre
 from config.regions import NATIONAL_CODE, RegionTable
-
-# Indonesia keeps no daylight saving time, so local time is a fixed offset from UTC.
-UTC_OFFSET_S = {"Asia/Jakarta": 7 * 3600, "Asia/Makassar": 8 * 3600, "Asia/Jayapura": 9 * 3600}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +53,7 @@ class TierLadder:
 def is_open(centre: Centre, now: float) -> bool:
     if centre.hours == "always":
         return True
-    local = now + UTC_OFFSET_S[centre.timezone]
+    local = local_seconds(now, centre.timezone)
     days, second_of_day = divmod(int(local), 86400)
     weekday = WEEKDAYS[(days + 3) % 7]  # 1970-01-01 was a Thursday
     minute = second_of_day // 60

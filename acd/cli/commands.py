@@ -10,6 +10,7 @@ from pathlib import Path
 
 from acd.cli import command
 from acd.cli import store as store_cli
+from acd.vocabulary.localtime import WIB
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "config" / "example"
 EXAMPLE_TRAFFIC = Path(__file__).resolve().parents[2] / "config" / "traffic" / "example.yaml"
@@ -191,7 +192,7 @@ def _report_args(p: argparse.ArgumentParser) -> None:
                    help="local date or date-time (default: today 00:00)")
     p.add_argument("--to", dest="end", default=None,
                    help="local date or date-time, excluded (default: now)")
-    p.add_argument("--tz", default="Asia/Jakarta", help="time zone of the periods (WIB)")
+    p.add_argument("--tz", default=WIB, help="time zone of the periods (WIB)")
     p.add_argument("--short-abandon-s", type=float, default=None,
                    help="abandons quicker than this are counted apart "
                    "(default: $ACD117_SHORT_ABANDON_S, else 5 s)")

@@ -6,17 +6,16 @@ Pure: the repeat-caller memory is state the core owns and passes in.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Literal
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
+from acd.vocabulary.localtime import end_of_local_day
 from config.models import Callers
 
 LineType = Literal["mobile", "fixed", "unknown"]
-WIB = timedelta(hours=7)  # nuisance listings expire at the end of the day in Jakarta time
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +64,8 @@ class CallerPolicy:
         self._callers = callers
         self._classes = [(c, frozenset(c.numbers), tuple(c.prefixes)) for c in callers.classes]
         self._nuisance_until = {
-            n.number: (datetime.combine(n.until + timedelta(days=1), datetime.min.time(), UTC)
-                       - WIB).timestamp()
+            # a listing expires at the end of its day in Jakarta time
+            n.number: end_of_local_day(n.until)
             for n in callers.nuisance
         }
         self.default_priority = len(callers.classes)

@@ -7,11 +7,11 @@ from __future__ import annotations
 import math
 from datetime import datetime
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from acd.http.auth import clean, json_error
+from acd.vocabulary.localtime import zone_of
 
 # Reports and recordings are looked for within these years: outside them `datetime`
 # arithmetic overflows (9999-12-31 plus a day) and PostgreSQL's intervals explode.
@@ -31,7 +31,7 @@ def query_text(request: web.Request, name: str) -> str | None:
 def time_zone(request: web.Request, default: str) -> str:
     name = query_text(request, "tz") or default
     try:
-        ZoneInfo(name)
+        zone_of(name)
     except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
         raise json_error(400, f"'tz' is an IANA time zone such as {default}") from None
     return name

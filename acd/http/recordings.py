@@ -13,7 +13,6 @@ import binascii
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -22,6 +21,7 @@ from acd.http.auth import audit, daemon_of, json_error, require, users_of
 from acd.http.inputs import attachment, clean, in_range, query_text, time_zone
 from acd.http.openapi import EXTRA_PATHS, _err, _json, _op, _query
 from acd.service.users import Session
+from acd.vocabulary.localtime import WIB, zone_of
 
 MAX_ROWS = 500
 AUDIO_TYPES = {"wav": "audio/wav", "mp3": "audio/mpeg"}
@@ -53,7 +53,7 @@ async def _guard(request: web.Request, action: str, target: str | None = None) -
 def _day(text: str, tz: str, end: bool) -> datetime:
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(tz))
+        value = value.replace(tzinfo=zone_of(tz))
     if end and len(text) == 10:  # a date: the whole day is included
         value += timedelta(days=1)
     return value
@@ -65,7 +65,7 @@ async def search(request: web.Request) -> web.Response:
     session = await _guard(request, "recording.search")
     for k in criteria:
         query_text(request, k)
-    tz = time_zone(request, "Asia/Jakarta")
+    tz = time_zone(request, WIB)
     where: list[str] = []
     args: list[object] = []
     try:

@@ -14,6 +14,7 @@ from acd.http.inputs import in_range, number, query_text, time_zone
 from acd.http.openapi import EXTRA_PATHS, _err, _json, _op, _query
 from acd.service import reports
 from acd.service.reports import period_bounds
+from acd.vocabulary.localtime import WIB
 
 
 def _params(request: web.Request) -> tuple[Any, ...]:
@@ -21,7 +22,7 @@ def _params(request: web.Request) -> tuple[Any, ...]:
     unit = q.get("unit", "hour")
     if unit not in reports.UNITS:
         raise json_error(400, f"'unit' is one of {', '.join(reports.UNITS)}")
-    tz = time_zone(request, reports.WIB)
+    tz = time_zone(request, WIB)
     try:
         start, end = period_bounds(query_text(request, "from"), query_text(request, "to"), tz)
     except (ValueError, KeyError, OverflowError) as e:

@@ -28,11 +28,11 @@ from acd.service.figures import abandon_rate, answered_in_time, service_level, s
 from acd.service.settings import SERVICE_LEVEL_S, SHORT_ABANDON_S
 from acd.service.switchboard import RecordSink
 from acd.vocabulary import records as rec
+from acd.vocabulary.localtime import WIB, local_day
 from acd.vocabulary.tiers import Tier
 
 log = structlog.get_logger("acd117.live")
 
-WIB_OFFSET_S = 7 * 3600
 HOUR_S = 3600.0
 _WAITING = (CallState.QUEUED, CallState.OFFERED)
 
@@ -118,11 +118,11 @@ def _round(value: float | None, digits: int = 4) -> float | None:
 class LiveFigures:
     def __init__(self, acd: Acd, *, service_level_s: float = SERVICE_LEVEL_S,
                  short_abandon_s: float = SHORT_ABANDON_S,
-                 utc_offset_s: int = WIB_OFFSET_S, clock: Callable[[], float] = time.time) -> None:
+                 zone: str = WIB, clock: Callable[[], float] = time.time) -> None:
         self.acd = acd
         self.service_level_s = service_level_s
         self.short_abandon_s = short_abandon_s
-        self.utc_offset_s = utc_offset_s
+        self.zone = zone  # whose midnight starts "today"
         self.clock = clock
         self._day: int | None = None
         self._today: dict[tuple[str, Tier], Tally] = {}
@@ -195,7 +195,7 @@ class LiveFigures:
         return t
 
     def local_day(self, at: float) -> int:
-        return int((at + self.utc_offset_s) // 86400)
+        return local_day(at, self.zone)
 
     # --- now ---------------------------------------------------------------------------
 

@@ -18,27 +18,26 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from acd.service.figures import abandon_rate, service_level
 from acd.service.settings import SERVICE_LEVEL_S, SHORT_ABANDON_S
+from acd.vocabulary.localtime import WIB, zone_of
 from acd.vocabulary.tiers import Tier
 
 Unit = Literal["15min", "30min", "hour", "day", "month"]
 UNITS: tuple[Unit, ...] = ("15min", "30min", "hour", "day", "month")
 STEP_S = {"15min": 900, "30min": 1800, "hour": 3600}
-WIB = "Asia/Jakarta"
 
 
 def parse_local(text: str | None, tz: str, default: datetime) -> datetime:
     if not text:
         return default
     value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=ZoneInfo(tz))
+    return value if value.tzinfo else value.replace(tzinfo=zone_of(tz))
 
 
 def period_bounds(start: str | None, end: str | None, tz: str) -> tuple[datetime, datetime]:
-    now = datetime.now(ZoneInfo(tz))
+    now = datetime.now(zone_of(tz))
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     a = parse_local(start, tz, midnight)
     b = parse_local(end, tz, now)
@@ -48,7 +47,7 @@ def period_bounds(start: str | None, end: str | None, tz: str) -> tuple[datetime
 
 
 def period_start(at: datetime, unit: Unit, tz: str = WIB) -> datetime:
-    local = at.astimezone(ZoneInfo(tz))
+    local = at.astimezone(zone_of(tz))
     if unit in STEP_S:
         step = STEP_S[unit] // 60
         minute = (local.minute // step) * step if step < 60 else 0
@@ -168,7 +167,7 @@ async def call_report(conn: Any, unit: Unit, start: datetime, end: datetime, *,
         raise ValueError(f"unit must be one of {', '.join(UNITS)}")
     rows = await conn.fetch(CALLS_SQL, unit, start, end, tz, short_abandon_s,
                             service_level_s)
-    zone = ZoneInfo(tz)
+    zone = zone_of(tz)
     out = [CallRow(r["period_start"].astimezone(zone), r["centre_id"], r["tier"],
                    int(r["offered"]), int(r["escalated"]), int(r["answered"]),
                    int(r["abandoned"]), int(r["short_abandoned"]), int(r["blocked"]),
@@ -342,6 +341,6 @@ async def history_for_forecast(conn: Any, unit: Unit, start: datetime, end: date
         "WHERE interval_start >= $2 AND interval_start < $3 "
         "AND ($5::text IS NULL OR centre_id = $5) GROUP BY 1 ORDER BY 1",
         unit, start, end, tz, centre_id)
-    zone = ZoneInfo(tz)
+    zone = zone_of(tz)
     return [(r["p"].astimezone(zone), int(r["offered"]), int(r["answered"]),
              float(r["handle"])) for r in rows]
