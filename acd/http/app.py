@@ -6,7 +6,18 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from acd.http import api, openapi, ops, outage, recordings, reports, security, users_api, wallboard
+from acd.http import (
+    api,
+    consoles,
+    openapi,
+    ops,
+    outage,
+    recordings,
+    reports,
+    security,
+    users_api,
+    wallboard,
+)
 
 if TYPE_CHECKING:
     from acd.bootstrap import Daemon
@@ -26,4 +37,5 @@ def build_app(daemon: Daemon) -> web.Application:
     reports.setup(app)
     recordings.setup(app)
     users_api.setup(app)
+    consoles.setup(app)
     return app

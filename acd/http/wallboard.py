@@ -2,6 +2,9 @@
 room can show, updated by server-sent events every `ACD117_WALLBOARD_EVERY_S` (2 s by
 default, never more than 3 s). It shows aggregates only (no caller numbers), so it needs
 no login; put it behind the ops network like /metrics.
+
+Indonesian by default, English with `?lang=en`; `?tier=`, `?province=` (the two-digit
+province code) and `?centre=` narrow it to part of the country (the page filters).
 """
 
 from __future__ import annotations
@@ -41,9 +44,21 @@ def _page() -> str:
     return resources.files("acd.http").joinpath("wallboard.html").read_text(encoding="utf-8")
 
 
+def _messages(lang: str) -> str:
+    """The wallboard's part of the catalog, inlined: the page stays one request."""
+    from acd.http.consoles import catalog
+
+    wanted = {k: v for k, v in catalog(lang).items() if k.startswith(("wall.", "tier."))}
+    return json.dumps(wanted, ensure_ascii=False).replace("</", "<\\/")
+
+
 async def page(request: web.Request) -> web.Response:
+    from acd.http.consoles import lang_of
+
     d = _daemon(request)
-    html = _page().replace("__EVERY_MS__", str(int(d.settings.wallboard_every_s * 1000)))
+    lang = lang_of(request)
+    html = (_page().replace("__EVERY_MS__", str(int(d.settings.wallboard_every_s * 1000)))
+            .replace("__LANG__", lang).replace("__MESSAGES__", _messages(lang)))
     return web.Response(text=html, content_type="text/html", charset="utf-8",
                         headers={"Cache-Control": "no-store"})
 

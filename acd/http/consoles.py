@@ -1,0 +1,111 @@
+"""The consoles people work in all shift: `/agent` (call takers), `/supervisor` and
+`/admin`. Plain HTML, one small vanilla JS module per page and a stylesheet, all served
+from the package (no CDN); every visible string comes from the message catalogs under
+`ui/i18n/` (Indonesian first, English with `?lang=en`). The pages only call the JSON
+API, with the bearer token from sign-in, so they are public like the wallboard.
+
+`GET /api/agent/call` gives a signed-in agent the call that rings or is connected at their
+phone, for the screen pop (`GET /api/agent` only names it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+
+from acd.domain.model import CallState
+from acd.http.auth import daemon_of, json_error, require
+from acd.http.openapi import EXTRA_PATHS, INT, NUM, STR, _err, _json, _obj, _op
+
+PAGES = ("agent", "supervisor", "admin")
+LANGS = ("id", "en")
+ASSETS = {"common.js": "text/javascript", "agent.js": "text/javascript",
+          "supervisor.js": "text/javascript", "admin.js": "text/javascript",
+          "style.css": "text/css", "i18n/id.json": "application/json",
+          "i18n/en.json": "application/json"}
+
+
+def _asset(name: str) -> str:
+    return resources.files("acd.http").joinpath("ui", name).read_text(encoding="utf-8")
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    """The messages of one language; English fills what a catalog lacks."""
+    messages: dict[str, str] = json.loads(_asset("i18n/en.json"))
+    if lang != "en":
+        messages = {**messages, **json.loads(_asset(f"i18n/{lang}.json"))}
+    return messages
+
+
+def lang_of(request: web.Request) -> str:
+    lang = request.query.get("lang", "id")
+    return lang if lang in LANGS else "id"
+
+
+def _page(name: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def page(request: web.Request) -> web.Response:
+        html = _asset(f"{name}.html").replace("__LANG__", lang_of(request))
+        return web.Response(text=html, content_type="text/html", charset="utf-8",
+                            headers={"Cache-Control": "no-store"})
+    return page
+
+
+async def asset(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    kind = ASSETS.get(name)
+    if kind is None:  # a fixed list: nothing else of the package is reachable
+        raise web.HTTPNotFound()
+    return web.Response(text=_asset(name), content_type=kind, charset="utf-8",
+                        headers={"Cache-Control": "no-cache"})
+
+
+async def agent_call(request: web.Request) -> web.Response:
+    """The agent's own call (ringing, connected or in wrap-up): what the screen pop shows."""
+    session = await require(request)
+    agent_id = session.user.agent_id
+    if agent_id is None:
+        raise json_error(403, "this account is not an agent's")
+    d = daemon_of(request)
+    agent = d.acd.agents.get(agent_id)
+    call = d.acd.calls.get(agent.call_id) if agent and agent.call_id else None
+    if call is None:
+        return web.json_response({"call": None})
+    now = d.live.clock()
+    waited = (call.answered_at or now) - call.arrived_at
+    return web.json_response({"call": {
+        "id": call.id, "caller": call.caller, "caller_class": call.caller_class,
+        "region": call.region, "region_name": call.region_name, "service": call.service,
+        "state": call.state.value, "connected": call.state is CallState.CONNECTED,
+        "tier": call.hops[-1].tier.value if call.hops else None,
+        "centre": call.hops[-1].centre_id if call.hops else None,
+        "waited_s": round(waited, 1), "escalations": max(len(call.hops) - 1, 0)}})
+
+
+_HTML: dict[str, Any] = {"200": {"description": "the page", "content": {"text/html": {}}}}
+_CALL = _obj(id=STR, caller=STR, caller_class=STR, region=STR, region_name=STR, service=STR,
+             state=STR, tier={"type": ["string", "null"]}, waited_s=NUM, escalations=INT)
+EXTRA_PATHS.update({
+    **{f"/{name}": {"get": _op(f"the {name} console (Indonesian; ?lang=en for English)",
+                               "consoles", _HTML)} for name in PAGES},
+    "/consoles/{name}": {"get": _op(
+        "a console's script, stylesheet or message catalog", "consoles",
+        {"200": {"description": "the file"}, "404": _err("no such file")},
+        params=[{"name": "name", "in": "path", "required": True, "schema": STR}])},
+    "/api/agent/call": {"get": _op(
+        "the call ringing at or connected to the signed-in agent (screen pop)", "agents",
+        {"200": _json(_obj(call={"oneOf": [_CALL, {"type": "null"}]})),
+         "403": _err("not an agent's account")}, auth=True)},
+})
+
+
+def setup(app: web.Application) -> None:
+    for name in PAGES:
+        app.router.add_get(f"/{name}", _page(name))
+    app.router.add_get("/consoles/{name:.+}", asset)
+    app.router.add_get("/api/agent/call", agent_call)

@@ -1,0 +1,95 @@
+// The call taker's console: sign in at a phone, available / pause / log out, screen pop.
+"use strict";
+import {api, ApiError, every, label, problem, secs, session, show, start, stateLabel, t, text,
+        tierLabel} from "/consoles/common.js";
+
+const sess = session("agent");
+let poller = null;
+
+async function signIn(event) {
+  event.preventDefault();
+  problem("error", null);
+  const f = event.target;
+  try {
+    const reply = await api(null, "POST", "/api/agent/login", {
+      agent_id: f.agent_id.value.trim(), password: f.password.value,
+      device: f.device.value.trim()});
+    sess.token = reply.token;
+    localStorage.setItem("acd117.agent.device", f.device.value.trim());
+    f.password.value = "";
+    desk();
+  } catch (e) { problem("error", e); }
+}
+
+async function act(path, body) {
+  problem("error", null);
+  try { await api(sess, "POST", path, body); await refresh(); } catch (e) { failed(e); }
+}
+
+function failed(e) {
+  if (e instanceof ApiError && e.status === 401) { signInForm(); }
+  problem("error", e);
+}
+
+function showCall(call, state) {
+  show("pop", Boolean(call) && state !== "after_call_work");
+  show("wrapup", state === "after_call_work");
+  if (!call) return;
+  text("pop-title", t(call.connected ? "agent.pop_connected" : "agent.pop_ringing"));
+  document.getElementById("pop").dataset.callId = call.id;
+  document.getElementById("pop").classList.toggle("ringing", !call.connected);
+  text("pop-caller", call.caller || t("call.withheld"));
+  text("pop-class", label("caller_class", call.caller_class));
+  text("pop-region", call.region_name ? `${call.region_name} (${call.region})` : call.region);
+  text("pop-tier", tierLabel(call.tier));
+  text("pop-wait", secs(call.waited_s));
+}
+
+async function refresh() {
+  let me;
+  try { me = await api(sess, "GET", "/api/agent"); } catch (e) { failed(e); return; }
+  const stateEl = document.getElementById("state");
+  stateEl.textContent = stateLabel(me.state);
+  stateEl.dataset.state = me.state;
+  document.body.dataset.state = me.state;
+  const detail = [];
+  if (me.pause_reason) detail.push(label("pause", me.pause_reason));
+  if (me.pending) detail.push(t("agent.pending", {what: t(`pending.${me.pending.split(":")[0]}`)}));
+  text("state-detail", detail.join(" · "));
+  text("who", t("agent.who", {agent: me.agent_id, device: me.device || "–"}));
+  document.getElementById("ready").disabled = me.state !== "paused";
+  document.getElementById("pause").disabled = me.state === "paused" || me.state === "logged_out";
+  let call = null;
+  if (me.call_id) {
+    try { call = (await api(sess, "GET", "/api/agent/call")).call; } catch (e) { failed(e); }
+  }
+  showCall(call, me.state);
+  if (me.state === "logged_out") signInForm();
+}
+
+function desk() {
+  show("signin", false);
+  show("desk", true);
+  if (poller === null) poller = every(1000, refresh);
+}
+
+function signInForm() {
+  if (poller !== null) { clearInterval(poller); poller = null; }
+  sess.token = null;
+  show("desk", false);
+  show("signin", true);
+  text("who", "");
+  document.getElementById("device").value = localStorage.getItem("acd117.agent.device") || "";
+}
+
+await start();
+document.getElementById("signin").addEventListener("submit", signIn);
+document.getElementById("ready").addEventListener("click", () => act("/api/agent/unpause"));
+document.getElementById("pause").addEventListener("click", () =>
+  act("/api/agent/pause", {reason: document.getElementById("reason").value}));
+document.getElementById("logout").addEventListener("click", async () => {
+  await act("/api/agent/logout");
+  signInForm();
+});
+if (sess.token) desk(); else signInForm();
+document.body.dataset.ready = "1";
