@@ -60,7 +60,7 @@ async def asset(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     kind = ASSETS.get(name)
     if kind is None:  # a fixed list: nothing else of the package is reachable
-        raise web.HTTPNotFound()
+        raise json_error(404, "no such file")
     return web.Response(text=_asset(name), content_type=kind, charset="utf-8",
                         headers={"Cache-Control": "no-cache"})
 
