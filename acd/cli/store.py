@@ -61,9 +61,17 @@ def purge_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--older-than-days",
         type=int,
-        required=True,
+        default=None,
         metavar="N",
-        help="delete CDR, recording metadata and agent states older than N days",
+        help="delete CDR, recordings (metadata and files) and agent states older than N days "
+        "(default: the call flows' recording.retention_days)",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="call-flow folder whose retention applies (default: $ACD117_CONFIG, else the "
+        "example)",
     )
     parser.add_argument(
         "--force",
@@ -73,12 +81,22 @@ def purge_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_purge(args: argparse.Namespace) -> int:
+    from acd.service.settings import Settings, SettingsError
     from acd.store.purge import MIN_RETENTION_DAYS, purge_dsn
+    from config.loader import ConfigError, load_flows
 
     dsn = _dsn(args)
     if dsn is None:
         return 2
-    days = int(args.older_than_days)
+    try:
+        settings = Settings.from_env(config=args.config)
+        if args.older_than_days is None:
+            days = load_flows(settings.config).recording.retention_days
+        else:
+            days = int(args.older_than_days)
+    except (SettingsError, ConfigError) as e:
+        print(f"acd117 purge: {e}", file=sys.stderr)
+        return 2
     if days < 0:
         print("acd117 purge: --older-than-days must not be negative", file=sys.stderr)
         return 2
@@ -89,7 +107,9 @@ def run_purge(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    deleted = asyncio.run(purge_dsn(dsn, days))
+    deleted = asyncio.run(purge_dsn(dsn, days, settings.recordings_dir))
+    files = deleted.pop("recording_files", 0)
     for table, count in deleted.items():
         print(f"{table}: {count} rows deleted")
+    print(f"recording files: {files} removed (older than {days} days)")
     return 0
