@@ -40,6 +40,7 @@ if __package__ in (None, ""):
 from tests.bench.asterisk_bed import (
     APP_QUEUE_CONTEXT,
     PHONE_PREFIX,
+    PhoneRack,
     add_users,
     create_bed,
     log_in_agents,
@@ -197,14 +198,15 @@ async def bench(phones: int, seconds: float, rates: list[float], talk_s: float,
     audio = work / "voice.wav"
     subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(audio), "synth",
                     "600", "sine", "440", "vol", "0.1"], check=True)
-    rack = await start_rack(box, work / "rack", audio, phones)
+    rack: PhoneRack | None = None
     ami = Ami("127.0.0.1", 5038, TEST_AMI_USER, TEST_AMI_SECRET)
-    await ami.connect()
     out: dict[str, Any] = {"phones": phones, "seconds_per_rate": seconds, "talk_s": talk_s}
     patience = seconds + 60
     acd = Acd117(work, box, dsn, write_bench_flows(work / "flows", phones),
                  ACD117_LOG_LEVEL="info")
-    try:
+    try:  # whatever fails, nothing is left running (Asterisk's ports are fixed)
+        rack = await start_rack(box, work / "rack", audio, phones)
+        await ami.connect()
         await add_users(dsn, phones)
         await acd.start()
         await log_in_agents(acd, phones)
@@ -226,7 +228,8 @@ async def bench(phones: int, seconds: float, rates: list[float], talk_s: float,
     finally:
         await acd.stop()
         await ami.close()
-        await rack.stop()
+        if rack is not None:
+            await rack.stop()
         await box.stop()
         if not os.environ.get("ACD117_BENCH_KEEP"):
             shutil.rmtree(work, ignore_errors=True)
