@@ -170,6 +170,16 @@ async def test_a_shift_in_the_consoles(tmp_path: Path, migrated_dsn: str) -> Non
                                               ".duration")
                 assert abs(duration - 1.0) < 0.05
 
+                # Reports: yesterday's call per day, as a table and a bar chart.
+                await sup.evaluate("document.querySelector('[data-tab=\"reports\"]').click()")
+                day = (datetime.now(ZoneInfo("Asia/Jakarta")) - timedelta(days=1)).date()
+                await fill(sup, "report-form", kind="calls", unit="day", **{"from": str(day)})
+                await wait_for(sup, "document.querySelector('#report-table tbody tr')")
+                headers = await sup.evaluate(
+                    "[...document.querySelectorAll('#report-table th')].map(h => h.textContent)")
+                assert "Masuk" in headers and "Tingkat layanan" in headers
+                assert await sup.evaluate("document.querySelectorAll('#chart rect').length") >= 1
+
                 # The admin's console: the call flows validate; a broken file is located.
                 await sup.send("Page.navigate", url=daemon.url + "/admin")
                 await wait_for(sup, "document.body.dataset.ready")
@@ -192,6 +202,11 @@ async def test_a_shift_in_the_consoles(tmp_path: Path, migrated_dsn: str) -> Non
                 users = await sup.evaluate(
                     "[...document.querySelectorAll('#users tr')].map(r => r.dataset.username)")
                 assert set(users) == {"admin1", "sup1", "1001"}
+                # English on asking; the tab stays signed in.
+                await sup.send("Page.navigate", url=daemon.url + "/admin?lang=en")
+                await wait_for(sup, "document.body.dataset.ready &&"
+                                    " !document.getElementById('desk').hidden")
+                assert await sup.text("validate") == "Validate"
 
 
 def test_every_string_of_the_pages_is_in_both_catalogs() -> None:
