@@ -15,7 +15,6 @@
 | HangUp         | DELETE /channels/{call or its agent leg}?reason=normal                |
 | Fallback       | POST /channels/{call}/continue?context=acd117-fallback&extension=s&    |
 |                |   priority=1 (the national fallback queue [08])                       |
-| Notify         | none (not a telephony action)                                         |
 | SaveCallFacts  | POST /channels/{call}/variables (Asterisk >= 20.20/22.10), else       |
 |                |   POST /channels/{call}/variable per fact (ari.adoption)              |
 
@@ -34,7 +33,6 @@ from acd.vocabulary.commands import (
     Bridge,
     Fallback,
     HangUp,
-    Notify,
     PlayPrompt,
     RingAgent,
     StartRecording,
@@ -284,9 +282,6 @@ class CommandExecution:
             async with self.locks(agent.offer_id):
                 await self.requests.hangup_quietly(agent.channel_id, "normal")
 
-    async def notify(self, cmd: Notify) -> None:
-        return None  # alerts are for supervisors and metrics, not for Asterisk
-
     async def save_call_facts(self, cmd: SaveCallFacts) -> None:
         leg = self.legs.call(cmd.call_id)
         if leg is None or not leg.in_stasis:
@@ -313,7 +308,6 @@ COMMANDS: dict[type, _Runner] = {
     Bridge: CommandExecution.bridge,
     StartRecording: CommandExecution.start_recording,
     HangUp: CommandExecution.hang_up,
-    Notify: CommandExecution.notify,
     Fallback: CommandExecution.fallback,
     SaveCallFacts: CommandExecution.save_call_facts,
 }

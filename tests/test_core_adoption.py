@@ -7,6 +7,7 @@ from acd.domain.model import AgentState, CallState
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
 from acd.vocabulary import records as rec
+from acd.vocabulary.alerts import Alert
 from acd.vocabulary.tiers import Tier
 from tests.support import Harness, ended, from_region, of
 
@@ -81,7 +82,7 @@ def test_a_connected_call_whose_agent_is_busy_in_our_books_is_kept_and_flagged()
     h.answer("c0")
     out = adopt(h, arrived_at=h.now - 30, agent_id="1001", device="PJSIP/1001",
                 answered_at=h.now - 20)
-    assert of(out, cmd.Notify)[0].kind == "adoption_conflict"
+    assert of(out, Alert)[0].kind == "adoption_conflict"
     assert h.acd.calls["c1"].state is CallState.CONNECTED
     assert ended(h.send(ev.AgentHungUp("c1")))[0].outcome == "answered"
     assert h.acd.agents["1001"].call_id == "c0", "the agent's own call is untouched"

@@ -9,6 +9,7 @@ from acd.domain.model import AgentState, CallState
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
 from acd.vocabulary import records as rec
+from acd.vocabulary.alerts import Alert
 from tests.support import Harness, agent, build_flows, centre, ended, of, queue
 
 
@@ -22,7 +23,7 @@ def test_waiting_and_connected_calls_carry_on_through_a_reload() -> None:
     assert ended(out) == []
     assert h.acd.calls["talking"].state is CallState.CONNECTED
     assert h.acd.calls["waiting"].state is CallState.QUEUED
-    assert [n.kind for n in of(out, cmd.Notify)] == ["config_reloaded"]
+    assert [n.kind for n in of(out, Alert)] == ["config_reloaded"]
     h.send(ev.AgentHungUp("talking"), after=30)
     assert [e.outcome for e in ended(h.log)] == ["answered"]
 

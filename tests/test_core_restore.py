@@ -7,6 +7,7 @@ from acd.domain.model import AgentState
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
 from acd.vocabulary import records as rec
+from acd.vocabulary.alerts import Alert
 from acd.vocabulary.tiers import Tier
 from tests.support import Harness, of
 
@@ -60,7 +61,7 @@ def test_an_agent_on_a_call_at_the_crash_takes_the_call_back_when_it_is_adopted(
 def test_an_agent_no_longer_in_the_call_flows_is_skipped_with_a_warning():
     h = Harness()
     out = h.send(ev.AgentLoginRestored("7777", "PJSIP/7777"))
-    [notify] = of(out, cmd.Notify)
+    [notify] = of(out, Alert)
     assert notify.kind == "login_not_restored" and "7777" in notify.message
     assert not of(out, rec.AgentStateChanged) and h.acd.agent_at("PJSIP/7777") is None
 

@@ -6,6 +6,7 @@ from acd.domain.model import AgentState, CallState
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
 from acd.vocabulary import records as rec
+from acd.vocabulary.alerts import Alert
 from acd.vocabulary.tiers import Tier
 from tests.support import PROMPTS, Harness, agent, build_flows, centre, ended, of, queue
 
@@ -130,7 +131,7 @@ def test_a_call_climbs_to_national_and_is_kept_there_with_alerts():
     assert of(h.log, rec.TierHop)[0].reason == "unstaffed"
     out = h.wait(3600)
     assert not ended(out), "the national tier never gives up on a call"
-    alerts = [n for n in of(out, cmd.Notify) if n.kind == "national_long_wait"]
+    alerts = [n for n in of(out, Alert) if n.kind == "national_long_wait"]
     assert len(alerts) == 30  # every 120 s
     assert h.acd.calls["c1"].state is CallState.QUEUED
 
@@ -262,7 +263,7 @@ def test_a_nuisance_caller_hears_a_warning_is_served_last_and_ends_as_blocked():
     h.send(ev.AgentPaused("1001", "break"))
     out = h.call("n1", caller="+6285700000117")
     assert [p.prompt for p in of(out, cmd.PlayPrompt)] == ["nuisance"]
-    assert of(out, cmd.Notify)[0].kind == "nuisance_call"
+    assert of(out, Alert)[0].kind == "nuisance_call"
     h.call("c2")
     h.send(ev.AgentUnpaused("1001"))
     assert h.ring_for("c2").agent_id == "1001", "the genuine caller goes first"
@@ -355,7 +356,7 @@ def test_a_second_agent_logging_in_at_an_occupied_phone_is_refused_and_the_first
     h = Harness()
     h.login("1001")
     out = h.send(ev.AgentLoggedIn("1002", "PJSIP/1001"))
-    assert [n.kind for n in of(out, cmd.Notify)] == ["login_refused"]
+    assert [n.kind for n in of(out, Alert)] == ["login_refused"]
     assert h.acd.agents["1001"].state is AgentState.AVAILABLE
     assert h.acd.agents["1002"].state is AgentState.LOGGED_OUT
 
@@ -363,7 +364,7 @@ def test_a_second_agent_logging_in_at_an_occupied_phone_is_refused_and_the_first
 def test_an_unknown_agent_cannot_log_in():
     h = Harness()
     out = h.send(ev.AgentLoggedIn("7777", "PJSIP/x"))
-    assert of(out, cmd.Notify)[0].kind == "login_rejected"
+    assert of(out, Alert)[0].kind == "login_rejected"
 
 
 def test_higher_skill_level_is_preferred_then_longest_idle():

@@ -5,13 +5,13 @@ centre's listed phones are its agents' only; supervisors monitor from supervisor
 from __future__ import annotations
 
 from acd.domain.model import AgentState
-from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
+from acd.vocabulary.alerts import Alert
 from tests.support import Harness, agent, build_flows, centre, of
 
 
-def _refusals(out: list) -> list[cmd.Notify]:
-    return [n for n in of(out, cmd.Notify) if n.kind == "login_refused"]
+def _refusals(out: list) -> list[Alert]:
+    return [n for n in of(out, Alert) if n.kind == "login_refused"]
 
 
 def test_a_login_at_an_occupied_phone_is_refused_and_the_agent_there_stays() -> None:
@@ -76,7 +76,7 @@ def test_a_restored_login_at_a_phone_taken_since_is_not_restored() -> None:
     h = Harness()
     h.login("1001")
     out = h.send(ev.AgentLoginRestored("2001", "PJSIP/1001"))
-    assert [n.kind for n in of(out, cmd.Notify)] == ["login_not_restored"]
+    assert [n.kind for n in of(out, Alert)] == ["login_not_restored"]
     assert h.acd.agent_at("PJSIP/1001") == "1001"
 
 

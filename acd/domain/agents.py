@@ -7,9 +7,9 @@ from typing import cast
 from acd.domain.model import Agent, AgentState
 from acd.domain.state import CoreState
 from acd.domain.timers import Timer
-from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
 from acd.vocabulary import records as rec
+from acd.vocabulary.alerts import Alert
 
 
 class Agents(CoreState):
@@ -38,12 +38,12 @@ class Agents(CoreState):
     def _on_agent_logged_in(self, e: ev.AgentLoggedIn, now: float) -> None:
         agent = self.agents.get(e.agent_id)
         if agent is None:
-            self._emit(cmd.Notify("login_rejected", f"unknown agent id {e.agent_id}", now))
+            self._emit(Alert("login_rejected", f"unknown agent id {e.agent_id}", now))
             return
         why = self.login_refusal(e.agent_id, e.device)
         if why is not None:
             # Refused, never taken over: whoever sits there stays logged in.
-            self._emit(cmd.Notify("login_refused", f"agent {e.agent_id}: {why}", now))
+            self._emit(Alert("login_refused", f"agent {e.agent_id}: {why}", now))
             return
         if agent.state is AgentState.LOGGED_OUT:
             self._log_in(agent, e.device, now)
@@ -63,15 +63,15 @@ class Agents(CoreState):
         the store, never closed, carries on."""
         agent = self.agents.get(e.agent_id)
         if agent is None:
-            self._emit(cmd.Notify("login_not_restored",
-                                  f"agent {e.agent_id} was logged in at {e.device} before the "
-                                  "restart but is no longer in the call flows", now))
+            self._emit(Alert("login_not_restored",
+                             f"agent {e.agent_id} was logged in at {e.device} before the "
+                             "restart but is no longer in the call flows", now))
             return
         if agent.state is not AgentState.LOGGED_OUT:
             return  # logged in since (or restored twice): what happened since wins
         why = self.login_refusal(e.agent_id, e.device)
         if why is not None:  # e.g. someone else logged in at that phone since
-            self._emit(cmd.Notify("login_not_restored", f"agent {e.agent_id}: {why}", now))
+            self._emit(Alert("login_not_restored", f"agent {e.agent_id}: {why}", now))
             return
         self._log_in(agent, e.device, now)
         if e.pause_reason is None:

@@ -12,6 +12,7 @@ from acd.domain.timers import Timer, TimerKind
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
 from acd.vocabulary import records as rec
+from acd.vocabulary.alerts import Alert
 
 # If Asterisk never reports the end of the welcome prompt (a lost event), queue anyway.
 WELCOME_GUARD_S = 30.0
@@ -25,8 +26,8 @@ class Arrivals(CoreState):
         self._emit(cmd.Answer(call.id))
         prompt = self._announce.welcome
         if call.nuisance:
-            self._emit(cmd.Notify("nuisance_call", f"listed nuisance number {call.caller} called",
-                                  now, call_id=call.id))
+            self._emit(Alert("nuisance_call", f"listed nuisance number {call.caller} called",
+                             now, call_id=call.id))
             if self.flows.callers.nuisance_action == "prompt" and self._announce.nuisance:
                 prompt = self._announce.nuisance
         call.prompt = prompt
@@ -82,9 +83,9 @@ class Arrivals(CoreState):
         if agent.state in (AgentState.ON_CALL, AgentState.AFTER_CALL_WORK):
             # The agent is already busy in our books: keep the call (it is real), but do not
             # give the agent a second one; their current call's end frees them as usual.
-            self._emit(cmd.Notify("adoption_conflict", f"agent {agent.id} is busy; call "
-                                  f"{call.id} carries on without wrap-up tracking", now,
-                                  call_id=call.id, centre_id=agent.centre_id))
+            self._emit(Alert("adoption_conflict", f"agent {agent.id} is busy; call "
+                             f"{call.id} carries on without wrap-up tracking", now,
+                             call_id=call.id, centre_id=agent.centre_id))
             return
         if agent.state is AgentState.LOGGED_OUT:
             self._log_in(agent, device or "", now)

@@ -8,7 +8,7 @@ from acd.domain.model import Agent, AgentState, QueueKey
 from acd.domain.phones import PhonePolicy
 from acd.domain.queues import QueueState
 from acd.domain.state import CoreState, Output
-from acd.vocabulary import commands as cmd
+from acd.vocabulary.alerts import Alert
 from config.models import CallFlows
 from escalation.escalator import Escalator
 
@@ -67,9 +67,9 @@ class Reload(CoreState):
         out = self._out = []
         staffed_before = {k for k, q in self.queues.items() if q.logged_in > 0}
         self._adopt_flows(flows)
-        self._emit(cmd.Notify("config_reloaded",
-                              f"call flows reloaded: {len(flows.centres)} centres, "
-                              f"{len(flows.agents)} agents", now))
+        self._emit(Alert("config_reloaded",
+                         f"call flows reloaded: {len(flows.centres)} centres, "
+                         f"{len(flows.agents)} agents", now))
         for key in sorted(staffed_before):
             if key in self.queues and self.queues[key].logged_in == 0:
                 self._escalate_unstaffed(key, now)

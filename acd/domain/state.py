@@ -17,12 +17,13 @@ from acd.domain.queues import QueueState
 from acd.domain.timers import Timer, TimerKind, Timers
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import records as rec
+from acd.vocabulary.alerts import Alert
 from acd.vocabulary.tiers import Tier
 from config.models import Announcements, CallFlows, Centre
 from config.regions import RegionTable
 from escalation.escalator import Escalator
 
-Output = cmd.Command | rec.Record
+Output = cmd.Command | rec.Record | Alert
 
 
 class CoreState:

@@ -14,6 +14,7 @@ from acd.domain.state import CoreState
 from acd.domain.timers import Timer, TimerKind
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import records as rec
+from acd.vocabulary.alerts import Alert
 from acd.vocabulary.tiers import Tier
 from config.models import Centre
 from escalation.policy import Step
@@ -77,9 +78,9 @@ class Waiting(CoreState):
         assert clock.alert_at is not None
         self._timers.set(clock.alert_at, TimerKind.NATIONAL_ALERT, call.id, call.step)
         if clock.unstaffed_alert:
-            self._emit(cmd.Notify("centre_unstaffed",
-                                  f"call waiting at {step.centre.id} with no agent logged in",
-                                  now, call_id=call.id, centre_id=step.centre.id))
+            self._emit(Alert("centre_unstaffed",
+                             f"call waiting at {step.centre.id} with no agent logged in",
+                             now, call_id=call.id, centre_id=step.centre.id))
 
     def _start_waiting(self, call: Call, now: float) -> None:
         self._make_waiting(call)
@@ -104,9 +105,9 @@ class Waiting(CoreState):
         call = self.calls.get(t.subject)
         if call and call.state in WAITING and call.step == t.token:
             waited = t.at - call.arrived_at
-            self._emit(cmd.Notify("national_long_wait",
-                                  f"call from {call.caller} waiting {waited:.0f} s at national",
-                                  t.at, call_id=call.id, centre_id=call.hops[-1].centre_id))
+            self._emit(Alert("national_long_wait",
+                             f"call from {call.caller} waiting {waited:.0f} s at national",
+                             t.at, call_id=call.id, centre_id=call.hops[-1].centre_id))
             self._timers.set(next_alert(self.flows.escalation, t.at),
                              TimerKind.NATIONAL_ALERT, call.id, call.step)
 

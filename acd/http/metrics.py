@@ -63,8 +63,8 @@ from acd.domain.model import CallState
 from acd.service.health import Health
 from acd.service.live import LiveFigures, agent_counts
 from acd.store.writer import WriterStats
-from acd.vocabulary import commands as cmd
 from acd.vocabulary import records as rec
+from acd.vocabulary.alerts import Alert
 from acd.vocabulary.tiers import Tier
 from escalation.policy import is_open
 
@@ -74,7 +74,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LAG_WINDOW_S = 10.0  # the lag gauge shows the worst of the last 10 s, so scrapes see stalls
 WAIT_BUCKETS = (5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200)
 RING_BUCKETS = (1, 2, 3, 5, 8, 10, 15, 20, 30)
-# Every kind of `Notify` the core raises (tests/ops/test_metrics.py keeps this complete).
+# Every kind of `Alert` the core raises (tests/ops/test_metrics.py keeps this complete).
 ALERT_KINDS = ("national_long_wait", "centre_unstaffed", "nuisance_call", "adoption_conflict",
                "login_rejected", "login_refused", "login_not_restored", "config_reloaded")
 RELOAD_RESULTS = ("applied", "invalid", "refused")
@@ -157,8 +157,8 @@ class Metrics:
         elif isinstance(r, rec.OfferEnded) and r.result == "answered":
             self.ring.labels(r.tier.value).observe(max(0.0, r.ended_at - r.offered_at))
 
-    def alert(self, notify: cmd.Notify) -> None:
-        self.alerts.labels(notify.kind).inc()
+    def alert(self, alert: Alert) -> None:
+        self.alerts.labels(alert.kind).inc()
 
     def recording_unreadable(self) -> None:
         self.recordings_unreadable.inc()

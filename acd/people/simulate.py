@@ -21,13 +21,14 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from acd.domain.core import Acd
+from acd.domain.core import Acd, Output
 from acd.domain.model import AgentState
 from acd.service.figures import abandon_rate, answered_in_time, service_level, short_abandon
 from acd.service.settings import SERVICE_LEVEL_S, SHORT_ABANDON_S
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
 from acd.vocabulary import records as rec
+from acd.vocabulary.alerts import Alert
 from acd.vocabulary.tiers import Tier
 from config.models import CallFlows
 from config.regions import RegionTable
@@ -292,7 +293,7 @@ class Simulation:
 
     # --- what the core asks for ----------------------------------------------------------
 
-    def _apply(self, outputs: list[cmd.Command | rec.Record], now: float) -> None:
+    def _apply(self, outputs: list[Output], now: float) -> None:
         tr = self.traffic
         for out in outputs:
             kind = type(out)
@@ -321,8 +322,8 @@ class Simulation:
                 talk = self.rng.lognormvariate(*lognormal_params(tr.handle_time_mean_s,
                                                            tr.handle_time_sd_s))
                 self._at(now + talk, self._later(ev.AgentHungUp(out.call_id)))
-            elif kind is cmd.Notify:
-                assert isinstance(out, cmd.Notify)
+            elif kind is Alert:
+                assert isinstance(out, Alert)
                 self.report.alerts[out.kind] += 1
             elif isinstance(out, rec.Record):
                 self._observe(out)

@@ -25,6 +25,7 @@ from acd.service.ports import Telephony
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
 from acd.vocabulary import records as rec
+from acd.vocabulary.alerts import Alert
 
 log = structlog.get_logger("acd117.switchboard")
 
@@ -37,7 +38,7 @@ class RecordSink(Protocol):
 class Switchboard:
     def __init__(self, acd: Acd, telephony: Telephony, records: RecordSink, *,
                  clock: Callable[[], float] = time.time,
-                 on_alert: Callable[[cmd.Notify], None] | None = None) -> None:
+                 on_alert: Callable[[Alert], None] | None = None) -> None:
         self.acd = acd
         self._telephony = telephony
         self._records = records
@@ -48,7 +49,7 @@ class Switchboard:
         self.events_handled = 0
         self._chains: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self.alerts: list[cmd.Notify] = []  # recent alerts, newest last (bounded)
+        self.alerts: list[Alert] = []  # recent alerts, newest last (bounded)
 
     def post(self, event: ev.Event) -> None:
         """Called by the adapters; never blocks."""
@@ -95,7 +96,7 @@ class Switchboard:
 
     def _apply(self, outputs: list[Output]) -> None:
         for out in outputs:
-            if isinstance(out, cmd.Notify):
+            if isinstance(out, Alert):
                 log.warning(out.message, alert=out.kind, call_id=out.call_id,
                             centre_id=out.centre_id)
                 self.alerts.append(out)

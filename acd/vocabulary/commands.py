@@ -77,17 +77,6 @@ class HangUp:
 
 
 @dataclass(frozen=True, slots=True)
-class Notify:
-    """An alert for supervisors and ops (also exported as a metric)."""
-
-    kind: str  # e.g. national_long_wait, centre_unstaffed, nuisance_call
-    message: str
-    at: float
-    call_id: str | None = None
-    centre_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Fallback:
     """Send the caller back to the dialplan's fallback (a national app_queue group).
 
@@ -99,4 +88,4 @@ class Fallback:
 
 
 Command = (Answer | PlayPrompt | RingAgent | StopRinging | Bridge | StartRecording | HangUp
-           | Notify | Fallback)
+           | Fallback)

@@ -66,7 +66,7 @@ def test_a_centre_added_by_a_reload_is_exported_at_zero_and_a_removed_one_keeps_
 def test_every_alert_kind_the_code_raises_is_known_to_the_metrics() -> None:
     raised: set[str] = set()
     for source in (p for d in ("acd", "ari", "escalation") for p in (REPO / d).rglob("*.py")):
-        raised |= set(re.findall(r'Notify\(\s*"([a-z_]+)"', source.read_text()))
+        raised |= set(re.findall(r'Alert\(\s*"([a-z_]+)"', source.read_text()))
     assert "national_long_wait" in raised
     assert raised <= set(ALERT_KINDS), f"add to ALERT_KINDS: {raised - set(ALERT_KINDS)}"
 

@@ -14,6 +14,7 @@ from acd.service.health import Health
 from acd.service.live import LiveFigures
 from acd.store.writer import WriterStats
 from acd.vocabulary import records as rec
+from acd.vocabulary.alerts import Alert
 from acd.vocabulary.tiers import Tier
 from tests.support import Harness
 from tests.system_tools import require
@@ -40,9 +41,8 @@ def scrape() -> str:
               rec.OfferEnded("o", "c", "1001", "bdg", Tier.KABKOTA, "d", h.now, h.now,
                              "answered")):
         m.observe(r)
-    from acd.vocabulary import commands as cmd
 
-    m.alert(cmd.Notify("national_long_wait", "x", h.now))
+    m.alert(Alert("national_long_wait", "x", h.now))
     m.reloads.labels("applied").inc()
     return m.exposition().decode()
 
