@@ -37,7 +37,7 @@ from acd.http.auth import (
 from acd.http.security import is_https
 from acd.service.hashing import Busy
 from acd.service.supervision import MODES, MonitorRequest, SupervisionError
-from acd.service.users import ROLES, PasswordPolicyError, Session, User, UserError
+from acd.service.users import ROLES, PasswordPolicyError, Session, User, UserError, UserExistsError
 from acd.vocabulary import events as ev
 
 REASON = re.compile(r"^[a-z0-9_-]{1,32}$")
@@ -320,6 +320,8 @@ async def add_user(request: web.Request) -> web.Response:
                                            agent_id=agent_id if isinstance(agent_id, str)
                                            else None,
                                            display_name=display_name)
+    except UserExistsError as e:
+        raise json_error(409, str(e)) from None
     except (PasswordPolicyError, UserError) as e:
         raise json_error(422, str(e)) from None
     await audit(request, session.user, "user.add", "ok", target=username,

@@ -7,8 +7,11 @@ documented and every documented path exists.
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import available_timezones
 
 from aiohttp import web
+
+from acd.service.users import ROLES
 
 Schema = dict[str, Any]
 
@@ -31,6 +34,28 @@ TEXT: Schema = {"type": "string", "minLength": 1, "pattern": "^[^\\u0000]+$"}
 PHONE: Schema = {"type": "string", "pattern": "^PJSIP/[A-Za-z0-9_.-]{1,64}$",
                  "example": "PJSIP/desk-12"}
 ERROR: Schema = _obj(["error"], error=STR)
+# Query text the handlers pass on to PostgreSQL: no NUL (empty means "not given").
+QUERY_TEXT: Schema = {"type": "string", "pattern": "^[^\\u0000]*$"}
+# A local date or date-time as the handlers read it (`datetime.fromisoformat`), optionally
+# with a UTC offset: real days of each month (29 February in leap years only), years 2000
+# to 2099 (acd.http.inputs.FIRST_YEAR..LAST_YEAR, and a whole last day still inside).
+_DAY = ("(20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+        "|20[0-9]{2}-(0[13-9]|1[0-2])-(29|30)"
+        "|20[0-9]{2}-(0[13578]|1[02])-31"
+        "|20([02468][048]|[13579][26])-02-29)")
+_CLOCK = ("(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,6})?)?"
+          "(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9])?)?")
+LOCAL_TIME: Schema = {"type": "string", "pattern": f"^{_DAY}{_CLOCK}$",
+                      "examples": ["2026-08-17", "2026-08-17T08:30"]}
+# An IANA time zone `zoneinfo` knows (a component: the list is long).
+TIME_ZONE: Schema = {"type": "string", "enum": sorted(available_timezones())}
+TIME_ZONE_REF: Schema = {"$ref": "#/components/schemas/TimeZone"}
+ROLE: Schema = {"enum": list(ROLES)}
+# acd.service.users.USERNAME and the password policy (password_problems): 8 characters or
+# more with an upper-case letter, a lower-case letter and a digit.
+USERNAME: Schema = {"type": "string", "pattern": "^[A-Za-z0-9_.-]{3,64}$"}
+PASSWORD: Schema = {"type": "string", "minLength": 8,
+                    "pattern": "^(?=.*[A-Z])(?=.*[a-z])(?=.*[0-9])[^\\u0000]{8,}$"}
 SESSION: Schema = _obj(["token", "username", "role", "expires_at"], token=STR, username=STR,
                        role={"enum": ["agent", "supervisor", "admin"]},
                        agent_id={"type": ["string", "null"]}, expires_at=NUM)
@@ -120,10 +145,11 @@ def document() -> Schema:
         "/api/users": {"post": _op(
             "add a user (admin); passwords: 8+ characters with upper case, lower case and "
             "digits", "users",
-            {"201": _json(ANY_OBJ, "created"), "422": _err("weak password or user exists")},
-            auth=True, body=_obj(["username", "password", "role"], username=STR,
-                                 password=STR, role={"enum": ["agent", "supervisor", "admin"]},
-                                 agent_id=STR, display_name=STR))},
+            {"201": _json(ANY_OBJ, "created"), "409": _err("the user or agent exists"),
+             "422": _err("weak password")},
+            auth=True, body=_obj(["username", "password", "role"], username=USERNAME,
+                                 password=PASSWORD, role=ROLE, agent_id=TEXT,
+                                 display_name=QUERY_TEXT))},
         "/api/agent/login": {"post": _op(
             "an agent signs in at a phone (free seating): the agent logs in to the ACD",
             "agents", {"200": _json(SESSION), "401": _err("wrong agent id or password"),
@@ -191,7 +217,7 @@ def document() -> Schema:
                  "description": "Operations API of the 117 automatic call distributor."},
         "paths": paths,
         "components": {
-            "schemas": {"Error": ERROR},
+            "schemas": {"Error": ERROR, "TimeZone": TIME_ZONE},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "acd117_session"}},

@@ -19,7 +19,16 @@ from aiohttp import web
 from acd.domain.callers import parse_caller
 from acd.http.auth import audit, daemon_of, json_error, require, users_of
 from acd.http.inputs import attachment, clean, in_range, query_text, time_zone
-from acd.http.openapi import EXTRA_PATHS, _err, _json, _op, _query
+from acd.http.openapi import (
+    EXTRA_PATHS,
+    LOCAL_TIME,
+    QUERY_TEXT,
+    TIME_ZONE_REF,
+    _err,
+    _json,
+    _op,
+    _query,
+)
 from acd.service.users import Session
 from acd.vocabulary.localtime import WIB, zone_of
 
@@ -155,11 +164,12 @@ EXTRA_PATHS.update({
         {"200": _json({"type": "object", "properties": {"recordings": {"type": "array"},
                                                         "truncated": {"type": "boolean"}}}),
          "400": _err("bad dates")}, auth=True,
-        params=[_query("number", "caller number, any format"),
-                _query("from", "date or date-time (local)"),
-                _query("to", "date or date-time (local; a date includes the day)"),
-                _query("agent", "agent id"), _query("centre", "centre id"),
-                _query("tz", "time zone of dates (default Asia/Jakarta)")])},
+        params=[_query("number", "caller number, any format", QUERY_TEXT),
+                _query("from", "date or date-time (local)", LOCAL_TIME),
+                _query("to", "date or date-time (local; a date includes the day)", LOCAL_TIME),
+                _query("agent", "agent id", QUERY_TEXT),
+                _query("centre", "centre id", QUERY_TEXT),
+                _query("tz", "time zone of dates (default Asia/Jakarta)", TIME_ZONE_REF)])},
     "/api/recordings/{rec_id}/audio": {"get": _op(
         "play a recording (supervisor, admin; audited)", "recordings",
         {"200": _AUDIO, "404": _err("no such recording")}, auth=True, params=[_ID])},

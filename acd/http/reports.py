@@ -11,7 +11,16 @@ from aiohttp import web
 from acd.domain.forecast import IntervalHistory, forecast
 from acd.http.auth import daemon_of, json_error, require, users_of
 from acd.http.inputs import in_range, number, query_text, time_zone
-from acd.http.openapi import EXTRA_PATHS, _err, _json, _op, _query
+from acd.http.openapi import (
+    EXTRA_PATHS,
+    LOCAL_TIME,
+    QUERY_TEXT,
+    TIME_ZONE_REF,
+    _err,
+    _json,
+    _op,
+    _query,
+)
 from acd.service import reports
 from acd.service.reports import period_bounds
 from acd.vocabulary.localtime import WIB
@@ -80,12 +89,15 @@ async def staffing(request: web.Request) -> web.StreamResponse:
                               "slots": [asdict(n) for n in needs]})
 
 
-_PERIOD = [
-    _query("unit", "15min, 30min, hour, day or month", {"enum": list(reports.UNITS)}),
-    _query("from", "local date or date-time (default: today 00:00)"),
-    _query("to", "local date or date-time, excluded (default: now)"),
-    _query("tz", "time zone of the periods (default Asia/Jakarta)"),
+_BOUNDS = [
+    _query("from", "local date or date-time (default: today 00:00)", LOCAL_TIME),
+    _query("to", "local date or date-time, excluded (default: now); later than `from`, or "
+                 "400", LOCAL_TIME),
+    _query("tz", "time zone of the periods (default Asia/Jakarta)", TIME_ZONE_REF),
 ]
+_PERIOD = [_query("unit", "15min, 30min, hour, day or month", {"enum": list(reports.UNITS)}),
+           *_BOUNDS]
+_BAD = _err("bad parameters: `to` not later than `from`")
 _CSV = _query("format", "json (default) or csv", {"enum": ["json", "csv"]})
 _ROWS = _json({"type": "object", "properties": {"rows": {"type": "array"}}})
 _ROWS["content"]["text/csv"] = {"schema": {"type": "string"}}  # with format=csv
@@ -93,21 +105,23 @@ EXTRA_PATHS.update({
     "/api/reports/calls": {"get": _op(
         "calls per period, centre and tier: offered, answered, abandoned (short ones apart), "
         "service level, ASA, AHT, escalations", "reports",
-        {"200": _ROWS, "400": _err("bad parameters")}, auth=True,
+        {"200": _ROWS, "400": _BAD}, auth=True,
         params=[*_PERIOD, _CSV, _query("short_abandon_s", "short abandon threshold (s)",
                                        {"type": "number", "minimum": 0})])},
     "/api/reports/tiers": {"get": _op(
         "the same per period and tier (escalations by tier)", "reports",
-        {"200": _ROWS, "400": _err("bad parameters")}, auth=True, params=[*_PERIOD, _CSV])},
+        {"200": _ROWS, "400": _BAD}, auth=True, params=[*_PERIOD, _CSV])},
     "/api/reports/agents": {"get": _op(
         "agent activity per period: logged in, available, talk, hold, after-call work, "
         "pause by reason (seconds)", "reports",
-        {"200": _ROWS, "400": _err("bad parameters")}, auth=True, params=[*_PERIOD, _CSV])},
+        {"200": _ROWS, "400": _BAD}, auth=True, params=[*_PERIOD, _CSV])},
     "/api/reports/forecast": {"get": _op(
         "agents needed per time of day for 80 % in 20 s (Erlang C) from the history in "
         "the period", "reports", {"200": _json({"type": "object"}),
-                                  "400": _err("bad parameters")},
-        auth=True, params=[*_PERIOD, _query("centre", "one centre (default: all)")])},
+                                  "400": _BAD},
+        auth=True, params=[
+            _query("unit", "15min, 30min or hour", {"enum": list(reports.STEP_S)}), *_BOUNDS,
+            _query("centre", "one centre (default: all)", QUERY_TEXT)])},
 })
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from acd.http.auth import audit, body, json_error, require, users_of
-from acd.http.openapi import BOOL, EXTRA_PATHS, INT, STR, _err, _json, _obj, _op
+from acd.http.openapi import BOOL, EXTRA_PATHS, INT, PASSWORD, ROLE, STR, _err, _json, _obj, _op
 from acd.service.users import ROLES, PasswordPolicyError, UserError
 
 
@@ -91,7 +91,8 @@ EXTRA_PATHS.update({
         "change a user's role and/or password (admin); ends their sessions", "users",
         {"200": _json(_obj(username=STR, updated={"type": "array", "items": STR})),
          "404": _err("no such user"), "422": _err("weak password")}, auth=True,
-        params=[_USER], body=_obj(role={"enum": list(ROLES)}, password=STR))},
+        params=[_USER], body={**_obj(role=ROLE, password=PASSWORD),
+                              "anyOf": [{"required": ["role"]}, {"required": ["password"]}]})},
     "/api/users/{username}/disable": {"post": _op(
         "disable a user (admin); their sessions end at once", "users",
         {"200": _json(_obj(username=STR, disabled=BOOL)), "404": _err("no such user"),

@@ -61,6 +61,10 @@ class UserError(ValueError):
     pass
 
 
+class UserExistsError(UserError):
+    """The username, or the agent id, is taken already (a conflict, not a bad request)."""
+
+
 def password_problems(password: str) -> list[str]:
     """The tender's policy: at least 8 characters mixing upper case, lower case and digits."""
     problems = []
@@ -163,7 +167,8 @@ class Users:
         try:
             await pool.execute(sql, username, role, hashed, agent_id, display_name)
         except asyncpg.UniqueViolationError:
-            raise UserError(f"user {username} (or agent {agent_id}) exists already") from None
+            raise UserExistsError(f"user {username} (or agent {agent_id}) exists already"
+                                  ) from None
         if replace:  # a reset password or role: the old sessions end with the old one
             await self.end_sessions(username)
         return User(username, role, agent_id, display_name)

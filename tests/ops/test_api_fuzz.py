@@ -15,18 +15,28 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 
 from acd.bootstrap import Daemon
+from acd.service.reports import WIB, period_bounds
 from tests.ops.support import serving, settings
 
-# Where "a schema-valid request is accepted" is left out: the document cannot say all a
-# handler checks there (`to` after `from`, a known time zone, the password policy, a user
-# that exists), so a 400 for such a request is right. Everywhere else every check runs.
-LOOSE = {("GET", "/api/reports/calls"), ("GET", "/api/reports/tiers"),
-         ("GET", "/api/reports/agents"), ("GET", "/api/reports/forecast"),
-         ("GET", "/api/recordings"), ("POST", "/api/users"), ("PATCH", "/api/users/{username}")}
+# Where "a schema-valid request is accepted" would be left out: none. The document says
+# what the handlers check (dates, time zones, units, roles, the password policy); a user or
+# agent that exists is a 409 and an unknown one a 404, which the check accepts.
+LOOSE: set[tuple[str, str]] = set()
 EXAMPLES = 25  # per operation: the whole run stays well under a minute
+# A valid password is hashed (argon2, about half a second on a small machine): fewer cases.
+HASHING = {("POST", "/api/users"), ("PATCH", "/api/users/{username}")}
 # Ends sessions or changes what the next cases see: fuzzed without the token.
 UNAUTHENTICATED = {("POST", "/api/logout"), ("POST", "/api/agent/logout"),
                    ("POST", "/api/config/reload")}
+
+
+def _a_period(case: Any) -> bool:
+    q = case.query or {}
+    try:
+        period_bounds(q.get("from"), q.get("to"), q.get("tz") or WIB)
+    except ValueError:
+        return False
+    return True
 
 
 def _fuzz_operation(op: Any, base: str, token: str, session: requests.Session,
@@ -34,8 +44,15 @@ def _fuzz_operation(op: Any, base: str, token: str, session: requests.Session,
     key = (op.method.upper(), op.path)
     headers = {} if key in UNAUTHENTICATED else {"Authorization": f"Bearer {token}"}
 
-    @given(case=op.as_strategy())
-    @hsettings(max_examples=EXAMPLES, deadline=None, database=None,
+    strategy = op.as_strategy()
+    if op.path.startswith("/api/reports/"):
+        # The one rule OpenAPI cannot say: `to` later than `from` (written in the document's
+        # prose, a 400 otherwise, tested in test_bad_input). Cases that break it are left
+        # out here rather than the acceptance check.
+        strategy = strategy.filter(_a_period)
+
+    @given(case=strategy)
+    @hsettings(max_examples=8 if key in HASHING else EXAMPLES, deadline=None, database=None,
                suppress_health_check=list(HealthCheck))
     def run(case: Any) -> None:
         try:

@@ -71,7 +71,8 @@ ALL = ("calls", "tiers", "agents", "forecast")
     ("short_abandon_s=abc", ("calls", "tiers")), ("short_abandon_s=nan", ("calls", "tiers")),
     ("short_abandon_s=-1", ("calls", "tiers")), ("centre=%00", ("forecast",)),
     ("from=0001-01-01", ALL), ("to=9999-12-31", ALL), ("from=2026-01-01&to=9999-12-31", ALL),
-    ("tz=Not/AZone", ALL), ("tz=../../etc/passwd", ALL), ("tz=%00", ALL), ("from=%00", ALL)])
+    ("tz=Not/AZone", ALL), ("tz=../../etc/passwd", ALL), ("tz=%00", ALL), ("from=%00", ALL),
+    ("from=2026-03-02&to=2026-03-01", ALL), ("from=2026-03-02&to=2026-03-02", ALL)])
 async def test_bad_report_query_values_are_a_400(
         api: tuple[Daemon, Client, Phones], query: str,  # noqa: F811
         kinds: tuple[str, ...]) -> None:
