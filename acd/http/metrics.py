@@ -62,7 +62,7 @@ from acd.domain.escalations import Escalations
 from acd.domain.model import CallState
 from acd.service.health import Health
 from acd.service.live import LiveFigures, agent_counts
-from acd.store.writer import WriterStats
+from acd.service.ports import JournalStats
 from acd.vocabulary import records as rec
 from acd.vocabulary.alerts import Alert
 from acd.vocabulary.tiers import Tier
@@ -90,7 +90,7 @@ def build_info() -> dict[str, str]:
 
 class Metrics:
     def __init__(self, live: LiveFigures, health: Health,
-                 store_stats: Callable[[], WriterStats | None] = lambda: None,
+                 store_stats: Callable[[], JournalStats | None] = lambda: None,
                  clock: Callable[[], float] = time.time) -> None:
         self.live = live
         self.health = health

@@ -49,6 +49,29 @@ class Telephony(Protocol):
     def keep_call_facts(self, hop: rec.TierHop) -> None: ...
 
 
+class JournalStats(Protocol):
+    """The record journal's health and backlog as the metrics and /ready read them (the
+    store writer's `WriterStats`)."""
+
+    @property
+    def connected(self) -> bool: ...  # the database is reachable
+
+    @property
+    def durable(self) -> bool: ...  # False while records are only in memory
+
+    @property
+    def backlog(self) -> int: ...  # records not yet in the database
+
+    @property
+    def spool_bytes(self) -> int: ...
+
+    @property
+    def dropped_records(self) -> int: ...
+
+    @property
+    def rejected_records(self) -> int: ...
+
+
 class TelephonyBase:
     """The capabilities a telephony may lack, absent: subclass and implement `execute`."""
 
