@@ -12,7 +12,8 @@ from ari.client import AriClient, AriError, AriNotFound
 from ari.legs import Legs
 from ari.models import RecordingFailed, RecordingFinished, RecordingStarted, parse_ari_time
 from ari.requests import KeyedLocks, Requests
-from recording.hooks import LiveRecordingInfo, Recordings, recording_name
+from recording.hooks import Recordings
+from recording.policy import LiveRecordingInfo, recording_name
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from ari.models import Channel, PlaybackFinished, parse_ari_time
 from ari.moh import MusicOnHold
 from ari.requests import Emit, Requests, quietly
 from ari.supervisor import Supervisor
-from recording.hooks import LiveRecordingInfo
+from recording.policy import LiveRecordingInfo
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from recording.hooks import RecordingMetadata
+from recording.policy import RecordingMetadata
 
 if TYPE_CHECKING:
     from acd.store.writer import StoreWriter
