@@ -23,7 +23,7 @@ from ari.legs import CallerLeg, Legs
 from ari.models import Channel
 from ari.requests import Background, Emit
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ari.stasis")  # one logger for the whole Stasis app
 
 # The SIP headers the ingress rules in force read for a call from a trunk (None: no trunk).
 IngressHeaders = Callable[[str | None], Collection[str]]

@@ -15,7 +15,7 @@ from ari.requests import KeyedLocks, Requests
 from recording.hooks import Recordings
 from recording.policy import LiveRecordingInfo, recording_name
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ari.stasis")  # one logger for the whole Stasis app
 
 
 class BridgeRecording:

@@ -52,7 +52,7 @@ from ari.media import PromptMedia
 from ari.moh import MusicOnHold
 from ari.requests import Emit, KeyedLocks, Requests, quietly
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ari.stasis")  # one logger for the whole Stasis app
 
 # StopRinging.reason -> DELETE ?reason=. answered_elsewhere gives cause 26 and the SIP
 # `Reason: SIP;cause=200;text="Call completed elsewhere"` so phones do not log a missed

@@ -16,7 +16,7 @@ from ari.media import PromptMedia
 from ari.models import Channel
 from ari.requests import Background, Emit, Requests, quietly
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ari.stasis")  # one logger for the whole Stasis app
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ from ari.client import AriClient, AriError, AriNotFound
 from ari.legs import Legs
 from ari.requests import Background, Emit
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ari.stasis")  # one logger for the whole Stasis app
 
 
 @dataclass(frozen=True, slots=True)

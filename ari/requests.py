@@ -12,7 +12,7 @@ from ari.adoption import AdapterEvent
 from ari.client import AriClient, AriError, AriNotFound, HangupReason, VariablesUnsupported
 from ari.legs import CallerLeg
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ari.stasis")  # one logger for the whole Stasis app
 
 Emit = Callable[[AdapterEvent], None]
 

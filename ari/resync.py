@@ -22,7 +22,7 @@ from ari.requests import Emit, Requests, quietly
 from ari.supervisor import Supervisor
 from recording.policy import LiveRecordingInfo
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ari.stasis")  # one logger for the whole Stasis app
 
 
 def stasis_args(channel: Channel, app: str) -> list[str]:

@@ -58,7 +58,7 @@ from ari.moh import MusicOnHold
 from ari.requests import Background, Emit, Requests
 from ari.supervisor import Supervisor
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("ari.stasis")  # one logger for the whole Stasis app
 
 
 class EventTranslation:
