@@ -73,7 +73,7 @@ def warnings(flows: CallFlows) -> list[Located]:
     problems: list[Located] = []
     for i, rule in enumerate(flows.ingress.rules):
         # acd117 reads a header the dialplan does not pass with PJSIP_HEADER(read,<name>)
-        # (ari/stasis.py); a name it cannot read as written never reaches the rule.
+        # (ari/arrival.py); a name it cannot read as written never reaches the rule.
         if rule.header is not None and not readable_header(rule.header):
             problems.append((("ingress", "rules", i, "header"),
                              f"'{rule.header}' is not a SIP header name Asterisk can read, so "
