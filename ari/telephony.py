@@ -80,9 +80,15 @@ class AsteriskTelephony(TelephonyBase):
             tasks.create_task(self._keep_facts(), name="call-facts")
 
     async def _keep_facts(self) -> None:
-        while True:
-            facts = await self._facts.get()
-            try:
-                await self.side.execute(facts)
-            except Exception:  # the call may be gone already; it is only a note
-                log.warning("could not keep call facts", call_id=facts.call_id, exc_info=True)
+        # A task per note: a channel playing its welcome answers late (ari.execution's
+        # facts_key) and must not hold up the other calls' notes; one call's notes keep
+        # their order under its facts lock.
+        async with asyncio.TaskGroup() as notes:
+            while True:
+                notes.create_task(self._keep(await self._facts.get()))
+
+    async def _keep(self, facts: SaveCallFacts) -> None:
+        try:
+            await self.side.execute(facts)
+        except Exception:  # the call may be gone already; it is only a note
+            log.warning("could not keep call facts", call_id=facts.call_id, exc_info=True)

@@ -103,6 +103,7 @@ class Timeline:
 
     def figures(self) -> dict[str, Any]:
         first_ring, answer_to_bridge, entry_to_bridge = [], [], []
+        slowest: list[tuple[float, str]] = []  # (answer -> bridged, call): where to look
         for call, (agent, at) in self.bridged.items():
             entry = self.created.get(call)
             ring = self.created.get(agent)
@@ -113,6 +114,7 @@ class Timeline:
             entry_to_bridge.append((at - entry) * 1000)
             if answered is not None:
                 answer_to_bridge.append((at - answered) * 1000)
+                slowest.append(((at - answered) * 1000, call))
         return {
             "calls": len(self.calls), "bridged": len(self.bridged),
             "lost": len(self.calls) - len(self.bridged),
@@ -121,6 +123,7 @@ class Timeline:
             "answer_to_bridge_p99_ms": pct(answer_to_bridge, 99),
             "entry_to_bridge_p50_ms": pct(entry_to_bridge, 50),
             "entry_to_bridge_p99_ms": pct(entry_to_bridge, 99),
+            "slowest_answer_to_bridge": [c for _, c in sorted(slowest, reverse=True)[:3]],
         }
 
 
