@@ -78,6 +78,17 @@ def agent_caller_id(cmd: RingAgent) -> str:
     return f'"{name}" <{number}>'
 
 
+def facts_key(call_id: str) -> str:
+    """The lock of the facts kept on a caller channel for re-adoption, apart from the call's.
+
+    Asterisk runs a Stasis channel's operations one at a time and a playback holds the
+    channel until it ends: a variable set while the welcome plays is answered only after it
+    (5 s and more, seen on Asterisk 22). Under the call's lock that held up the bridge of an
+    agent who answered during the welcome. The facts only matter after a restart: they keep
+    their order among themselves, and the call's commands do not wait for them."""
+    return f"facts:{call_id}"
+
+
 class CommandExecution:
     """Runs one command at a time per call: requests for a call (or an offer) go out
     under its lock, in the order the commands came."""
@@ -289,7 +300,7 @@ class CommandExecution:
         variables = cmd.variables()
         if not leg.facts_saved:
             variables[adoption.ARRIVED_AT_VAR] = adoption.epoch(leg.arrived_at)
-        async with self.locks(cmd.call_id):
+        async with self.locks(facts_key(cmd.call_id)):
             if await self.requests.set_call_variables(leg, variables):
                 leg.facts_saved = True
 

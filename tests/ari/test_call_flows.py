@@ -127,10 +127,13 @@ async def test_agent_not_answering_moves_the_call_to_the_next_agent(
 async def test_ring_all_second_answer_is_hung_up_as_answered_elsewhere(
     peer: FakeAsterisk, rig_factory: Any
 ) -> None:
-    peer.register("PJSIP/1001")
-    peer.register("PJSIP/1002")
+    peer.register("PJSIP/1001", answer="manual")
+    peer.register("PJSIP/1002", answer="manual")
     rig = await rig_factory(RealCore(["1001", "1002"], strategy="ring_all"))
     await peer.incoming_call()
+    await peer.wait_for(lambda: {"offer-1", "offer-2"} <= set(peer.channels), what="both ringing")
+    peer.answer_now("offer-1")  # both phones pick up at the same moment
+    peer.answer_now("offer-2")
     await peer.wait_for(lambda: len([e for e in rig.events if isinstance(e, RingAnswered)]) == 2)
     await peer.wait_for(lambda: any(r.query.get("reason") == "answered_elsewhere"
                                     for r in peer.requests if r.method == "DELETE"))
@@ -138,6 +141,22 @@ async def test_ring_all_second_answer_is_hung_up_as_answered_elsewhere(
     loser = next(r for r in peer.requests if r.query.get("reason") == "answered_elsewhere")
     winner = next(e.offer_id for e in rig.events if isinstance(e, RingAnswered))
     assert loser.path != f"/ari/channels/{winner}"
+
+
+async def test_an_answer_during_the_welcome_is_bridged_while_the_call_facts_wait(
+    peer: FakeAsterisk, rig_factory: Any
+) -> None:
+    # Asterisk answers a variable set on a channel playing its welcome only when the
+    # welcome ends: the facts kept for re-adoption must not hold up the bridge.
+    peer.stall_requests("POST", "/variables", 1.0)
+    peer.register("PJSIP/1001")
+    rig = await rig_factory(RealCore(ring_during_welcome=True))
+    await peer.incoming_call()
+    await peer.wait_for(lambda: RingAnswered("offer-1") in rig.events)
+    await peer.wait_for(lambda: any(r.path.endswith("/addChannel") for r in peer.requests),
+                        what="the bridge")
+    facts = [r for r in peer.requests if r.path.endswith("/variables")]
+    assert facts and all(r.status == 0 for r in facts), "bridged while the facts still wait"
 
 
 async def test_agent_hold_and_resume_are_reported(peer: FakeAsterisk, rig_factory: Any) -> None:

@@ -116,6 +116,7 @@ class PeerBase:
         self._refuse_ws_until = 0.0
         self.bulk_variables = True  # POST /channels/{id}/variables (20.20 / 22.10 and later)
         self._failures: list[Failure] = []
+        self._stalls: list[tuple[str, str, float]] = []  # method, path end, seconds
 
     # --- lifecycle -----------------------------------------------------------------------
 

@@ -241,6 +241,11 @@ class Controls(PeerBase):
         """The next `times` documented requests `method .../path_end` get `status`."""
         self._failures.append(Failure(method, path_end, status, message, times))
 
+    def stall_requests(self, method: str, path_end: str, seconds: float) -> None:
+        """Requests `method .../path_end` are answered only `seconds` later, as Asterisk
+        answers a channel operation only once the playback holding the channel ends."""
+        self._stalls.append((method, path_end, seconds))
+
     # --- waiting -------------------------------------------------------------------------
 
     async def wait_for(

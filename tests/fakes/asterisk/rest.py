@@ -86,6 +86,9 @@ class RestApi(PeerBase):
             except RequestRejected as exc:
                 self.rejected.append(rec)
                 return exc.status, {"message": exc.message}
+        for method, path_end, seconds in self._stalls:
+            if method == request.method and tail.endswith(path_end):
+                await asyncio.sleep(seconds)
         for failure in self._failures:
             if failure.method == request.method and tail.endswith(failure.path_end) and (
                 failure.times > 0
