@@ -37,9 +37,9 @@ from acd.vocabulary.records import (
 if TYPE_CHECKING:
     import asyncpg
 
-# The newest migration (sql/NNN_*.sql) the daemon is written for (006: the API sessions of
-# acd.service.users); the writer refuses to write into an older schema.
-SCHEMA_VERSION = 8
+# The newest migration (sql/NNN_*.sql) the daemon is written for (009: a call's arrival is
+# recorded once); the writer refuses to write into an older schema.
+SCHEMA_VERSION = 9
 
 
 def _unnest(columns: Sequence[tuple[str, str]], ordinality: bool = False) -> str:

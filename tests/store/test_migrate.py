@@ -102,3 +102,27 @@ def test_acd117_migrate_without_a_dsn_says_how_to_give_one(
     monkeypatch.delenv("ACD117_DSN", raising=False)
     assert main(["migrate"]) == 2
     assert "ACD117_DSN" in capsys.readouterr().err
+
+
+async def test_arrivals_recorded_twice_before_009_are_kept_once_and_counted_once(
+    pg_dsn: str, tmp_path: Path
+) -> None:
+    for m in load_migrations():
+        if m.version < 9:
+            (tmp_path / f"{m.version:03d}_{m.name}.sql").write_text(m.sql)
+    await migrate_dsn(pg_dsn, tmp_path)
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        await conn.execute(
+            "INSERT INTO call_hops VALUES"
+            " ('c1', 'kabkota', 'bpbd-32.73', 'arrival', '2026-01-01 00:00:10Z'),"
+            " ('c1', 'kabkota', 'bpbd-32.73', 'arrival', '2026-01-01 00:20:00Z'),"
+            " ('c1', 'province', 'bpbd-32', 'timeout', '2026-01-01 00:20:30Z')")
+        await migrate_dsn(pg_dsn)
+        hops = await conn.fetch("SELECT tier, reason FROM call_hops ORDER BY at")
+        offered = await conn.fetch(
+            "SELECT tier, offered FROM call_intervals WHERE offered <> 0 ORDER BY tier")
+    finally:
+        await conn.close()
+    assert [tuple(h) for h in hops] == [("kabkota", "arrival"), ("province", "timeout")]
+    assert [tuple(o) for o in offered] == [("kabkota", 1), ("province", 1)]

@@ -126,6 +126,18 @@ async def test_duplicates_inside_one_batch_are_absorbed(migrated_dsn: str) -> No
     assert interval[3:6] == (1, 0, 1)  # offered, escalated, answered
 
 
+async def test_a_call_adopted_after_a_restart_arrives_once(migrated_dsn: str) -> None:
+    # Killed during the welcome, before its facts were on the channel: the next acd117
+    # queues the call again and records its arrival a second time, later.
+    records = a_call()
+    again = TierHop("c1", Tier.KABKOTA, "bpbd-32.73", "arrival", T0 + 140.0)
+    await write(migrated_dsn, [*records[:2], again, *records[2:]])
+    rows = await snapshot(migrated_dsn)
+    assert [(h[3], h[4]) for h in rows["call_hops"]] == [("arrival", ts(T0 + 100.0))]
+    (interval,) = rows["call_intervals"]
+    assert interval[3:6] == (1, 0, 1)  # offered once, answered
+
+
 @pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
 async def test_the_call_row_and_its_statistics_do_not_depend_on_record_order(
     order: tuple[int, ...], migrated_dsn: str
