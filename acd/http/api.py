@@ -30,6 +30,7 @@ from acd.http.auth import (
     daemon_of,
     field,
     json_error,
+    remote_of,
     require,
     token_of,
     users_of,
@@ -68,7 +69,7 @@ async def _authenticate(request: web.Request, name: str, password: str, action: 
                         wrong: str, agents_only: bool = False) -> User:
     """Lockout, password check and its audit, shared by both ways of signing in."""
     users = users_of(request)
-    source = request.remote or "unknown"
+    source = remote_of(request)
     # Counted before the (slow) check, so that guesses sent at once are held too.
     refused = users.guard.begin(name, source)
     if refused is not None:
@@ -80,6 +81,9 @@ async def _authenticate(request: web.Request, name: str, password: str, action: 
     except Busy:
         users.guard.withdraw(name, source)  # not checked: not a guess
         raise json_error(429, "too many sign-ins at once: try again in a moment") from None
+    except BaseException:
+        users.guard.withdraw(name, source)  # the database failed (a 503), not the password
+        raise
     if user is None or (agents_only and user.agent_id is None):
         await audit(request, None, action, "denied", target=name)
         raise json_error(401, wrong)

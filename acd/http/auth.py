@@ -4,6 +4,8 @@ cookie, both from `POST /api/login`. 401 without a valid session, 403 with the w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
 
 from aiohttp import web
@@ -17,6 +19,34 @@ def daemon_of(request: web.Request) -> Any:
     from acd.http.app import DAEMON
 
     return request.app[DAEMON]
+
+
+def client_address(request: web.Request,
+                   trusted: Sequence[IPv4Network | IPv6Network]) -> str:
+    """Who sent the request: the peer, or behind trusted reverse proxies the address the
+    nearest untrusted hop was seen from. X-Forwarded-For lists the hops left to right and
+    any client may write its left part, so it is read from the right, and only as far as
+    the proxies are ours."""
+    peer = request.remote or "unknown"
+    hops = [h.strip() for h in ",".join(request.headers.getall("X-Forwarded-For", ())
+                                        ).split(",") if h.strip()]
+    address = peer
+    while _trusted(address, trusted) and hops:
+        address = hops.pop()
+    return address
+
+
+def _trusted(address: str, trusted: Sequence[IPv4Network | IPv6Network]) -> bool:
+    try:
+        ip = ip_address(address)
+    except ValueError:
+        return False  # "unknown", a name, garbage in the header: stop there
+    return any(ip in net for net in trusted)
+
+
+def remote_of(request: web.Request) -> str:
+    """The client's address, as the sign-in limits and the audit see it."""
+    return client_address(request, daemon_of(request).settings.trusted_proxies)
 
 
 def json_error(status: int, message: str, **extra: Any) -> web.HTTPException:
@@ -67,7 +97,7 @@ async def require(request: web.Request, *roles: Role) -> Session:
 async def audit(request: web.Request, user: User | None, action: str, outcome: str, *,
                 target: str | None = None, detail: dict[str, Any] | None = None) -> None:
     await users_of(request).audit(user, action, outcome, target=target,
-                                  remote=request.remote, detail=detail)
+                                  remote=remote_of(request), detail=detail)
 
 
 async def body(request: web.Request) -> dict[str, Any]:

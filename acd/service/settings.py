@@ -12,7 +12,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
 PREFIX = "ACD117_"
 EXAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "config" / "example"
@@ -53,8 +61,20 @@ class Settings(BaseModel):
     short_abandon_s: Annotated[float, Field(ge=0)] = SHORT_ABANDON_S  # quicker: left out
     service_level_s: Annotated[float, Field(gt=0)] = SERVICE_LEVEL_S
     wallboard_every_s: Annotated[float, Field(gt=0, le=3)] = 2.0
+    # Reverse proxies in front of the HTTP API (addresses or networks, comma-separated):
+    # from them, the client's address is the one they add to X-Forwarded-For. Without it,
+    # every sign-in behind a proxy comes from one address, and the per-address limits lock
+    # out the whole room at once.
+    trusted_proxies: tuple[IPvAnyNetwork, ...] = ()
     # The simulated telephony (`acd117 run --simulate`): calls per hour across the example.
     demo_calls_per_hour: Annotated[float, Field(gt=0)] = 360.0
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @property
     def asterisk_configured(self) -> bool:

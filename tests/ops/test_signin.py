@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
 from argon2 import PasswordHasher
 
@@ -98,6 +99,39 @@ async def test_a_storm_from_one_address_does_not_lock_the_account_elsewhere(
     assert (await sign_in(daemon, "sup1", source="127.0.0.1"))[0] == 200  # at their desk
     assert ("None", "login", "sup1", "locked") in [
         (str(u), a, t, o) for u, a, t, o in await audit_rows(daemon.settings.dsn or "")]
+
+
+async def test_behind_a_trusted_proxy_the_limits_count_the_forwarded_address(
+        tmp_path: Path, migrated_dsn: str) -> None:
+    proxy = "127.0.0.9"
+    async with serving(settings(tmp_path, migrated_dsn, trusted_proxies=f"{proxy}/32"),
+                       simulate=False, telephony=Quiet()) as d:
+        assert d.users is not None
+        d.users.hasher = FAST
+        await d.users.add("sup1", "Sekret117", "supervisor")
+
+        async def via(forwarded: str, password: str, source: str = proxy) -> int:
+            status, _, _ = await post(d, "/api/login", {"username": "sup1",
+                                                        "password": password},
+                                      source=source, headers={"X-Forwarded-For": forwarded})
+            return status
+
+        # A client may write any X-Forwarded-For; only the part our proxy added counts.
+        for i in range(5):
+            assert await via(f"10.9.9.{i}, 203.0.113.9", "Guess1234") == 401
+        assert await via("203.0.113.9", "Sekret117") == 429  # that address is stopped
+        assert await via("198.51.100.7", "Sekret117") == 200  # the room behind the proxy is not
+        # Not through the proxy: the header is the client's own word, and is ignored.
+        for i in range(5):
+            assert await via(f"198.51.100.{i}", "Guess1234", source="127.0.0.3") == 401
+        assert await via("198.51.100.99", "Sekret117", source="127.0.0.3") == 429
+    await audit_rows(migrated_dsn)  # every line has landed
+    conn = await asyncpg.connect(migrated_dsn)
+    try:
+        remotes = {r["remote"] for r in await conn.fetch("SELECT remote FROM audit_log")}
+    finally:
+        await conn.close()
+    assert remotes == {"203.0.113.9", "198.51.100.7", "127.0.0.3"}  # who, as audited
 
 
 async def test_one_address_spraying_many_accounts_is_stopped() -> None:
