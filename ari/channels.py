@@ -1,9 +1,10 @@
 """ARI channel requests: originate, answer, hang up, play, music on hold, variables,
-SIP headers, snoop (channels.json)."""
+SIP headers, snoop, transfer progress (channels.json)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from ari.models import Channel, Playback, Variable
 from ari.rest import (
@@ -17,6 +18,9 @@ from ari.rest import (
     segment,
 )
 from config.models import readable_header
+
+TransferState = Literal["channel_progress", "channel_answered", "channel_unavailable",
+                        "channel_declined"]
 
 
 class ChannelRequests(AriRest):
@@ -133,6 +137,12 @@ class ChannelRequests(AriRest):
 
     async def stop_moh(self, channel_id: str) -> None:
         await self.request("DELETE", ("channels", segment(channel_id), "moh"))
+
+    async def transfer_progress(self, channel_id: str, state: TransferState) -> None:
+        """Answer a phone's REFER (ChannelTransfer): `channel_answered` sends it NOTIFY 200
+        (the transfer went through), `channel_declined` 603 (the call stays where it is)."""
+        await self.request("POST", ("channels", segment(channel_id), "transfer_progress"),
+                           {"states": state})
 
     async def send_dtmf(self, channel_id: str, dtmf: str) -> None:
         await self.request("POST", ("channels", segment(channel_id), "dtmf"), {"dtmf": dtmf})

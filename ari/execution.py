@@ -12,7 +12,14 @@
 |                |   POST /bridges/{b}/addChannel?channel=<call>,<offer>                 |
 | StartRecording | POST /bridges/{b}/record?name=&format=&ifExists=,                     |
 |                |   POST /channels/{call}/variable ACD117_RECORDING                     |
-| HangUp         | DELETE /channels/{call or its agent leg}?reason=normal                |
+| HangUp         | DELETE /channels/{call, its agent or outside leg}?reason=normal       |
+| Requeue        | [POST /channels/{agent}/transfer_progress?states=channel_answered]    |
+|                |   POST /bridges/{b}/removeChannel?channel=<call>,                     |
+|                |   DELETE /channels/{agent}, then music on hold                        |
+| TransferRefused| [POST /channels/{agent}/transfer_progress?states=channel_declined]    |
+| DialOut        | POST /channels?endpoint=<dial>&app=acd117&appArgs=outside,<call>&     |
+|                |   channelId=<leg>&callerId=<caller>&timeout=                          |
+| ConnectOutside | [stop MOH, prompts] POST /bridges/{b}/addChannel?channel=<call>,<leg> |
 | Fallback       | POST /channels/{call}/continue?context=acd117-fallback&extension=s&    |
 |                |   priority=1 (the national fallback queue [08])                       |
 | SaveCallFacts  | POST /channels/{call}/variables (Asterisk >= 20.20/22.10), else       |
@@ -31,15 +38,19 @@ from typing import Any
 from acd.vocabulary.commands import (
     Answer,
     Bridge,
+    ConnectOutside,
+    DialOut,
     Fallback,
     HangUp,
     PlayPrompt,
+    Requeue,
     RingAgent,
     StartRecording,
     StopReason,
     StopRinging,
+    TransferRefused,
 )
-from acd.vocabulary.events import PromptFinished, RingFailed
+from acd.vocabulary.events import OutsideFailed, PromptFinished, RingFailed
 from acd.vocabulary.tiers import Tier
 from ari import adoption
 from ari.adoption import AdapterCommand, SaveCallFacts
@@ -47,7 +58,7 @@ from ari.bridge_recording import BridgeRecording
 from ari.client import AllocationFailed, AriClient, AriError, AriNotFound, HangupReason
 from ari.endings import Endings
 from ari.handoff import HandOff
-from ari.legs import AgentLeg, Legs
+from ari.legs import AgentLeg, CallerLeg, Legs, OutsideLeg
 from ari.media import PromptMedia
 from ari.moh import MusicOnHold
 from ari.requests import Emit, KeyedLocks, Requests, quietly
@@ -208,6 +219,10 @@ class CommandExecution:
             variables["PJSIP_HEADER(add,X-ACD117-Call-ID)"] = cmd.call_id
             variables["PJSIP_HEADER(add,X-ACD117-Region)"] = cmd.region_code
             variables["PJSIP_HEADER(add,X-ACD117-Tier)"] = cmd.tier.value
+            # The phone's Transfer button (a SIP REFER) comes to acd117 as ChannelTransfer
+            # instead of Asterisk carrying it out behind the Stasis app's back, which cut
+            # the caller off and made two ghost channels (Asterisk >= 20.13/21.8/22.3).
+            variables["PJSIP_TRANSFER_HANDLING()"] = "ari-only"
         async with self.locks(cmd.offer_id):
             try:
                 channel = await self.client.originate(
@@ -253,17 +268,8 @@ class CommandExecution:
             log.info("bridge %s/%s: a leg has already gone", cmd.call_id, cmd.offer_id)
             return
         async with self.locks(cmd.call_id):
-            leg.connected_offer = cmd.offer_id
-            for pid in list(leg.playbacks):
-                await quietly(self.client.stop_playback(pid))
-            if leg.moh:
-                await self.moh.off(leg)
             try:
-                if leg.bridge_id is None:
-                    bridge_id = f"acd117-{cmd.call_id}"
-                    await self.client.create_bridge(bridge_id=bridge_id, name=f"call-{cmd.call_id}")
-                    leg.bridge_id = bridge_id
-                await self.client.add_channels(leg.bridge_id, [cmd.call_id, agent.channel_id])
+                await self._connect(leg, cmd.offer_id, agent.channel_id)
             except AriError as exc:
                 if not leg.in_stasis or agent.ended:
                     return  # a leg left meanwhile; its own event reports it
@@ -275,11 +281,80 @@ class CommandExecution:
                 leg, {adoption.ANSWERED_AT_VAR: adoption.epoch(answered_at)}
             )
 
+    async def _connect(self, leg: CallerLeg, offer_or_leg: str, channel_id: str) -> None:
+        """The caller and `channel_id` in the call's bridge (made at its first answer and
+        kept across transfers), prompts and music stopped. Under the call's lock."""
+        leg.connected_offer = offer_or_leg
+        for pid in list(leg.playbacks):
+            await quietly(self.client.stop_playback(pid))
+        if leg.moh:
+            await self.moh.off(leg)
+        if leg.bridge_id is None:
+            bridge_id = f"acd117-{leg.call_id}"
+            await self.client.create_bridge(bridge_id=bridge_id, name=f"call-{leg.call_id}")
+            leg.bridge_id = bridge_id
+        await self.client.add_channels(leg.bridge_id, [leg.call_id, channel_id])
+
+    async def requeue(self, cmd: Requeue) -> None:
+        leg = self.legs.call(cmd.call_id)
+        agent = self.legs.connected_agent(cmd.call_id)
+        if agent is not None:
+            agent.stopped = True  # its hang-up is ours: no AgentHungUp
+            if agent.refer_pending:
+                agent.refer_pending = False
+                await self.requests.answer_transfer(agent.channel_id, done=True)
+        if leg is None or not leg.in_stasis:
+            return  # the caller left meanwhile; their StasisEnd tells the core
+        async with self.locks(cmd.call_id):
+            leg.connected_offer = None
+            if leg.bridge_id is not None:
+                # Out of the bridge, the caller is a waiting channel again: music on hold
+                # and prompts reach them as before their first answer.
+                await quietly(self.client.remove_channels(leg.bridge_id, [cmd.call_id]))
+        if agent is not None:
+            async with self.locks(agent.offer_id):
+                await self.requests.hangup_quietly(agent.channel_id, "normal")
+        self.moh.reconcile_soon(cmd.call_id)
+
+    async def transfer_refused(self, cmd: TransferRefused) -> None:
+        log.info("transfer of %s by agent %s refused: %s", cmd.call_id, cmd.agent_id,
+                 cmd.reason)
+        agent = self.legs.connected_agent(cmd.call_id)
+        if agent is not None and agent.refer_pending:
+            agent.refer_pending = False
+            await self.requests.answer_transfer(agent.channel_id, done=False)
+
+    async def dial_out(self, cmd: DialOut) -> None:
+        outside = self.legs.outside[cmd.leg_id] = OutsideLeg(cmd.leg_id, cmd.call_id)
+        try:
+            await self.client.originate(
+                cmd.dial, app=self.app, app_args=("outside", cmd.call_id),
+                caller_id=cmd.caller, timeout=max(1, math.ceil(cmd.timeout_s)),
+                channel_id=cmd.leg_id)
+        except AriError as exc:
+            log.warning("dialling %s for %s failed: %s", cmd.dial, cmd.call_id, exc)
+            self.legs.outside.pop(cmd.leg_id, None)
+            if not outside.stopped:
+                self.emit(OutsideFailed(leg_id=cmd.leg_id, reason="failed"))
+
+    async def connect_outside(self, cmd: ConnectOutside) -> None:
+        leg = self.legs.call(cmd.call_id)
+        if leg is None or not leg.in_stasis or cmd.leg_id not in self.legs.outside:
+            log.info("connect %s/%s: a leg has already gone", cmd.call_id, cmd.leg_id)
+            return
+        async with self.locks(cmd.call_id):
+            await self._connect(leg, cmd.leg_id, cmd.leg_id)
+
     async def start_recording(self, cmd: StartRecording) -> None:
         await self.recording.start(cmd)
 
     async def hang_up(self, cmd: HangUp) -> None:
         leg = self.legs.call(cmd.call_id)
+        if cmd.leg == "outside":
+            for outside in [o for o in self.legs.outside.values() if o.call_id == cmd.call_id]:
+                outside.stopped = True
+                await self.requests.hangup_quietly(outside.leg_id, "normal")
+            return
         if cmd.leg == "caller":
             if leg is None:
                 return
@@ -319,6 +394,10 @@ COMMANDS: dict[type, _Runner] = {
     Bridge: CommandExecution.bridge,
     StartRecording: CommandExecution.start_recording,
     HangUp: CommandExecution.hang_up,
+    Requeue: CommandExecution.requeue,
+    TransferRefused: CommandExecution.transfer_refused,
+    DialOut: CommandExecution.dial_out,
+    ConnectOutside: CommandExecution.connect_outside,
     Fallback: CommandExecution.fallback,
     SaveCallFacts: CommandExecution.save_call_facts,
 }

@@ -3,7 +3,9 @@ is an agent's leg (one per offer), the bridge of each call, and whose each playb
 
 * a call's id is its caller channel id (the channel that entered `Stasis(acd117,inbound,..)`);
 * an agent leg is originated with `channelId=<offer id>`, so its channel id is the offer id;
-* a call gets one mixing bridge (`acd117-<call id>`) when it is connected;
+* an outside leg (a transfer to a number) is originated with `channelId=<leg id>`;
+* a call gets one mixing bridge (`acd117-<call id>`) when it is first connected, kept
+  until the call ends (its recording goes on across transfers);
 * every playback gets an id chosen here, mapped back to (call, prompt).
 
 Snoop and supervisor channels are the monitor's (`ari.supervisor`), feature calls the
@@ -31,7 +33,7 @@ class CallerLeg:
     playbacks: dict[str, str] = field(default_factory=dict)  # playback id -> prompt
     pending_prompts: int = 0  # PlayPrompt accepted, request not answered yet
     offers: set[str] = field(default_factory=set)
-    connected_offer: str | None = None
+    connected_offer: str | None = None  # the agent's offer (or the outside leg) it talks to
     in_stasis: bool = True
     core_ended: bool = False  # the core asked for HangUp(caller): report nothing more
     handed_off: bool = False  # sent back to the dialplan
@@ -52,15 +54,29 @@ class AgentLeg:
     stopped: bool = False  # ended by the core (StopRinging / HangUp): report nothing more
     reported: bool = False  # the final RingFailed / AgentHungUp went out
     ended: bool = False
+    refer_pending: bool = False  # the phone's Transfer (REFER) waits for acd117's answer
+
+
+@dataclass(slots=True)
+class OutsideLeg:
+    """A call transferred to an outside number: the leg ringing (then talking to) it."""
+
+    leg_id: str  # also its channel id
+    call_id: str
+    answered: bool = False
+    stopped: bool = False  # ended by the core (HangUp outside): report nothing more
+    reported: bool = False
 
 
 class Legs:
-    """Caller legs by call id, agent legs by offer id and by channel id, playbacks by id."""
+    """Caller legs by call id, agent legs by offer id and by channel id, outside legs and
+    playbacks by id."""
 
     def __init__(self) -> None:
         self.calls: dict[str, CallerLeg] = {}
         self.offers: dict[str, AgentLeg] = {}
         self.agent_channels: dict[str, AgentLeg] = {}
+        self.outside: dict[str, OutsideLeg] = {}  # by leg id (= channel id)
         self.playbacks: dict[str, tuple[str, str]] = {}  # playback id -> (call id, prompt)
         self._ids = itertools.count(1)
 
@@ -139,6 +155,9 @@ class Legs:
             agent = self.agent_channels.get(channel.id)
             if agent is not None:
                 return agent.call_id
+            outside = self.outside.get(channel.id)
+            if outside is not None:
+                return outside.call_id
         playback = getattr(event, "playback", None)
         if playback is not None and playback.id in self.playbacks:
             return self.playbacks[playback.id][0]

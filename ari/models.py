@@ -276,6 +276,35 @@ class RecordingFailed(AriEvent):
     recording: LiveRecording
 
 
+class ReferDestination(AriModel):
+    destination: str = ""  # the user part dialled: a blind transfer
+    protocol_id: str = ""  # the SIP Call-ID to replace: an attended transfer
+
+
+class ReferTo(AriModel):
+    requested_destination: ReferDestination = ReferDestination()
+
+
+class ReferredBy(AriModel):
+    source_channel: Channel
+
+
+class ChannelTransfer(AriEvent):
+    """A phone's SIP REFER on a channel whose transfers acd117 handles
+    (PJSIP_TRANSFER_HANDLING=ari-only, Asterisk >= 20.13/21.8/22.3)."""
+
+    type: Literal["ChannelTransfer"]
+    # Absent on the phone's request; after each transfer_progress acd117 sends, Asterisk
+    # reports it back in another ChannelTransfer with that state (`channel_declined`, ...).
+    state: str = ""
+    refer_to: ReferTo = ReferTo()
+    referred_by: ReferredBy
+
+    @property
+    def channel(self) -> Channel:
+        return self.referred_by.source_channel
+
+
 class ApplicationReplaced(AriEvent):
     type: Literal["ApplicationReplaced"]
 
@@ -323,6 +352,7 @@ EVENT_MODELS: dict[str, type[AriEvent]] = {
     "RecordingStarted": RecordingStarted,
     "RecordingFinished": RecordingFinished,
     "RecordingFailed": RecordingFailed,
+    "ChannelTransfer": ChannelTransfer,
     "ApplicationReplaced": ApplicationReplaced,
     "DeviceStateChanged": DeviceStateChanged,
     "EndpointStateChange": EndpointStateChange,

@@ -117,6 +117,11 @@ class Requests:
     async def hangup_quietly(self, channel_id: str, reason: HangupReason | None) -> None:
         await quietly(self.client.hangup(channel_id, reason))
 
+    async def answer_transfer(self, channel_id: str, done: bool) -> None:
+        """Tell the phone that pressed Transfer whether it went through (NOTIFY 200/603)."""
+        await quietly(self.client.transfer_progress(
+            channel_id, "channel_answered" if done else "channel_declined"))
+
     async def variable(self, channel_id: str, name: str) -> str | None:
         try:
             return await self.client.get_variable(channel_id, name)

@@ -121,8 +121,9 @@ class Resync:
                 await quietly(self.client.destroy_bridge(b.id))
 
     def _known_now(self) -> set[str]:
-        """Caller, agent and feature channels this process knows, at this moment."""
-        return set(self.legs.calls) | set(self.legs.agent_channels) | set(self.features.sessions)
+        """Caller, agent, outside and feature channels this process knows, at this moment."""
+        return (set(self.legs.calls) | set(self.legs.agent_channels) | set(self.legs.outside)
+                | set(self.features.sessions))
 
     async def _ended_unseen(self, channels: dict[str, Channel]) -> None:
         """1. What ended (or answered) while we were not listening."""

@@ -10,11 +10,19 @@
 | StasisEnd           | answered agent leg                         | AgentHungUp (1)           |
 | ChannelDestroyed    | agent leg never answered                   | RingFailed (2)            |
 | PlaybackFinished    | any state, `failed` on hang-up [05]        | PromptFinished            |
+| StasisStart         | args `outside,<call>` (a transfer's number)| OutsideAnswered(leg)      |
+| StasisEnd           | answered outside leg                       | OutsideHungUp (1)         |
+| ChannelDestroyed    | outside leg never answered                 | OutsideFailed (2)         |
+| ChannelTransfer     | answered agent leg: the phone's Transfer   | TransferRequested         |
 | ChannelHold/Unhold  | answered agent leg                         | HoldStarted / HoldEnded   |
 | ChannelDtmfReceived | feature call                               | digits for the dialog     |
 | Recording*          | bridge recording Started/Finished/Failed   | recording hooks           |
 
 (1) unless acd117 ended that leg itself (HangUp, StopRinging, hand-off to the dialplan).
+ChannelTransfer comes instead of Asterisk's own transfer because agent legs are originated
+with PJSIP_TRANSFER_HANDLING=ari-only; one acd117 cannot carry out (an attended transfer
+from the phone, which names a call to replace, or a REFER on any other leg) is declined at
+once and the call stays where it was.
 (2) cause 17/21 -> busy, 18/19 -> no_answer, anything else -> failed (ari.endings).
 Not handled, on purpose: ChannelHangupRequest, Dial, ChannelStateChange, ChannelVarset,
 bridge and device/endpoint events (reasons next to `ARI_EVENTS`).
@@ -32,12 +40,16 @@ from acd.vocabulary.events import (
     CallerHungUp,
     HoldEnded,
     HoldStarted,
+    OutsideAnswered,
+    OutsideFailed,
+    OutsideHungUp,
     PromptFinished,
     RingAnswered,
+    TransferRequested,
 )
 from ari.arrival import Arrivals
 from ari.bridge_recording import BridgeRecording
-from ari.endings import Endings
+from ari.endings import RING_FAILURE_BY_CAUSE, Endings
 from ari.feature_calls import FeatureCalls
 from ari.handoff import HandOff
 from ari.legs import Legs
@@ -45,6 +57,7 @@ from ari.models import (
     ChannelDestroyed,
     ChannelDtmfReceived,
     ChannelHold,
+    ChannelTransfer,
     ChannelUnhold,
     PlaybackFinished,
     RecordingFailed,
@@ -140,6 +153,14 @@ class EventTranslation:
                 # DELETE ends it with a BYE carrying "Call completed elsewhere".
                 return
             self.emit(RingAnswered(offer_id=agent.offer_id))
+        elif kind == "outside":
+            outside = self.legs.outside.get(channel.id)
+            if outside is None or outside.stopped:
+                log.info("outside leg %s answered for nobody; hanging up", channel.id)
+                self._hang_up_soon(channel.id)
+                return
+            outside.answered = True
+            self.emit(OutsideAnswered(leg_id=outside.leg_id))
         elif kind == "feature":
             if channel.id not in self.features.sessions:  # may have been adopted at a resync
                 self.features.start(channel, ev.args[1:])
@@ -171,6 +192,9 @@ class EventTranslation:
         if agent is not None:
             self.endings.agent_ended(agent, cause=None)
             return
+        if cid in self.legs.outside:
+            self._outside_ended(cid, cause=None)
+            return
         if cid in self.features.sessions:
             self.features.cancel(cid)  # hung up during the dialog
             return
@@ -185,10 +209,40 @@ class EventTranslation:
         if agent is not None:
             self.endings.agent_ended(agent, cause=ev.cause)
             self.endings.forget_agent(agent)
+        elif cid in self.legs.outside:
+            self._outside_ended(cid, cause=ev.cause)
+            del self.legs.outside[cid]
         elif self.supervisor.owns(cid):
             self.supervisor.on_channel_gone(cid)
         elif (leg := self.legs.call(cid)) is not None and leg.in_stasis:
             self.on_stasis_end(StasisEnd(type="StasisEnd", channel=ev.channel))
+
+    def _outside_ended(self, channel_id: str, cause: int | None) -> None:
+        outside = self.legs.outside[channel_id]
+        if outside.reported or outside.stopped:
+            return
+        outside.reported = True
+        if outside.answered:
+            self.emit(OutsideHungUp(call_id=outside.call_id))
+        else:
+            reason = RING_FAILURE_BY_CAUSE.get(cause, "failed") if cause else "no_answer"
+            self.emit(OutsideFailed(leg_id=outside.leg_id, reason=reason))
+
+    def on_transfer(self, ev: ChannelTransfer) -> None:
+        if ev.state not in ("", "invalid"):
+            return  # our own answer, reported back
+        agent = self.legs.agent_at(ev.channel.id)
+        dialled = ev.refer_to.requested_destination
+        if (agent is None or not agent.answered or agent.stopped or agent.ended
+                or not dialled.destination):
+            why = ("an attended transfer from the phone (use the console)"
+                   if dialled.protocol_id else "not an agent on a call")
+            log.info("transfer from %s declined: %s", ev.channel.name, why)
+            self.background.spawn(self.requests.answer_transfer(ev.channel.id, done=False))
+            return
+        agent.refer_pending = True  # answered by Requeue or TransferRefused
+        self.emit(TransferRequested(call_id=agent.call_id, agent_id=agent.agent_id,
+                                    code=dialled.destination))
 
     def on_playback_finished(self, ev: PlaybackFinished) -> None:
         pid = ev.playback.id
@@ -251,6 +305,7 @@ ARI_EVENTS: dict[str, _Handler] = {
     "StasisEnd": EventTranslation.on_stasis_end,
     "ChannelDestroyed": EventTranslation.on_channel_destroyed,
     "PlaybackFinished": EventTranslation.on_playback_finished,
+    "ChannelTransfer": EventTranslation.on_transfer,
     "ChannelHold": EventTranslation.on_hold,
     "ChannelUnhold": EventTranslation.on_unhold,
     "ChannelDtmfReceived": EventTranslation.on_dtmf,

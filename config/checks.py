@@ -44,6 +44,10 @@ def cross_check(flows: CallFlows, regions: RegionTable) -> list[Located]:
         if rule.region is not None and rule.region not in regions:
             problems.append((("ingress", "rules", i, "region"),
                              f"unknown region code '{rule.region}'"))
+    for i, d in enumerate(flows.transfers.destinations):
+        if d.centre is not None and d.centre not in centre_ids:
+            problems.append((("transfers", "destinations", i, "centre"),
+                             f"unknown centre '{d.centre}'"))
     problems += _phone_problems(flows)
     return problems
 

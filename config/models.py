@@ -1,7 +1,8 @@
 """The call flows admins edit, as validated, frozen pydantic models.
 
 A config folder holds YAML files; each file contributes one or more top-level sections
-(`centres`, `agents`, `ingress`, `escalation`, `callers`, `announcements`, `recording`).
+(`centres`, `agents`, `ingress`, `escalation`, `callers`, `announcements`, `recording`,
+`transfers`).
 `config.loader.load_flows` merges them into one `CallFlows` and checks the cross references
 (regions exist, agents belong to known centres, prompts are defined).
 """
@@ -288,7 +289,60 @@ class Recording(Model):
         return self.enabled and (self.services == "all" or service in self.services)
 
 
-SECTIONS = ("centres", "agents", "ingress", "escalation", "callers", "announcements", "recording")
+# A PJSIP endpoint name (an outbound trunk), as in `PJSIP/<number>@<trunk>`.
+EndpointName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+
+
+class TransferTarget(Model):
+    """Where a call taker may hand a call on: another centre's queue (the call waits there
+    with its arrival time, priority and history) or an outside number (the fire brigade,
+    an ambulance, the police, an agency's line) dialled through a trunk."""
+
+    # What the agent dials on the phone's Transfer button, or picks in the console.
+    code: Annotated[str, StringConstraints(pattern=r"^\d{2,15}$")]
+    label: str = Field(min_length=1, max_length=80)
+    centre: Name | None = None
+    number: Annotated[str, StringConstraints(pattern=r"^\+?\d{2,20}$")] | None = None
+    trunk: EndpointName | None = None  # for a number; default: the section's `trunk`
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.centre is None) == (self.number is None):
+            raise ValueError("a destination is either a 'centre' or a 'number'")
+        if self.trunk is not None and self.number is None:
+            raise ValueError("'trunk' only makes sense with 'number'")
+        return self
+
+
+class Transfers(Model):
+    trunk: EndpointName | None = None  # the outbound trunk numbers are dialled through
+    # How long an outside number may ring before the call comes back to the queue.
+    ring_timeout_s: Annotated[float, Field(gt=0, le=120)] = 30
+    destinations: list[TransferTarget] = []
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        codes = [d.code for d in self.destinations]
+        dupes = sorted({c for c in codes if codes.count(c) > 1})
+        if dupes:
+            raise ValueError(f"destination codes must be unique: {', '.join(dupes)}")
+        trunkless = [d.code for d in self.destinations
+                     if d.number is not None and d.trunk is None and self.trunk is None]
+        if trunkless:
+            raise ValueError(f"numbers need a 'trunk' (here or on the destination): "
+                             f"{', '.join(trunkless)}")
+        return self
+
+    def target(self, code: str) -> TransferTarget | None:
+        return next((d for d in self.destinations if d.code == code), None)
+
+    def dial_string(self, target: TransferTarget) -> str:
+        """The Asterisk dial string of a number destination."""
+        return f"PJSIP/{target.number}@{target.trunk or self.trunk}"
+
+
+SECTIONS = ("centres", "agents", "ingress", "escalation", "callers", "announcements", "recording",
+            "transfers")
 
 
 class CallFlows(Model):
@@ -299,4 +353,5 @@ class CallFlows(Model):
     callers: Callers = Callers()
     announcements: Announcements
     recording: Recording = Recording()
+    transfers: Transfers = Transfers()
 

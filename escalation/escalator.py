@@ -103,6 +103,13 @@ class Escalator:
             queued_at.insert(0, lower)
         return Rejoin(step, tuple(queued_at))
 
+    def transfer(self, centre_id: str) -> tuple[tuple[Step, ...], int]:
+        """Where a call handed to this centre waits: the centre's own ladder (its region's),
+        from the centre's step, so that it escalates on from there as any call would."""
+        centre = self._centres[centre_id]
+        ladder = self.ladder(centre.region)
+        return ladder, next(i for i, s in enumerate(ladder) if s.centre.id == centre_id)
+
     def escalates_unstaffed(self, centre_id: str) -> bool:
         """Whether the calls of this centre leave at once when its last agent logs out."""
         policy = self.rules.for_tier(self.centre_tier[centre_id])

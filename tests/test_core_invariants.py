@@ -43,7 +43,11 @@ def flows(variant: str):
                              {"name": "repeat", "repeat": True},
                              {"name": "mobile", "line_type": "mobile"}],
                  "nuisance": [{"number": "+6285700000117", "until": "2099-01-01",
-                               "reason": "test"}]})
+                               "reason": "test"}]},
+        transfers={"trunk": "trunk-out", "destinations": [
+            {"code": "113", "label": "fire brigade", "number": "113"},
+            {"code": "3200", "label": "province", "centre": "jabar"},
+            {"code": "9000", "label": "national", "centre": "bnpb"}]})
 
 
 class CoreMachine(RuleBasedStateMachine):
@@ -57,13 +61,14 @@ class CoreMachine(RuleBasedStateMachine):
         self.ended: set[str] = set()
         self.live_offers: dict[str, str] = {}  # offer -> call, as the phones see them
         self.restarts = 0
-        # each call's state and queues before the step being checked
-        self.before: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {}
+        # each call's state, queues and whether its welcome played, before the step checked
+        self.before: dict[str, tuple[str, tuple[tuple[str, str], ...], bool]] = {}
 
     # --- what happens ---------------------------------------------------------------
 
     def _snapshot(self) -> None:
-        self.before = {c.id: (c.state.value, tuple(c.queues)) for c in self.h.acd.calls.values()}
+        self.before = {c.id: (c.state.value, tuple(c.queues), c.welcome_playing)
+                       for c in self.h.acd.calls.values()}
 
     def _send(self, event: ev.Event, after: float = 0.0) -> None:
         self._snapshot()
@@ -79,7 +84,7 @@ class CoreMachine(RuleBasedStateMachine):
             elif isinstance(o, rec.CallEnded):
                 assert o.call_id in self.hung_up, "the core ended a call nobody hung up"
                 self.ended.add(o.call_id)
-            elif isinstance(o, cmd.HangUp):
+            elif isinstance(o, cmd.HangUp) and o.leg != "outside":  # an unanswered number
                 assert o.call_id in self.hung_up, "the core hung up a call on its own"
 
     def _check_ring_order(self, ring: cmd.RingAgent) -> None:
@@ -92,9 +97,12 @@ class CoreMachine(RuleBasedStateMachine):
         if rung is None:
             return
         for call in acd.calls.values():
-            state, queues = self.before.get(call.id, ("", ()))
+            state, queues, welcome = self.before.get(call.id, ("", (), False))
+            # A welcome that ended in the same instant (two guards due together) did not
+            # make the call eligible before the step.
             shared = [q for q in queues if q in agent_.queues and not (
-                call.welcome_playing and not acd.queues[q].config.ring_during_welcome)]
+                (welcome or call.welcome_playing)
+                and not acd.queues[q].config.ring_during_welcome)]
             if (call.state is CallState.QUEUED and state == "queued"
                     and agent_.id not in call.missed and shared):
                 assert (call.priority, call.seq) >= (rung.priority, rung.seq), (
@@ -129,6 +137,34 @@ class CoreMachine(RuleBasedStateMachine):
             call_id = data.draw(st.sampled_from(connected))
             self.hung_up.add(call_id)
             self._send(ev.AgentHungUp(call_id), after)
+
+    @rule(data=st.data(), code=st.sampled_from(["113", "3200", "9000", "555"]),
+          after=st.floats(0, 10))
+    def agent_transfers(self, data: st.DataObject, code: str, after: float) -> None:
+        connected = sorted(c.id for c in self.h.acd.calls.values()
+                           if c.state is CallState.CONNECTED)
+        if connected:
+            call = self.h.acd.calls[data.draw(st.sampled_from(connected))]
+            self._send(ev.TransferRequested(call.id, call.agent_id or "", code), after)
+
+    @rule(data=st.data(), answer=st.booleans(), after=st.floats(0, 10))
+    def the_number_answers_or_not(self, data: st.DataObject, answer: bool,
+                                  after: float) -> None:
+        ringing = sorted(c.outside.leg_id for c in self.h.acd.calls.values()
+                         if c.outside is not None and not c.outside.connected)
+        if ringing:
+            leg = data.draw(st.sampled_from(ringing))
+            self._send(ev.OutsideAnswered(leg) if answer else ev.OutsideFailed(leg, "busy"),
+                       after)
+
+    @rule(data=st.data(), after=st.floats(0, 10))
+    def the_number_hangs_up(self, data: st.DataObject, after: float) -> None:
+        talking = sorted(c.id for c in self.h.acd.calls.values()
+                         if c.outside is not None and c.outside.connected)
+        if talking:
+            call_id = data.draw(st.sampled_from(talking))
+            self.hung_up.add(call_id)
+            self._send(ev.OutsideHungUp(call_id), after)
 
     @precondition(lambda self: self.live_offers)
     @rule(data=st.data(), answer=st.booleans(),
@@ -215,8 +251,9 @@ class CoreMachine(RuleBasedStateMachine):
                 c.id, c.caller, from_region(c.region), c.arrived_at,
                 tier=c.ladder[c.step].tier if c.step >= 0 else None,
                 tier_since=c.hops[-1].at if c.hops else None,
-                agent_id=c.agent_id, device=agent_.device if agent_ else None,
-                answered_at=c.answered_at))
+                # Only a connected call has its agent's leg in its bridge to find.
+                agent_id=c.agent_id if c.state is CallState.CONNECTED else None,
+                device=agent_.device if agent_ else None, answered_at=c.answered_at))
 
     # --- what must always hold ------------------------------------------------------
 
@@ -247,6 +284,8 @@ class CoreMachine(RuleBasedStateMachine):
             elif call.state is CallState.OFFERED:
                 assert call.offers and not waiting_in
                 assert all(acd.offers[o].call_id == call.id for o in call.offers)
+            elif call.state is CallState.OUTSIDE:
+                assert call.outside is not None and not call.offers and not waiting_in
             else:
                 assert call.state is CallState.CONNECTED
                 assert not call.offers and not waiting_in

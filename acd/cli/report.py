@@ -33,6 +33,9 @@ async def run_report(args: argparse.Namespace) -> int:
         if args.kind == "agents":
             rows = await reports.agent_report(conn, args.unit, start, end, tz=args.tz)
             print(reports.agent_table(rows))
+        elif args.kind == "transfers":
+            rows = await reports.transfer_report(conn, args.unit, start, end, tz=args.tz)
+            print(reports.transfer_table(rows))
         elif args.kind == "forecast":
             history = await reports.history_for_forecast(conn, args.unit, start, end,
                                                          tz=args.tz)

@@ -131,7 +131,13 @@ class Arrivals(CoreState):
         if call.state is CallState.CONNECTED:
             self._end_conversation(call, now, hang_up="agent")
             return
+        if call.state is CallState.OUTSIDE:
+            self._leave_outside(call, now)
+            return
         self._withdraw(call, now)
+        if call.answered_at is not None:  # answered, transferred, and gone while re-queued
+            self._finish(call, "answered", now)
+            return
         self._finish(call, "blocked" if call.nuisance else "abandoned", now)
 
     def _on_call_handed_off(self, e: ev.CallHandedOff, now: float) -> None:
@@ -140,6 +146,9 @@ class Arrivals(CoreState):
             return
         if call.state is CallState.CONNECTED:  # the conversation happened; the caller left
             self._end_conversation(call, now, hang_up="agent")
+            return
+        if call.state is CallState.OUTSIDE:
+            self._leave_outside(call, now)
             return
         self._withdraw(call, now)
         self._finish(call, "handed_off", now)
@@ -152,7 +161,8 @@ class Arrivals(CoreState):
 
     def _on_agent_hung_up(self, e: ev.AgentHungUp, now: float) -> None:
         call = self.calls.get(e.call_id)
-        if call is not None and call.state is CallState.CONNECTED:
+        if call is not None and call.state is CallState.CONNECTED \
+                and not self._agent_left_after_refusal(call, now):
             self._end_conversation(call, now, hang_up="caller")
 
     def _on_hold_started(self, e: ev.HoldStarted, now: float) -> None:
@@ -171,10 +181,17 @@ class Arrivals(CoreState):
     def _end_conversation(self, call: Call, now: float,
                           hang_up: Literal["caller", "agent"]) -> None:
         self._emit(cmd.HangUp(call.id, hang_up))
+        self._settle_hold(call, now)
+        self._finish(call, "answered", now)
+        self._start_wrap_up(call, now)
+
+    def _settle_hold(self, call: Call, now: float) -> None:
         if call.hold_started is not None:
             call.hold_s += now - call.hold_started
             call.hold_started = None
-        self._finish(call, "answered", now)
+
+    def _start_wrap_up(self, call: Call, now: float) -> None:
+        """The agent's part of the call is over: after-call work, for the queue's time."""
         agent = self.agents.get(call.agent_id or "")
         if agent is None or agent.call_id != call.id:
             return  # an adopted call whose agent was busy in our books: nobody to wrap up

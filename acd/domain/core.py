@@ -23,6 +23,7 @@ from acd.domain.offers import Offers
 from acd.domain.reload import Reload, ReloadRefused
 from acd.domain.state import Output
 from acd.domain.timers import TimerKind, Timers
+from acd.domain.transfers import Transfers
 from acd.domain.waiting import Waiting
 from acd.vocabulary import events as ev
 from config.models import CallFlows
@@ -31,9 +32,9 @@ from config.regions import RegionTable
 __all__ = ["Acd", "Output", "ReloadRefused"]
 
 
-class Acd(Arrivals, Waiting, Offers, Agents, Reload):
+class Acd(Arrivals, Waiting, Offers, Agents, Transfers, Reload):
     """The one entry point: `handle` events, `advance` the clock, `reconfigure`. The parts
-    live in acd.domain.arrivals, waiting, offers, agents and reload."""
+    live in acd.domain.arrivals, waiting, offers, agents, transfers and reload."""
 
     def __init__(self, flows: CallFlows, regions: RegionTable, ids: Callable[[], str]) -> None:
         self.regions = regions
@@ -61,6 +62,10 @@ class Acd(Arrivals, Waiting, Offers, Agents, Reload):
             ev.AgentHungUp: self._on_agent_hung_up,
             ev.HoldStarted: self._on_hold_started,
             ev.HoldEnded: self._on_hold_ended,
+            ev.TransferRequested: self._on_transfer_requested,
+            ev.OutsideAnswered: self._on_outside_answered,
+            ev.OutsideFailed: self._on_outside_failed,
+            ev.OutsideHungUp: self._on_outside_hung_up,
             ev.AgentLoggedIn: self._on_agent_logged_in,
             ev.AgentLoginRestored: self._on_agent_login_restored,
             ev.AgentLoggedOut: self._on_agent_logged_out,
@@ -76,6 +81,7 @@ class Acd(Arrivals, Waiting, Offers, Agents, Reload):
             TimerKind.RING_GUARD: self._on_ring_guard,
             TimerKind.WRAP_UP: self._on_wrap_up_timer,
             TimerKind.NATIONAL_ALERT: self._on_national_alert,
+            TimerKind.OUTSIDE_GUARD: self._on_outside_guard,
         }
 
     def handle(self, event: ev.Event, now: float) -> list[Output]:

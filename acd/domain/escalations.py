@@ -19,10 +19,16 @@ class Escalations:
         self._queued: set[str] = set()  # calls in flight that already had their first hop
 
     def is_escalation(self, hop: rec.TierHop) -> bool:
-        if hop.call_id in self._queued:
-            return True
+        """A transfer is not an escalation either (sql/010)."""
+        first = hop.call_id not in self._queued
         self._queued.add(hop.call_id)
-        return False
+        return not first and hop.reason not in ("transfer", "transfer_failed")
 
     def ended(self, call_id: str) -> None:
         self._queued.discard(call_id)
+
+
+def counts_offered(hop: rec.TierHop) -> bool:
+    """Whether the hop offers the call to a centre anew: a call back from an outside number
+    that did not answer (transfer_failed) was offered there already (sql/010)."""
+    return hop.reason != "transfer_failed"

@@ -16,6 +16,7 @@ class CallState(StrEnum):
     QUEUED = "queued"  # waiting for an agent at one or more tiers
     OFFERED = "offered"  # an agent's phone is ringing (several with ring-all)
     CONNECTED = "connected"
+    OUTSIDE = "outside"  # transferred to an outside number: ringing it, or connected to it
     ENDED = "ended"
 
 
@@ -37,6 +38,19 @@ class Hop:
 
 
 @dataclass(slots=True, eq=False)
+class OutsideTransfer:
+    """A call handed to an outside number, while it rings and once it answered."""
+
+    leg_id: str
+    code: str
+    number: str
+    agent_id: str
+    from_centre: str | None
+    requested_at: float
+    connected: bool = False
+
+
+@dataclass(slots=True, eq=False)
 class Call:
     id: str
     caller: str
@@ -54,10 +68,15 @@ class Call:
     queues: list[QueueKey] = field(default_factory=list)  # lowest tier first
     hops: list[Hop] = field(default_factory=list)
     deadline: float | None = None  # escalation deadline at the current tier
+    # Bumped whenever the call joins a tier (climb, re-adoption, transfer) or starts
+    # waiting: its escalation and prompt timers from before are then stale.
+    tier_token: int = 0
+    wait_token: int = 0
     queue_token: int = 0  # bumped whenever the call leaves or re-enters waiting
     offers: set[str] = field(default_factory=set)  # pending offer ids
     missed: set[str] = field(default_factory=set)  # agents who let it ring out or rejected it
-    answered_at: float | None = None
+    answered_at: float | None = None  # the first answer (a transferred call is answered again)
+    answers: int = 0
     agent_id: str | None = None
     hold_started: float | None = None
     hold_s: float = 0.0
@@ -68,6 +87,8 @@ class Call:
     # The tier ladder as it was when the call arrived: a config reload changes the ladder
     # of later calls, never the steps (indexed by `step`) of a call in flight.
     ladder: tuple[Step, ...] = ()
+    outside: OutsideTransfer | None = None
+    refused_at: float | None = None  # the agent's last transfer was refused then
 
     @property
     def centre_id(self) -> str | None:

@@ -87,7 +87,8 @@ class Offers(CoreState):
         for other in list(call.offers):
             self._cancel_offer(other, "answered_elsewhere", now)
         call.state = CallState.CONNECTED
-        call.answered_at = now
+        if call.answered_at is None:  # a transferred call keeps its first answer
+            call.answered_at = now
         call.agent_id = agent.id
         call.answered_queue = offer.queue
         agent.calls_answered += 1
@@ -97,8 +98,12 @@ class Offers(CoreState):
         q.ewma_wait_s = wait if q.ewma_wait_s is None else (
             q.ewma_wait_s + EWMA_ALPHA * (wait - q.ewma_wait_s))
         self._emit(cmd.Bridge(call.id, offer.id, agent.id))
+        # One recording per answer: Asterisk ends a bridge's recording when its last
+        # channel leaves, as the caller does while a transfer re-queues the call.
+        call.answers += 1
         if self.flows.recording.records(call.service):
-            self._emit(cmd.StartRecording(call.id, call.id, self.flows.recording.format,
+            name = call.id if call.answers == 1 else f"{call.id}-{call.answers}"
+            self._emit(cmd.StartRecording(call.id, name, self.flows.recording.format,
                                           agent.id, offer.queue[0], offer.tier))
 
     def _on_ring_failed(self, e: ev.RingFailed, now: float) -> None:

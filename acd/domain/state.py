@@ -22,6 +22,7 @@ from acd.vocabulary.tiers import Tier
 from config.models import Announcements, CallFlows, Centre
 from config.regions import RegionTable
 from escalation.escalator import Escalator
+from escalation.policy import Step
 
 Output = cmd.Command | rec.Record | Alert
 
@@ -95,6 +96,13 @@ class CoreState:
     def _escalate_unstaffed(self, key: QueueKey, now: float) -> None:
         raise NotImplementedError
 
+    def _start_waiting(self, call: Call, now: float) -> None:
+        raise NotImplementedError
+
+    def _set_tier_timers(self, call: Call, step: Step, first: bool, since: float,
+                         now: float) -> None:
+        raise NotImplementedError
+
     # acd.domain.offers
     def _offer_call(self, call: Call, now: float) -> None:
         raise NotImplementedError
@@ -119,4 +127,21 @@ class CoreState:
         raise NotImplementedError
 
     def _wrap_up_over(self, agent: Agent, now: float) -> None:
+        raise NotImplementedError
+
+    # acd.domain.arrivals
+    def _settle_hold(self, call: Call, now: float) -> None:
+        raise NotImplementedError
+
+    def _start_wrap_up(self, call: Call, now: float) -> None:
+        raise NotImplementedError
+
+    def _finish(self, call: Call, outcome: rec.Outcome, now: float) -> None:
+        raise NotImplementedError
+
+    # acd.domain.transfers
+    def _leave_outside(self, call: Call, now: float) -> None:
+        raise NotImplementedError
+
+    def _agent_left_after_refusal(self, call: Call, now: float) -> bool:
         raise NotImplementedError

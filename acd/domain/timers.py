@@ -16,6 +16,7 @@ class TimerKind(Enum):
     RING_GUARD = "ring_guard"  # the ring outcome was never reported
     WRAP_UP = "wrap_up"  # after-call work time is over
     NATIONAL_ALERT = "national_alert"  # a call has waited too long at the last tier
+    OUTSIDE_GUARD = "outside_guard"  # an outside number's ring outcome was never reported
 
 
 @dataclass(order=True, frozen=True, slots=True)

@@ -72,11 +72,12 @@ class Waiting(CoreState):
                            arrived_at=call.arrived_at, since=since, now=now,
                            staffed=self.queues[call.queues[-1]].logged_in > 0)
         call.deadline = clock.deadline
+        call.tier_token += 1
         if clock.deadline is not None:
-            self._timers.set(clock.deadline, TimerKind.ESCALATE, call.id, call.step)
+            self._timers.set(clock.deadline, TimerKind.ESCALATE, call.id, call.tier_token)
             return
         assert clock.alert_at is not None
-        self._timers.set(clock.alert_at, TimerKind.NATIONAL_ALERT, call.id, call.step)
+        self._timers.set(clock.alert_at, TimerKind.NATIONAL_ALERT, call.id, call.tier_token)
         if clock.unstaffed_alert:
             self._emit(Alert("centre_unstaffed",
                              f"call waiting at {step.centre.id} with no agent logged in",
@@ -84,12 +85,14 @@ class Waiting(CoreState):
 
     def _start_waiting(self, call: Call, now: float) -> None:
         self._make_waiting(call)
-        self._timers.set(now + self._announce.periodic_every_s, TimerKind.ANNOUNCE, call.id)
+        call.wait_token += 1
+        self._timers.set(now + self._announce.periodic_every_s, TimerKind.ANNOUNCE, call.id,
+                         call.wait_token)
         self._offer_call(call, now)
 
     def _on_escalate(self, t: Timer) -> None:
         call = self.calls.get(t.subject)
-        if call and call.state in WAITING and call.step == t.token:
+        if call and call.state in WAITING and call.tier_token == t.token:
             self._climb(call, t.at, "timeout")
 
     def _escalate_unstaffed(self, key: QueueKey, now: float) -> None:
@@ -103,17 +106,17 @@ class Waiting(CoreState):
 
     def _on_national_alert(self, t: Timer) -> None:
         call = self.calls.get(t.subject)
-        if call and call.state in WAITING and call.step == t.token:
+        if call and call.state in WAITING and call.tier_token == t.token:
             waited = t.at - call.arrived_at
             self._emit(Alert("national_long_wait",
                              f"call from {call.caller} waiting {waited:.0f} s at national",
                              t.at, call_id=call.id, centre_id=call.hops[-1].centre_id))
             self._timers.set(next_alert(self.flows.escalation, t.at),
-                             TimerKind.NATIONAL_ALERT, call.id, call.step)
+                             TimerKind.NATIONAL_ALERT, call.id, call.tier_token)
 
     def _on_announce(self, t: Timer) -> None:
         call = self.calls.get(t.subject)
-        if not call or call.state not in WAITING:
+        if not call or call.state not in WAITING or call.wait_token != t.token:
             return
         if call.state is CallState.QUEUED:  # not while an agent's phone is ringing
             self._emit(cmd.PlayPrompt(call.id, self._announce.periodic))
@@ -121,7 +124,8 @@ class Waiting(CoreState):
             if self._announce.expected_wait and estimates:
                 minutes = max(1, math.ceil(min(estimates) / 60))
                 self._emit(cmd.PlayPrompt(call.id, self._announce.expected_wait, minutes))
-        self._timers.set(t.at + self._announce.periodic_every_s, TimerKind.ANNOUNCE, call.id)
+        self._timers.set(t.at + self._announce.periodic_every_s, TimerKind.ANNOUNCE, call.id,
+                         call.wait_token)
 
     def _make_waiting(self, call: Call) -> None:
         call.state = CallState.QUEUED

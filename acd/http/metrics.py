@@ -58,7 +58,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from acd.domain.escalations import Escalations
+from acd.domain.escalations import Escalations, counts_offered
 from acd.domain.model import CallState
 from acd.service.health import Health
 from acd.service.live import LiveFigures, agent_counts
@@ -145,7 +145,8 @@ class Metrics:
 
     def observe(self, r: rec.Record) -> None:
         if isinstance(r, rec.TierHop):
-            self.calls.add("offered", r.centre_id, r.tier.value)
+            if counts_offered(r):
+                self.calls.add("offered", r.centre_id, r.tier.value)
             if self._escalations.is_escalation(r):
                 self.calls.add("escalated", r.centre_id, r.tier.value)
         elif isinstance(r, rec.CallEnded):

@@ -170,6 +170,16 @@ def document() -> Schema:
                                            auth=True)},
         "/api/agent": {"get": _op("the signed-in agent's state", "agents",
                                   {"200": _json(ANY_OBJ)}, auth=True)},
+        "/api/agent/transfer": {"post": _op(
+            "hand the signed-in agent's connected call on to a transfer destination (blind)",
+            "agents", {"202": _json(_obj(agent_id=STR, call_id=STR, to=STR)),
+                       "409": _err("no connected call, or the destination cannot take it")},
+            auth=True, body=_obj(["to"], to={"type": "string", "pattern": "^[0-9]{2,15}$"}))},
+        "/api/transfers": {"get": _op(
+            "where a call may be handed on: the call flows' transfer destinations", "agents",
+            {"200": _json(_obj(destinations={"type": "array", "items": _obj(
+                code=STR, label=STR, kind={"type": "string", "enum": ["centre", "number"]},
+                target=STR)}))}, auth=True)},
         "/api/state": {"get": _op(
             "live state: centres, tiers, queues, calls and agents (supervisor, admin)",
             "supervisors", {"200": _json(_obj(centres={"type": "array"},

@@ -71,6 +71,15 @@ async def agents(request: web.Request) -> web.StreamResponse:
     return _respond(request, "agents", rows)
 
 
+async def transfers(request: web.Request) -> web.StreamResponse:
+    await require(request, "supervisor", "admin")
+    unit, start, end, tz = _params(request)
+    pool = await users_of(request).pool()
+    async with pool.acquire() as conn:
+        rows = await reports.transfer_report(conn, unit, start, end, tz=tz)
+    return _respond(request, "transfers", rows)
+
+
 async def staffing(request: web.Request) -> web.StreamResponse:
     await require(request, "supervisor", "admin")
     unit, start, end, tz = _params(request)
@@ -115,6 +124,10 @@ EXTRA_PATHS.update({
         "agent activity per period: logged in, available, talk, hold, after-call work, "
         "pause by reason (seconds)", "reports",
         {"200": _ROWS, "400": _BAD}, auth=True, params=[*_PERIOD, _CSV])},
+    "/api/reports/transfers": {"get": _op(
+        "calls handed on per period, centre and destination, by result (queued, connected, "
+        "failed, abandoned, refused)", "reports",
+        {"200": _ROWS, "400": _BAD}, auth=True, params=[*_PERIOD, _CSV])},
     "/api/reports/forecast": {"get": _op(
         "agents needed per time of day for 80 % in 20 s (Erlang C) from the history in "
         "the period", "reports", {"200": _json({"type": "object"}),
@@ -129,4 +142,5 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/reports/calls", calls)
     app.router.add_get("/api/reports/tiers", calls)
     app.router.add_get("/api/reports/agents", agents)
+    app.router.add_get("/api/reports/transfers", transfers)
     app.router.add_get("/api/reports/forecast", staffing)

@@ -22,7 +22,7 @@ from typing import Any
 import structlog
 
 from acd.domain.core import Acd
-from acd.domain.escalations import Escalations
+from acd.domain.escalations import Escalations, counts_offered
 from acd.domain.model import AgentState, CallState
 from acd.service.figures import abandon_rate, answered_in_time, service_level, short_abandon
 from acd.service.settings import SERVICE_LEVEL_S, SHORT_ABANDON_S
@@ -140,14 +140,16 @@ class LiveFigures:
     def observe(self, r: rec.Record) -> None:
         self.records_seen += 1
         if isinstance(r, rec.TierHop):
-            self._tally(r.at, r.centre_id, r.tier).offered += 1
+            if counts_offered(r):
+                self._tally(r.at, r.centre_id, r.tier).offered += 1
             if self._escalated.is_escalation(r):
                 self._escalations.append((r.at, r.centre_id, r.tier))
         elif isinstance(r, rec.CallStarted):
             self._arrivals[r.call_id] = r.arrived_at
         elif isinstance(r, rec.OfferEnded):
             arrived = self._arrivals.get(r.call_id)
-            if r.result == "answered" and arrived is not None:
+            # A transferred call is answered again: counted once, at its first answer.
+            if r.result == "answered" and arrived is not None and r.call_id not in self._counted:
                 # Counted when answered, not when the conversation ends: live.
                 self._answered(r.ended_at, r.centre_id, r.tier, r.ended_at - arrived)
                 self._counted.add(r.call_id)

@@ -103,8 +103,7 @@ class Switchboard:
                 del self.alerts[:-100]
                 if self._on_alert is not None:
                     self._on_alert(out)
-            elif isinstance(out, rec.CallStarted | rec.TierHop | rec.OfferEnded
-                            | rec.AgentStateChanged | rec.CallEnded | rec.WrapUpEnded):
+            elif isinstance(out, rec.Record):
                 try:
                     self._records.submit(out)
                 except Exception:  # a record problem must never hold up a caller's commands

@@ -18,6 +18,7 @@ from acd.vocabulary.records import (
     AgentStateChanged,
     CallEnded,
     CallStarted,
+    CallTransferred,
     OfferEnded,
     TierHop,
     WrapUpEnded,
@@ -30,6 +31,7 @@ StoreRecord = (
     | OfferEnded
     | AgentStateChanged
     | CallEnded
+    | CallTransferred
     | WrapUpEnded
     | RecordingStored
     | AuditEntry
@@ -41,6 +43,7 @@ RECORD_TYPES: tuple[type[Any], ...] = (
     OfferEnded,
     AgentStateChanged,
     CallEnded,
+    CallTransferred,
     WrapUpEnded,
     RecordingStored,
     AuditEntry,

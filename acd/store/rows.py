@@ -7,6 +7,7 @@ columns as arrays and unnests them server-side: one round trip per record type, 
 the batch size.
 
 Idempotency comes from the natural keys: call_id for calls, (call_id, tier, at) for hops,
+(call_id, requested_at) for transfers,
 offer_id for offers, (agent_id, at, state, call_id) for agent states, path for recordings.
 Rows that only ever get one record use ON CONFLICT DO NOTHING. The calls row is built from
 three records (CallStarted, CallEnded, WrapUpEnded), each owning its own columns and
@@ -29,6 +30,7 @@ from acd.vocabulary.records import (
     AgentStateChanged,
     CallEnded,
     CallStarted,
+    CallTransferred,
     OfferEnded,
     TierHop,
     WrapUpEnded,
@@ -37,9 +39,9 @@ from acd.vocabulary.records import (
 if TYPE_CHECKING:
     import asyncpg
 
-# The newest migration (sql/NNN_*.sql) the daemon is written for (009: a call's arrival is
-# recorded once); the writer refuses to write into an older schema.
-SCHEMA_VERSION = 9
+# The newest migration (sql/NNN_*.sql) the daemon is written for (010: transfers); the
+# writer refuses to write into an older schema.
+SCHEMA_VERSION = 10
 
 
 def _unnest(columns: Sequence[tuple[str, str]], ordinality: bool = False) -> str:
@@ -253,6 +255,30 @@ WRAP_UP_ENDED = _Statement(
     key=lambda r: r.call_id,
 )
 
+_TRANSFER_COLS = (
+    ("call_id", "text"),
+    ("requested_at", "float8"),
+    ("agent_id", "text"),
+    ("from_centre", "text"),
+    ("code", "text"),
+    ("kind", "text"),
+    ("target", "text"),
+    ("result", "text"),
+    ("at", "float8"),
+)
+CALL_TRANSFERRED = _Statement(
+    CallTransferred,
+    f"""
+    INSERT INTO call_transfers (call_id, requested_at, agent_id, from_centre, code, kind,
+                                target, result, at)
+    SELECT call_id, to_timestamp(requested_at), agent_id, from_centre, code, kind, target,
+           result, to_timestamp(at)
+      FROM {_unnest(_TRANSFER_COLS)}
+    ON CONFLICT DO NOTHING
+    """,
+    tuple(attrgetter(name) for name, _ in _TRANSFER_COLS),
+)
+
 _RECORDING_COLS = (
     ("path", "text"),
     ("call_id", "text"),
@@ -308,6 +334,7 @@ STATEMENTS: tuple[_Statement, ...] = (
     OFFER_ENDED,
     AGENT_STATE,
     CALL_ENDED,
+    CALL_TRANSFERRED,
     WRAP_UP_ENDED,
     RECORDING_STORED,
     AUDIT_ENTRY,

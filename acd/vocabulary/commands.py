@@ -73,7 +73,44 @@ class HangUp:
     """End one leg of a call whose other side already ended the conversation."""
 
     call_id: str
-    leg: Literal["caller", "agent"]
+    leg: Literal["caller", "agent", "outside"]
+
+
+@dataclass(frozen=True, slots=True)
+class Requeue:
+    """The connected agent handed the call on: release the agent's leg (telling a phone
+    that asked with its Transfer button that the transfer went through) and let the caller
+    wait again, hearing music on hold; the recording carries on."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRefused:
+    """A transfer the agent asked for cannot be made: the call stays with the agent."""
+
+    call_id: str
+    agent_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DialOut:
+    """Ring an outside number (`dial`: an Asterisk dial string) for a waiting caller."""
+
+    call_id: str
+    leg_id: str
+    dial: str
+    caller: str
+    timeout_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectOutside:
+    """Connect the caller with the outside leg that answered."""
+
+    call_id: str
+    leg_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,4 +125,4 @@ class Fallback:
 
 
 Command = (Answer | PlayPrompt | RingAgent | StopRinging | Bridge | StartRecording | HangUp
-           | Fallback)
+           | Requeue | TransferRefused | DialOut | ConnectOutside | Fallback)

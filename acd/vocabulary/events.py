@@ -109,6 +109,38 @@ class HoldEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class TransferRequested:
+    """The agent on a connected call hands it on to the transfer destination `code` (the
+    phone's Transfer button, or the console)."""
+
+    call_id: str
+    agent_id: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutsideAnswered:
+    """The outside number a call was transferred to answered."""
+
+    leg_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutsideFailed:
+    """The outside number did not answer, was busy or could not be reached."""
+
+    leg_id: str
+    reason: RingFailure
+
+
+@dataclass(frozen=True, slots=True)
+class OutsideHungUp:
+    """The outside party ended a call it was connected to."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class AgentLoggedIn:
     """Free seating: an agent logs in at any device (an Asterisk dial string)."""
 
@@ -172,6 +204,10 @@ Event = (
     | AgentHungUp
     | HoldStarted
     | HoldEnded
+    | TransferRequested
+    | OutsideAnswered
+    | OutsideFailed
+    | OutsideHungUp
     | AgentLoggedIn
     | AgentLoginRestored
     | AgentLoggedOut

@@ -14,7 +14,15 @@ from acd.vocabulary.tiers import Tier
 # handed_off: given back to the dialplan's fallback queue after a failure in acd117.
 Outcome = Literal["answered", "abandoned", "blocked", "handed_off"]
 OfferResult = Literal["answered", "no_answer", "rejected", "failed", "cancelled"]
-HopReason = Literal["arrival", "timeout", "unstaffed", "closed", "no_centre"]
+# transfer: an agent handed the call to that centre; transfer_failed: back from an outside
+# number that did not answer.
+HopReason = Literal["arrival", "timeout", "unstaffed", "closed", "no_centre", "transfer",
+                    "transfer_failed"]
+# queued: waiting at the destination centre; connected: the outside number answered;
+# failed: it did not (the call came back); abandoned: the caller left before either;
+# refused: not a destination, or it could not take the call (the call stayed).
+TransferResult = Literal["queued", "connected", "failed", "abandoned", "refused"]
+TransferKind = Literal["centre", "number"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +99,22 @@ class CallEnded:
 
 
 @dataclass(frozen=True, slots=True)
+class CallTransferred:
+    """An agent handed a call on (one record per transfer, written when its result is
+    known). `target` is the centre id or the number dialled."""
+
+    call_id: str
+    agent_id: str
+    from_centre: str | None
+    code: str
+    kind: TransferKind
+    target: str
+    requested_at: float
+    result: TransferResult
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class WrapUpEnded:
     call_id: str
     agent_id: str
@@ -98,4 +122,5 @@ class WrapUpEnded:
     at: float
 
 
-Record = CallStarted | TierHop | OfferEnded | AgentStateChanged | CallEnded | WrapUpEnded
+Record = (CallStarted | TierHop | OfferEnded | AgentStateChanged | CallEnded | CallTransferred
+          | WrapUpEnded)

@@ -48,6 +48,9 @@ TRUNK_PASSWORD = "Trunk2026secret"
 # `sup-01` is a supervisor's phone, `nas-01` the national fallback desk.
 AGENT_PHONES = ("1001", "1002", "1003", "2001", "9001", "sup-01", "nas-01")
 STATIC_PHONE, STATIC_PHONE_PORT = "1005", 5099  # a desk phone that does not register
+# The fire brigade's line (113) for transfers to a number: dialled as PJSIP/113@agency-out,
+# a trunk whose far end is a baresip phone answering as user 113.
+AGENCY_TRUNK, AGENCY_PORT = "agency-out", 5097
 
 SITE_MANAGER = f"""\
 ; test-only AMI user: sees everything, may originate callers
@@ -102,6 +105,20 @@ SITE_STATIC_PHONE = f"""
 aors = {STATIC_PHONE}
 [{STATIC_PHONE}](acd117-agent-aor)
 contact = sip:{STATIC_PHONE}@127.0.0.1:{STATIC_PHONE_PORT}
+"""
+
+SITE_AGENCY = f"""
+; an agency's line for transfers to a number (113 answers on a baresip phone)
+[{AGENCY_TRUNK}]
+type = endpoint
+context = test-caller
+disallow = all
+allow = alaw,ulaw
+direct_media = no
+aors = {AGENCY_TRUNK}
+[{AGENCY_TRUNK}]
+type = aor
+contact = sip:113@127.0.0.1:{AGENCY_PORT}
 """
 
 SITE_EXTENSIONS = """\
@@ -165,7 +182,7 @@ class Sandbox:
             (etc / "acd117-secrets" / "agent-passwords.txt").read_text().splitlines())
         site = etc / "acd117-site"
         (site / "manager.conf").write_text(SITE_MANAGER)
-        (site / "pjsip-trunks.conf").write_text(SITE_TRUNKS)
+        (site / "pjsip-trunks.conf").write_text(SITE_TRUNKS + SITE_AGENCY)
         with (site / "pjsip-agents.conf").open("a") as f:
             f.write(SITE_STATIC_PHONE)
         (site / "queue-national-fallback.conf").write_text(

@@ -147,10 +147,21 @@ async def test_a_shift_in_the_consoles(tmp_path: Path, migrated_dsn: str) -> Non
                 assert await sup.evaluate("localStorage.getItem('acd117.supervisor.phone')") \
                     == "PJSIP/sup-1"
 
-                # The caller of c2 gives up; the agent ends c1 and is in wrap-up, then ready.
+                # The caller of c2 gives up; the agent hands c1 on to the fire brigade
+                # and is in wrap-up, then ready.
                 board.post(ev.CallerHungUp("c2"))
-                board.post(ev.AgentHungUp("c1"))
+                await wait_for(agent, "!document.getElementById('transfer').hidden")
+                options = await agent.evaluate(
+                    "[...document.querySelectorAll('#transfer-to option')]"
+                    ".map(o => o.textContent)")
+                assert "Pemadam Kebakaran (113)" in options
+                assert await agent.text("transfer-button") == "Alihkan"
+                await agent.evaluate(
+                    "(() => { document.getElementById('transfer-to').value = '113';"
+                    " document.getElementById('transfer-button').click(); })()")
                 await wait_for(agent, "!document.getElementById('wrapup').hidden")
+                (dial,) = [c for c in phones.done if isinstance(c, cmd.DialOut)]
+                assert (dial.call_id, dial.dial) == ("c1", "PJSIP/113@trunk-telkomsel")
                 assert await agent.text("state") == "Pekerjaan setelah panggilan"
                 assert await agent.evaluate("document.getElementById('pop').hidden") is True
                 board.post(ev.WrapUpDone("1001"))

@@ -14,11 +14,20 @@ import asyncpg
 import pytest
 
 from acd.service.ports import TelephonyBase
-from acd.service.reports import CallRow, agent_activity, agent_report, by_tier, call_report, to_csv
+from acd.service.reports import (
+    CallRow,
+    agent_activity,
+    agent_report,
+    by_tier,
+    call_report,
+    to_csv,
+    transfer_report,
+)
+from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
 from acd.vocabulary import records as rec
 from tests.store.db import write
-from tests.support import Harness
+from tests.support import Harness, build_flows
 
 WIB = ZoneInfo("Asia/Jakarta")
 START = datetime(2026, 1, 15, 9, 55, tzinfo=WIB)  # five minutes before a 15-minute mark
@@ -220,3 +229,39 @@ async def test_tiers_are_listed_in_the_order_a_call_climbs_them() -> None:
         (9, "kabkota"), (9, "province"), (9, "national"), (10, "kabkota"), (10, "national")]
     assert [(r.period_start.hour, r.tier) for r in by_tier(reversed(rows))] == [
         (9, "kabkota"), (9, "province"), (9, "national"), (10, "kabkota"), (10, "national")]
+
+
+async def test_transfers_are_reported_per_centre_destination_and_result(
+        migrated_dsn: str) -> None:
+    h = Harness(build_flows(transfers={"trunk": "trunk-out", "destinations": [
+        {"code": "113", "label": "fire brigade", "number": "113"},
+        {"code": "3200", "label": "province", "centre": "jabar"}]}),
+        start=START.timestamp())
+    h.login("1001", "1002", "2001")
+    for call_id, code in (("t1", "113"), ("t2", "113"), ("t3", "3200"), ("t4", "555")):
+        h.call(call_id)
+        h.answer(call_id)
+        out = h.send(ev.TransferRequested(call_id, h.acd.calls[call_id].agent_id or "", code))
+        dial = [o for o in out if isinstance(o, cmd.DialOut)]
+        if call_id == "t1":
+            h.send(ev.OutsideAnswered(dial[0].leg_id), after=5)
+        elif call_id == "t2":
+            h.send(ev.OutsideFailed(dial[0].leg_id, "busy"), after=5)
+        h.send(ev.CallerHungUp(call_id), after=10)
+        h.wait(60)
+    await write(migrated_dsn, [o for o in h.log if isinstance(o, rec.Record)])
+    conn = await asyncpg.connect(migrated_dsn)
+    try:
+        rows = await transfer_report(conn, "day", START - timedelta(hours=1),
+                                     START + timedelta(hours=2))
+    finally:
+        await conn.close()
+    got = {(r.kind, r.target): r.as_json() for r in rows}
+    assert {k: (v["transferred"], v["connected"], v["failed"], v["queued"], v["refused"])
+            for k, v in got.items()} == {
+        ("number", "113"): (2, 1, 1, 0, 0), ("centre", "jabar"): (1, 0, 0, 1, 0),
+        ("number", "555"): (0, 0, 0, 0, 1)}
+    assert {r.from_centre for r in rows} == {"bdg"}
+    assert to_csv(rows).splitlines()[0] == (
+        "period_start,from_centre,kind,target,transferred,queued,connected,failed,abandoned,"
+        "refused")

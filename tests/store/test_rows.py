@@ -13,6 +13,7 @@ from acd.vocabulary.records import (
     AgentStateChanged,
     CallEnded,
     CallStarted,
+    CallTransferred,
     OfferEnded,
     TierHop,
     WrapUpEnded,
@@ -414,3 +415,37 @@ async def test_recordings_are_found_by_number_date_agent_and_centre(migrated_dsn
         } <= indexed
     finally:
         await conn.close()
+
+
+async def test_a_transferred_call_keeps_its_transfers_and_is_no_escalation(
+    migrated_dsn: str,
+) -> None:
+    at = T0 + 100.0
+    start, arrival, offer, end, wrap = a_call()
+    records = [
+        start, arrival, offer,
+        CallTransferred("c1", "ag1", "bpbd-32.73", "113", "number", "113", at + 20, "failed",
+                        at + 50),
+        TierHop("c1", Tier.KABKOTA, "bpbd-32.73", "transfer_failed", at + 50),
+        CallTransferred("c1", "ag2", "bpbd-32.73", "3200", "centre", "bpbd-32", at + 60,
+                        "queued", at + 60),
+        TierHop("c1", Tier.PROVINCE, "bpbd-32", "transfer", at + 60),
+        end, wrap,
+    ]
+    await write(migrated_dsn, records + records)
+    conn = await asyncpg.connect(migrated_dsn)
+    try:
+        transfers = await conn.fetch(
+            "SELECT agent_id, kind, target, result, requested_at FROM call_transfers"
+            " ORDER BY requested_at")
+        intervals = {
+            (r["centre_id"], r["tier"]): (r["offered"], r["escalated"])
+            for r in await conn.fetch("SELECT * FROM call_intervals")
+        }
+    finally:
+        await conn.close()
+    assert [tuple(t) for t in transfers] == [
+        ("ag1", "number", "113", "failed", ts(at + 20)),
+        ("ag2", "centre", "bpbd-32", "queued", ts(at + 60)),
+    ]
+    assert intervals == {("bpbd-32.73", "kabkota"): (1, 0), ("bpbd-32", "province"): (1, 0)}

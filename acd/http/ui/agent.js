@@ -1,4 +1,5 @@
-// The call taker's console: sign in at a phone, available / pause / log out, screen pop.
+// The call taker's console: sign in at a phone, available / pause / log out, screen pop,
+// handing a connected call on (transfer).
 "use strict";
 import {api, ApiError, every, label, problem, secs, session, show, start, stateLabel, t, text,
         tierLabel} from "/consoles/common.js";
@@ -43,6 +44,26 @@ function showCall(call, state) {
   text("pop-region", call.region_name ? `${call.region_name} (${call.region})` : call.region);
   text("pop-tier", tierLabel(call.tier));
   text("pop-wait", secs(call.waited_s));
+  show("transfer", Boolean(call.connected) && destinations.length > 0);
+}
+
+let destinations = [];
+
+async function loadDestinations() {
+  try { destinations = (await api(sess, "GET", "/api/transfers")).destinations; }
+  catch (e) { failed(e); return; }
+  const select = document.getElementById("transfer-to");
+  select.replaceChildren(...destinations.map(d => {
+    const option = document.createElement("option");
+    option.value = d.code;
+    option.textContent = `${d.label} (${d.code})`;
+    return option;
+  }));
+}
+
+async function transfer() {
+  const to = document.getElementById("transfer-to").value;
+  if (to) await act("/api/agent/transfer", {to});
 }
 
 async function refresh() {
@@ -70,7 +91,7 @@ async function refresh() {
 function desk() {
   show("signin", false);
   show("desk", true);
-  if (poller === null) poller = every(1000, refresh);
+  if (poller === null) { poller = every(1000, refresh); loadDestinations(); }
 }
 
 function signInForm() {
@@ -87,6 +108,7 @@ document.getElementById("signin").addEventListener("submit", signIn);
 document.getElementById("ready").addEventListener("click", () => act("/api/agent/unpause"));
 document.getElementById("pause").addEventListener("click", () =>
   act("/api/agent/pause", {reason: document.getElementById("reason").value}));
+document.getElementById("transfer-button").addEventListener("click", transfer);
 document.getElementById("logout").addEventListener("click", async () => {
   await act("/api/agent/logout");
   signInForm();

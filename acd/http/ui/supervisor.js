@@ -148,7 +148,8 @@ async function searchRecordings(event) {
 
 // --- reports -----------------------------------------------------------------------------
 
-const CHART = {calls: "offered", tiers: "offered", agents: "talk_s", forecast: "agents"};
+const CHART = {calls: "offered", tiers: "offered", agents: "talk_s", transfers: "transferred",
+               forecast: "agents"};
 
 function reportQuery(form, csv) {
   const q = new URLSearchParams({unit: form.unit.value});

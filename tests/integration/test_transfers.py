@@ -1,0 +1,142 @@
+"""Handing a 117 call on, on a real Asterisk with real phones: the phone's own Transfer
+button (a SIP REFER, which acd117 takes over from Asterisk) and the agents' API, to another
+centre's queue and to an outside number (a baresip phone stands for the fire brigade, 113).
+The caller is never cut off and no ghost call appears."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+
+from tests.integration.asterisk import ACD117, AGENCY_PORT, AGENCY_TRUNK, REPO
+from tests.integration.scenario import call_row, dial_117, ready_agent, rows, until_agent
+
+TRANSFERS = {"transfers": {"transfers": {
+    "trunk": AGENCY_TRUNK,
+    "ring_timeout_s": 10,
+    "destinations": [
+        {"code": "113", "label": "Pemadam Kebakaran", "number": "113"},
+        {"code": "3200", "label": "Pusdalops BPBD Provinsi Jawa Barat",
+         "centre": "bpbd-jawa-barat"},
+    ],
+}}}
+AGENT_PASSWORD = "Agen1002Bandung"
+
+
+async def calls_since(db, since: float) -> list[str]:
+    return [r["call_id"] for r in await db.fetch(
+        "SELECT call_id FROM calls WHERE arrived_at >= to_timestamp($1)", since)]
+
+
+async def agency_phone(phones):
+    return await phones("113", answer="auto", register=False, sip_port=AGENCY_PORT)
+
+
+async def test_the_phones_transfer_button_hands_the_call_to_the_province_caller_on_the_line(
+        acd117, phones, ami, db):
+    acd = await acd117(TRANSFERS)
+    bandung = await ready_agent(acd, phones, "1001")
+    await ready_agent(acd, phones, "2001")
+    since = time.time() - 1
+    call_id = await dial_117(ami)
+    await ami.bridged_with(call_id, "PJSIP/1001-", timeout=20)
+    await asyncio.sleep(1.0)
+    mark, phone_mark = ami.mark(), bandung.mark()
+    await bandung.command("transfer", "sip:3200@127.0.0.1")
+
+    await ami.bridged_with(call_id, "PJSIP/2001-", after=mark, timeout=15)
+    await bandung.wait_event("CALL_CLOSED", after=phone_mark)
+    await until_agent(acd, "1001", state="after_call_work")
+    await asyncio.sleep(1.0)
+    await ami.hang_up_caller(call_id)
+
+    call = await call_row(db, call_id)
+    assert (call["outcome"], call["agent_id"], call["answer_tier"]) == (
+        "answered", "2001", "province")
+    (transfer,) = await rows(db, "SELECT * FROM call_transfers WHERE call_id = $1", call_id)
+    assert (transfer["agent_id"], transfer["from_centre"], transfer["kind"],
+            transfer["target"], transfer["result"]) == (
+        "1001", "bpbd-kota-bandung", "centre", "bpbd-jawa-barat", "queued")
+    hops = await rows(db, "SELECT reason, centre_id FROM call_hops WHERE call_id = $1"
+                      " ORDER BY at", call_id, n=2)
+    assert [(h["reason"], h["centre_id"]) for h in hops] == [
+        ("arrival", "bpbd-kota-bandung"), ("transfer", "bpbd-jawa-barat")]
+    recordings = await rows(db, "SELECT agent_id, path FROM recordings WHERE call_id = $1"
+                            " ORDER BY started_at", call_id, n=2)
+    assert [r["agent_id"] for r in recordings] == ["1001", "2001"], "one per agent"
+    assert await calls_since(db, since) == [call_id], "no ghost call"
+
+
+async def test_a_destination_not_listed_is_declined_and_the_caller_is_not_lost(
+        acd117, phones, ami, db):
+    acd = await acd117(TRANSFERS)
+    bandung = await ready_agent(acd, phones, "1001")
+    await ready_agent(acd, phones, "1002")
+    since = time.time() - 1
+    call_id = await dial_117(ami)
+    await ami.bridged_with(call_id, "PJSIP/1001-", timeout=20)
+    mark = ami.mark()
+    await bandung.command("transfer", "sip:2001@127.0.0.1")
+    # baresip hangs up when its transfer is declined (a desk phone would take the call back
+    # off hold): the caller waits again at Bandung and the next agent answers.
+    await ami.bridged_with(call_id, "PJSIP/1002-", after=mark, timeout=15)
+    await ami.hang_up_caller(call_id)
+    call = await call_row(db, call_id)
+    assert (call["outcome"], call["agent_id"]) == ("answered", "1002")
+    (transfer,) = await rows(db, "SELECT * FROM call_transfers WHERE call_id = $1", call_id)
+    assert (transfer["code"], transfer["result"]) == ("2001", "refused")
+    assert await calls_since(db, since) == [call_id], "no ghost call"
+
+
+async def test_a_transfer_to_a_number_from_the_api_connects_the_caller_with_the_agency(
+        acd117, phones, ami, db, migrated_dsn):
+    subprocess.run([*ACD117, "user", "add", "1002", "--role", "agent", "--dsn",
+                    migrated_dsn], input=AGENT_PASSWORD + "\n", text=True, check=True,
+                   capture_output=True, cwd=REPO)
+    acd = await acd117(TRANSFERS)
+    agency = await agency_phone(phones)
+    await ready_agent(acd, phones, "1002")
+    status, signed_in = await acd.post("/api/login", {"username": "1002",
+                                                      "password": AGENT_PASSWORD})
+    assert status == 200, signed_in
+    token = signed_in["token"]
+    status, listed = await acd.get("/api/transfers", token=token)
+    assert status == 200 and [d["code"] for d in listed["destinations"]] == ["113", "3200"]
+
+    call_id = await dial_117(ami)
+    await ami.bridged_with(call_id, "PJSIP/1002-", timeout=20)
+    status, body = await acd.post("/api/agent/transfer", {"to": "113"}, token=token)
+    assert status == 202, body
+    await ami.bridged_with(call_id, f"PJSIP/{AGENCY_TRUNK}-", timeout=15)
+    await until_agent(acd, "1002", state="after_call_work")
+    await asyncio.sleep(1.0)
+    mark = agency.mark()
+    await ami.hang_up_caller(call_id)
+    await agency.wait_event("CALL_CLOSED", after=mark)
+
+    (transfer,) = await rows(db, "SELECT * FROM call_transfers WHERE call_id = $1", call_id)
+    assert (transfer["agent_id"], transfer["kind"], transfer["target"],
+            transfer["result"]) == ("1002", "number", "113", "connected")
+    call = await call_row(db, call_id)
+    assert (call["outcome"], call["agent_id"]) == ("answered", "1002")
+    status, body = await acd.post("/api/agent/transfer", {"to": "113"}, token=token)
+    assert status == 409, "no call any more"
+
+
+async def test_a_caller_who_hangs_up_while_the_agency_rings_ends_that_ring_too(
+        acd117, phones, ami, db):
+    acd = await acd117(TRANSFERS)
+    agency = await phones("113", answer="manual", register=False, sip_port=AGENCY_PORT)
+    bandung = await ready_agent(acd, phones, "1001")
+    call_id = await dial_117(ami)
+    await ami.bridged_with(call_id, "PJSIP/1001-", timeout=20)
+    mark = agency.mark()
+    await bandung.command("transfer", "sip:113@127.0.0.1")
+    await agency.wait_event("CALL_INCOMING", after=mark, timeout=10)
+    await ami.hang_up_caller(call_id)
+    await agency.wait_event("CALL_CLOSED", after=mark, timeout=10)
+    (transfer,) = await rows(db, "SELECT * FROM call_transfers WHERE call_id = $1", call_id)
+    assert transfer["result"] == "abandoned"
+    call = await call_row(db, call_id)
+    assert call["outcome"] == "answered"
