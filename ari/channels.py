@@ -144,6 +144,11 @@ class ChannelRequests(AriRest):
         await self.request("POST", ("channels", segment(channel_id), "transfer_progress"),
                            {"states": state})
 
+    async def mute(self, channel_id: str, on: bool, direction: str = "in") -> None:
+        """Mute (or unmute) the audio from the channel (`in`): the others no longer hear it."""
+        await self.request("POST" if on else "DELETE", ("channels", segment(channel_id), "mute"),
+                           {"direction": direction})
+
     async def send_dtmf(self, channel_id: str, dtmf: str) -> None:
         await self.request("POST", ("channels", segment(channel_id), "dtmf"), {"dtmf": dtmf})
 

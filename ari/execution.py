@@ -19,13 +19,18 @@
 | TransferRefused| [POST /channels/{agent}/transfer_progress?states=channel_declined]    |
 | DialOut        | POST /channels?endpoint=<dial>&app=acd117&appArgs=outside,<call>&     |
 |                |   channelId=<leg>&callerId=<caller>&timeout=                          |
-| ConnectOutside | [stop MOH, prompts] POST /bridges/{b}/addChannel?channel=<call>,<leg> |
+| ConnectOutside | [stop MOH, prompts] POST /bridges/{b}/addChannel?channel=[<call>,]<leg>|
+| HoldCaller     | POST /bridges/{b}/removeChannel?channel=<call>, then music on hold    |
+| ResumeCaller   | DELETE /channels/{call}/moh, POST /bridges/{b}/addChannel?channel=<call>|
+| LeaveCall      | DELETE /channels/{agent}?reason=normal                                |
+| MuteAgent      | POST or DELETE /channels/{agent}/mute?direction=in                    |
 | Fallback       | POST /channels/{call}/continue?context=acd117-fallback&extension=s&    |
 |                |   priority=1 (the national fallback queue [08])                       |
 | SaveCallFacts  | POST /channels/{call}/variables (Asterisk >= 20.20/22.10), else       |
 |                |   POST /channels/{call}/variable per fact (ari.adoption)              |
 
-A failing command for a caller channel sends that channel back to the dialplan.
+A failing command for a caller channel sends that channel back to the dialplan. The
+transfer and third-party rows are run by `ari.transfer_commands`.
 """
 
 from __future__ import annotations
@@ -42,15 +47,19 @@ from acd.vocabulary.commands import (
     DialOut,
     Fallback,
     HangUp,
+    HoldCaller,
+    LeaveCall,
+    MuteAgent,
     PlayPrompt,
     Requeue,
+    ResumeCaller,
     RingAgent,
     StartRecording,
     StopReason,
     StopRinging,
     TransferRefused,
 )
-from acd.vocabulary.events import OutsideFailed, PromptFinished, RingFailed
+from acd.vocabulary.events import PromptFinished, RingFailed
 from acd.vocabulary.tiers import Tier
 from ari import adoption
 from ari.adoption import AdapterCommand, SaveCallFacts
@@ -58,10 +67,11 @@ from ari.bridge_recording import BridgeRecording
 from ari.client import AllocationFailed, AriClient, AriError, AriNotFound, HangupReason
 from ari.endings import Endings
 from ari.handoff import HandOff
-from ari.legs import AgentLeg, CallerLeg, Legs, OutsideLeg
+from ari.legs import AgentLeg, CallerLeg, Legs
 from ari.media import PromptMedia
 from ari.moh import MusicOnHold
 from ari.requests import Emit, KeyedLocks, Requests, quietly
+from ari.transfer_commands import TransferCommands
 
 log = logging.getLogger("ari.stasis")  # one logger for the whole Stasis app
 
@@ -100,7 +110,7 @@ def facts_key(call_id: str) -> str:
     return f"facts:{call_id}"
 
 
-class CommandExecution:
+class CommandExecution(TransferCommands):
     """Runs one command at a time per call: requests for a call (or an offer) go out
     under its lock, in the order the commands came."""
 
@@ -285,6 +295,7 @@ class CommandExecution:
         """The caller and `channel_id` in the call's bridge (made at its first answer and
         kept across transfers), prompts and music stopped. Under the call's lock."""
         leg.connected_offer = offer_or_leg
+        leg.held = False
         for pid in list(leg.playbacks):
             await quietly(self.client.stop_playback(pid))
         if leg.moh:
@@ -294,56 +305,6 @@ class CommandExecution:
             await self.client.create_bridge(bridge_id=bridge_id, name=f"call-{leg.call_id}")
             leg.bridge_id = bridge_id
         await self.client.add_channels(leg.bridge_id, [leg.call_id, channel_id])
-
-    async def requeue(self, cmd: Requeue) -> None:
-        leg = self.legs.call(cmd.call_id)
-        agent = self.legs.connected_agent(cmd.call_id)
-        if agent is not None:
-            agent.stopped = True  # its hang-up is ours: no AgentHungUp
-            if agent.refer_pending:
-                agent.refer_pending = False
-                await self.requests.answer_transfer(agent.channel_id, done=True)
-        if leg is None or not leg.in_stasis:
-            return  # the caller left meanwhile; their StasisEnd tells the core
-        async with self.locks(cmd.call_id):
-            leg.connected_offer = None
-            if leg.bridge_id is not None:
-                # Out of the bridge, the caller is a waiting channel again: music on hold
-                # and prompts reach them as before their first answer.
-                await quietly(self.client.remove_channels(leg.bridge_id, [cmd.call_id]))
-        if agent is not None:
-            async with self.locks(agent.offer_id):
-                await self.requests.hangup_quietly(agent.channel_id, "normal")
-        self.moh.reconcile_soon(cmd.call_id)
-
-    async def transfer_refused(self, cmd: TransferRefused) -> None:
-        log.info("transfer of %s by agent %s refused: %s", cmd.call_id, cmd.agent_id,
-                 cmd.reason)
-        agent = self.legs.connected_agent(cmd.call_id)
-        if agent is not None and agent.refer_pending:
-            agent.refer_pending = False
-            await self.requests.answer_transfer(agent.channel_id, done=False)
-
-    async def dial_out(self, cmd: DialOut) -> None:
-        outside = self.legs.outside[cmd.leg_id] = OutsideLeg(cmd.leg_id, cmd.call_id)
-        try:
-            await self.client.originate(
-                cmd.dial, app=self.app, app_args=("outside", cmd.call_id),
-                caller_id=cmd.caller, timeout=max(1, math.ceil(cmd.timeout_s)),
-                channel_id=cmd.leg_id)
-        except AriError as exc:
-            log.warning("dialling %s for %s failed: %s", cmd.dial, cmd.call_id, exc)
-            self.legs.outside.pop(cmd.leg_id, None)
-            if not outside.stopped:
-                self.emit(OutsideFailed(leg_id=cmd.leg_id, reason="failed"))
-
-    async def connect_outside(self, cmd: ConnectOutside) -> None:
-        leg = self.legs.call(cmd.call_id)
-        if leg is None or not leg.in_stasis or cmd.leg_id not in self.legs.outside:
-            log.info("connect %s/%s: a leg has already gone", cmd.call_id, cmd.leg_id)
-            return
-        async with self.locks(cmd.call_id):
-            await self._connect(leg, cmd.leg_id, cmd.leg_id)
 
     async def start_recording(self, cmd: StartRecording) -> None:
         await self.recording.start(cmd)
@@ -398,6 +359,10 @@ COMMANDS: dict[type, _Runner] = {
     TransferRefused: CommandExecution.transfer_refused,
     DialOut: CommandExecution.dial_out,
     ConnectOutside: CommandExecution.connect_outside,
+    HoldCaller: CommandExecution.hold_caller,
+    ResumeCaller: CommandExecution.resume_caller,
+    LeaveCall: CommandExecution.leave_call,
+    MuteAgent: CommandExecution.mute_agent,
     Fallback: CommandExecution.fallback,
     SaveCallFacts: CommandExecution.save_call_facts,
 }

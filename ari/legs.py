@@ -34,6 +34,7 @@ class CallerLeg:
     pending_prompts: int = 0  # PlayPrompt accepted, request not answered yet
     offers: set[str] = field(default_factory=set)
     connected_offer: str | None = None  # the agent's offer (or the outside leg) it talks to
+    held: bool = False  # out of its bridge on music: hold, a consultation
     in_stasis: bool = True
     core_ended: bool = False  # the core asked for HangUp(caller): report nothing more
     handed_off: bool = False  # sent back to the dialplan

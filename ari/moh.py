@@ -35,7 +35,7 @@ class MusicOnHold:
                 leg.in_stasis
                 and leg.up
                 and not (leg.core_ended or leg.handed_off)
-                and leg.connected_offer is None
+                and (leg.connected_offer is None or leg.held)
                 and not leg.playbacks
                 and leg.pending_prompts == 0
             )

@@ -150,8 +150,9 @@ class CoreMachine(RuleBasedStateMachine):
     @rule(data=st.data(), answer=st.booleans(), after=st.floats(0, 10))
     def the_number_answers_or_not(self, data: st.DataObject, answer: bool,
                                   after: float) -> None:
-        ringing = sorted(c.outside.leg_id for c in self.h.acd.calls.values()
-                         if c.outside is not None and not c.outside.connected)
+        ringing = sorted(leg.leg_id for c in self.h.acd.calls.values()
+                         for leg in (c.outside, c.party)
+                         if leg is not None and not leg.connected)
         if ringing:
             leg = data.draw(st.sampled_from(ringing))
             self._send(ev.OutsideAnswered(leg) if answer else ev.OutsideFailed(leg, "busy"),
@@ -160,11 +161,39 @@ class CoreMachine(RuleBasedStateMachine):
     @rule(data=st.data(), after=st.floats(0, 10))
     def the_number_hangs_up(self, data: st.DataObject, after: float) -> None:
         talking = sorted(c.id for c in self.h.acd.calls.values()
-                         if c.outside is not None and c.outside.connected)
+                         if any(leg is not None and leg.connected
+                                for leg in (c.outside, c.party)))
         if talking:
             call_id = data.draw(st.sampled_from(talking))
-            self.hung_up.add(call_id)
+            if self.h.acd.calls[call_id].party is None:  # a third party leaving ends nothing
+                self.hung_up.add(call_id)
             self._send(ev.OutsideHungUp(call_id), after)
+
+    @rule(data=st.data(), conference=st.booleans(), after=st.floats(0, 10))
+    def agent_consults_or_conferences(self, data: st.DataObject, conference: bool,
+                                      after: float) -> None:
+        connected = sorted(c.id for c in self.h.acd.calls.values()
+                           if c.state is CallState.CONNECTED)
+        if connected:
+            call = self.h.acd.calls[data.draw(st.sampled_from(connected))]
+            self._send(ev.ConsultRequested(call.id, call.agent_id or "", "113", conference),
+                       after)
+
+    @rule(data=st.data(), complete=st.booleans(), after=st.floats(0, 10))
+    def agent_completes_or_cancels(self, data: st.DataObject, complete: bool,
+                                   after: float) -> None:
+        consulting = sorted(c.id for c in self.h.acd.calls.values() if c.party is not None)
+        if consulting:
+            call = self.h.acd.calls[data.draw(st.sampled_from(consulting))]
+            self._send(ev.ConsultEnded(call.id, call.agent_id or "", complete), after)
+
+    @rule(data=st.data(), on=st.booleans())
+    def agent_holds_from_the_console(self, data: st.DataObject, on: bool) -> None:
+        connected = sorted(c.id for c in self.h.acd.calls.values()
+                           if c.state is CallState.CONNECTED)
+        if connected:
+            call = self.h.acd.calls[data.draw(st.sampled_from(connected))]
+            self._send(ev.HoldRequested(call.id, call.agent_id or "", on))
 
     @precondition(lambda self: self.live_offers)
     @rule(data=st.data(), answer=st.booleans(),
@@ -286,10 +315,13 @@ class CoreMachine(RuleBasedStateMachine):
                 assert all(acd.offers[o].call_id == call.id for o in call.offers)
             elif call.state is CallState.OUTSIDE:
                 assert call.outside is not None and not call.offers and not waiting_in
+                assert call.party is None
             else:
                 assert call.state is CallState.CONNECTED
                 assert not call.offers and not waiting_in
                 assert acd.agents[call.agent_id or ""].call_id == call.id
+            if call.state is not CallState.CONNECTED:
+                assert call.party is None, "a third party only joins a connected call"
         for offer in acd.offers.values():
             assert acd.calls[offer.call_id].state is CallState.OFFERED
             if acd.calls[offer.call_id].welcome_playing:  # rung while the welcome plays

@@ -162,6 +162,7 @@ class Arrivals(CoreState):
     def _on_agent_hung_up(self, e: ev.AgentHungUp, now: float) -> None:
         call = self.calls.get(e.call_id)
         if call is not None and call.state is CallState.CONNECTED \
+                and not self._agent_left_party(call, now) \
                 and not self._agent_left_after_refusal(call, now):
             self._end_conversation(call, now, hang_up="caller")
 
@@ -180,6 +181,8 @@ class Arrivals(CoreState):
 
     def _end_conversation(self, call: Call, now: float,
                           hang_up: Literal["caller", "agent"]) -> None:
+        if call.party is not None:  # the caller left (the agent leaving is handled first)
+            self._drop_party(call, "abandoned", now)
         self._emit(cmd.HangUp(call.id, hang_up))
         self._settle_hold(call, now)
         self._finish(call, "answered", now)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from acd.domain.agents import Agents
 from acd.domain.arrivals import Arrivals
 from acd.domain.offers import Offers
+from acd.domain.parties import Parties
 from acd.domain.reload import Reload, ReloadRefused
 from acd.domain.state import Output
 from acd.domain.timers import TimerKind, Timers
@@ -32,9 +33,9 @@ from config.regions import RegionTable
 __all__ = ["Acd", "Output", "ReloadRefused"]
 
 
-class Acd(Arrivals, Waiting, Offers, Agents, Transfers, Reload):
+class Acd(Arrivals, Waiting, Offers, Agents, Transfers, Parties, Reload):
     """The one entry point: `handle` events, `advance` the clock, `reconfigure`. The parts
-    live in acd.domain.arrivals, waiting, offers, agents, transfers and reload."""
+    live in acd.domain.arrivals, waiting, offers, agents, transfers, parties and reload."""
 
     def __init__(self, flows: CallFlows, regions: RegionTable, ids: Callable[[], str]) -> None:
         self.regions = regions
@@ -63,6 +64,10 @@ class Acd(Arrivals, Waiting, Offers, Agents, Transfers, Reload):
             ev.HoldStarted: self._on_hold_started,
             ev.HoldEnded: self._on_hold_ended,
             ev.TransferRequested: self._on_transfer_requested,
+            ev.ConsultRequested: self._on_consult_requested,
+            ev.ConsultEnded: self._on_consult_ended,
+            ev.HoldRequested: self._on_hold_requested,
+            ev.MuteRequested: self._on_mute_requested,
             ev.OutsideAnswered: self._on_outside_answered,
             ev.OutsideFailed: self._on_outside_failed,
             ev.OutsideHungUp: self._on_outside_hung_up,

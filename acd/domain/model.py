@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from acd.vocabulary.records import TransferMode
 from acd.vocabulary.tiers import Tier
 from escalation.policy import Step
 
@@ -48,6 +49,7 @@ class OutsideTransfer:
     from_centre: str | None
     requested_at: float
     connected: bool = False
+    mode: TransferMode = "blind"
 
 
 @dataclass(slots=True, eq=False)
@@ -87,7 +89,8 @@ class Call:
     # The tier ladder as it was when the call arrived: a config reload changes the ladder
     # of later calls, never the steps (indexed by `step`) of a call in flight.
     ladder: tuple[Step, ...] = ()
-    outside: OutsideTransfer | None = None
+    outside: OutsideTransfer | None = None  # handed to a number (state OUTSIDE)
+    party: OutsideTransfer | None = None  # a number consulted or conferenced (CONNECTED)
     refused_at: float | None = None  # the agent's last transfer was refused then
 
     @property

@@ -87,7 +87,8 @@ class Offers(CoreState):
         for other in list(call.offers):
             self._cancel_offer(other, "answered_elsewhere", now)
         call.state = CallState.CONNECTED
-        if call.answered_at is None:  # a transferred call keeps its first answer
+        first_answer = call.answered_at is None  # a transferred call is answered again
+        if first_answer:
             call.answered_at = now
         call.agent_id = agent.id
         call.answered_queue = offer.queue
@@ -95,8 +96,9 @@ class Offers(CoreState):
         self._set_state(agent, AgentState.ON_CALL, now)
         q = self.queues[offer.queue]
         wait = now - call.arrived_at
-        q.ewma_wait_s = wait if q.ewma_wait_s is None else (
-            q.ewma_wait_s + EWMA_ALPHA * (wait - q.ewma_wait_s))
+        if first_answer:  # the caller's wait: a transfer's second answer is not one
+            q.ewma_wait_s = wait if q.ewma_wait_s is None else (
+                q.ewma_wait_s + EWMA_ALPHA * (wait - q.ewma_wait_s))
         self._emit(cmd.Bridge(call.id, offer.id, agent.id))
         # One recording per answer: Asterisk ends a bridge's recording when its last
         # channel leaves, as the caller does while a transfer re-queues the call.

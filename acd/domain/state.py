@@ -145,3 +145,24 @@ class CoreState:
 
     def _agent_left_after_refusal(self, call: Call, now: float) -> bool:
         raise NotImplementedError
+
+    def _join_centre(self, call: Call, centre_id: str, reason: rec.HopReason,
+                     now: float) -> None:
+        raise NotImplementedError
+
+    # acd.domain.parties
+    def _agent_left_party(self, call: Call, now: float) -> bool:
+        raise NotImplementedError
+
+    def _drop_party(self, call: Call, result: rec.TransferResult, now: float,
+                    hang_up: bool = True) -> None:
+        raise NotImplementedError
+
+    def _party_answered(self, call: Call, now: float) -> None:
+        raise NotImplementedError
+
+    def _party_not_reached(self, call: Call, now: float) -> None:
+        raise NotImplementedError
+
+    def _party_left(self, call: Call, now: float) -> None:
+        raise NotImplementedError

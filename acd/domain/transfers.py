@@ -106,33 +106,42 @@ class Transfers(CoreState):
         self._set_tier_timers(call, step, first=False, since=now, now=now)
         self._start_waiting(call, now)
 
-    def _outside_call(self, leg_id: str) -> Call | None:
-        return next((c for c in self.calls.values()
-                     if c.outside is not None and c.outside.leg_id == leg_id), None)
+    def _outside_call(self, leg_id: str) -> tuple[Call, OutsideTransfer] | None:
+        """The call an outside leg rings or talks for: handed to it, or as a third party."""
+        for c in self.calls.values():
+            for leg in (c.outside, c.party):
+                if leg is not None and leg.leg_id == leg_id:
+                    return c, leg
+        return None
 
     def _on_outside_answered(self, e: ev.OutsideAnswered, now: float) -> None:
-        call = self._outside_call(e.leg_id)
-        if call is None or call.outside is None or call.outside.connected:
+        found = self._outside_call(e.leg_id)
+        if found is None or found[1].connected:
             return  # the caller left meanwhile: the telephony hangs that leg up
-        call.outside.connected = True
+        call, leg = found
+        if leg is call.party:
+            self._party_answered(call, now)
+            return
+        leg.connected = True
         self._emit(cmd.ConnectOutside(call.id, e.leg_id))
-        self._record_transfer(call, call.outside, "connected", now)
+        self._record_transfer(call, leg, "connected", now)
 
     def _on_outside_failed(self, e: ev.OutsideFailed, now: float) -> None:
-        call = self._outside_call(e.leg_id)
-        if call is not None:
-            self._outside_not_reached(call, now)
+        found = self._outside_call(e.leg_id)
+        if found is not None and not found[1].connected:
+            self._outside_not_reached(*found, now)
 
     def _on_outside_guard(self, t: Timer) -> None:
-        call = self._outside_call(t.subject)
-        if call is not None and call.outside is not None and not call.outside.connected:
-            self._emit(cmd.HangUp(call.id, "outside"))
-            self._outside_not_reached(call, t.at)
+        found = self._outside_call(t.subject)
+        if found is not None and not found[1].connected:
+            self._emit(cmd.HangUp(found[0].id, "outside"))
+            self._outside_not_reached(*found, t.at)
 
-    def _outside_not_reached(self, call: Call, now: float) -> None:
-        """Nobody answered the number: the call comes back to the centre that had it."""
-        outside = call.outside
-        if outside is None or outside.connected:
+    def _outside_not_reached(self, call: Call, outside: OutsideTransfer, now: float) -> None:
+        """Nobody answered the number: the call comes back to the centre that had it (or,
+        for a consultation, to the agent)."""
+        if outside is call.party:
+            self._party_not_reached(call, now)
             return
         call.outside = None
         self._record_transfer(call, outside, "failed", now)
@@ -141,7 +150,11 @@ class Transfers(CoreState):
 
     def _on_outside_hung_up(self, e: ev.OutsideHungUp, now: float) -> None:
         call = self.calls.get(e.call_id)
-        if call is not None and call.outside is not None and call.outside.connected:
+        if call is None:
+            return
+        if call.party is not None:
+            self._party_left(call, now)
+        elif call.outside is not None and call.outside.connected:
             self._emit(cmd.HangUp(call.id, "caller"))
             self._finish(call, "answered", now)
 
@@ -158,4 +171,4 @@ class Transfers(CoreState):
                          result: rec.TransferResult, now: float) -> None:
         self._emit(rec.CallTransferred(call.id, outside.agent_id, outside.from_centre,
                                        outside.code, "number", outside.number,
-                                       outside.requested_at, result, now))
+                                       outside.requested_at, result, now, outside.mode))

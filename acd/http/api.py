@@ -2,8 +2,8 @@
 
 - anyone: `POST /api/login`, `POST /api/logout`, `GET /api/me`;
 - agents: `POST /api/agent/login` (agent id, password, phone), `/api/agent/logout`,
-  `/api/agent/pause`, `/api/agent/unpause`, `/api/agent/transfer`, `GET /api/agent`;
-- anyone signed in: `GET /api/transfers` (where calls may be handed on);
+  `/api/agent/pause`, `/api/agent/unpause`, `GET /api/agent` (their call's buttons:
+  `acd.http.agent_calls`);
 - supervisors and admins: `GET /api/state`, `GET /api/alerts`, `POST /api/agents/{id}/logout`,
   `POST /api/agents/{id}/monitor`;
 - admins: `POST /api/config/validate`, `POST /api/config/reload`, `POST /api/users`.
@@ -43,7 +43,6 @@ from acd.service.users import ROLES, PasswordPolicyError, Session, User, UserErr
 from acd.vocabulary import events as ev
 
 REASON = re.compile(r"^[a-z0-9_-]{1,32}$")
-TRANSFER_CODE = re.compile(r"^\d{2,15}$")
 # A phone at this site: a PJSIP endpoint name only. A free-form dial string (a trunk with a
 # number, a Local channel into another context) would let an account divert 117 calls or a
 # supervisor's snoop to any number.
@@ -151,7 +150,7 @@ async def agent_login(request: web.Request) -> web.Response:
     return await _signed_in(request, user)
 
 
-async def _agent(request: web.Request) -> tuple[Session, str]:
+async def signed_in_agent(request: web.Request) -> tuple[Session, str]:
     session = await require(request)
     agent_id = session.user.agent_id
     if agent_id is None:
@@ -160,7 +159,7 @@ async def _agent(request: web.Request) -> tuple[Session, str]:
 
 
 async def agent_logout(request: web.Request) -> web.Response:
-    session, agent_id = await _agent(request)
+    session, agent_id = await signed_in_agent(request)
     daemon_of(request).switchboard.post(ev.AgentLoggedOut(agent_id, "agent"))
     token = token_of(request)
     if token:
@@ -170,7 +169,7 @@ async def agent_logout(request: web.Request) -> web.Response:
 
 
 async def agent_pause(request: web.Request) -> web.Response:
-    _session, agent_id = await _agent(request)
+    _session, agent_id = await signed_in_agent(request)
     reason = field(await body(request), "reason")
     if not REASON.match(reason):
         raise json_error(400, "'reason' is a code of 1-32 characters a-z, 0-9, '_' or '-'")
@@ -179,44 +178,13 @@ async def agent_pause(request: web.Request) -> web.Response:
 
 
 async def agent_unpause(request: web.Request) -> web.Response:
-    _session, agent_id = await _agent(request)
+    _session, agent_id = await signed_in_agent(request)
     daemon_of(request).switchboard.post(ev.AgentUnpaused(agent_id))
     return web.json_response({"agent_id": agent_id, "paused": None}, status=202)
 
 
-async def transfers(request: web.Request) -> web.Response:
-    """Where a call may be handed on (the call flows' `transfers`)."""
-    await require(request)
-    flows = daemon_of(request).acd.flows
-    return web.json_response({"destinations": [
-        {"code": d.code, "label": d.label, "kind": "centre" if d.centre else "number",
-         "target": d.centre or d.number} for d in flows.transfers.destinations]})
-
-
-async def agent_transfer(request: web.Request) -> web.Response:
-    """Hand the signed-in agent's connected call on (blind): 202 once it is under way."""
-    session, agent_id = await _agent(request)
-    code = field(await body(request), "to")
-    if not TRANSFER_CODE.match(code):
-        raise json_error(400, "'to' is a transfer destination's code (2-15 digits)")
-    d = daemon_of(request)
-    agent = d.acd.agents.get(agent_id)
-    call_id = agent.call_id if agent is not None else None
-    why = d.acd.transfer_refusal(call_id or "", agent_id, code, d.live.clock())
-    if why is not None:
-        await audit(request, session.user, "call.transfer", "refused", target=code,
-                    detail={"reason": why})
-        raise json_error(409, why)
-    assert call_id is not None
-    d.switchboard.post(ev.TransferRequested(call_id, agent_id, code))
-    await audit(request, session.user, "call.transfer", "ok", target=code,
-                detail={"call_id": call_id})
-    return web.json_response({"agent_id": agent_id, "call_id": call_id, "to": code},
-                             status=202)
-
-
 async def agent_me(request: web.Request) -> web.Response:
-    _session, agent_id = await _agent(request)
+    _session, agent_id = await signed_in_agent(request)
     agent = daemon_of(request).acd.agents.get(agent_id)
     if agent is None:
         raise json_error(404, f"agent {agent_id} is not in the call flows")
@@ -377,8 +345,6 @@ def setup(app: web.Application) -> None:
     r.add_post("/api/agent/pause", agent_pause)
     r.add_post("/api/agent/unpause", agent_unpause)
     r.add_get("/api/agent", agent_me)
-    r.add_post("/api/agent/transfer", agent_transfer)
-    r.add_get("/api/transfers", transfers)
     r.add_get("/api/state", state)
     r.add_get("/api/alerts", alerts)
     r.add_post("/api/agents/{agent_id}/logout", force_logout)

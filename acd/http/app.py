@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from acd.http import (
+    agent_calls,
     api,
     consoles,
     openapi,
@@ -33,6 +34,7 @@ def build_app(daemon: Daemon) -> web.Application:
     ops.setup(app)
     wallboard.setup(app)
     api.setup(app)
+    agent_calls.setup(app)
     openapi.setup(app)
     reports.setup(app)
     recordings.setup(app)

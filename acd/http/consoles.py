@@ -84,12 +84,18 @@ async def agent_call(request: web.Request) -> web.Response:
         "state": call.state.value, "connected": call.state is CallState.CONNECTED,
         "tier": call.hops[-1].tier.value if call.hops else None,
         "centre": call.hops[-1].centre_id if call.hops else None,
-        "waited_s": round(waited, 1), "escalations": max(len(call.hops) - 1, 0)}})
+        "waited_s": round(waited, 1), "escalations": max(len(call.hops) - 1, 0),
+        "on_hold": call.hold_started is not None,
+        "party": None if call.party is None else {
+            "code": call.party.code, "mode": call.party.mode,
+            "connected": call.party.connected}}})
 
 
 _HTML: dict[str, Any] = {"200": {"description": "the page", "content": {"text/html": {}}}}
+_PARTY = _obj(code=STR, mode=STR, connected={"type": "boolean"})
 _CALL = _obj(id=STR, caller=STR, caller_class=STR, region=STR, region_name=STR, service=STR,
-             state=STR, tier={"type": ["string", "null"]}, waited_s=NUM, escalations=INT)
+             state=STR, tier={"type": ["string", "null"]}, waited_s=NUM, escalations=INT,
+             on_hold={"type": "boolean"}, party={"oneOf": [_PARTY, {"type": "null"}]})
 EXTRA_PATHS.update({
     **{f"/{name}": {"get": _op(f"the {name} console (Indonesian; ?lang=en for English)",
                                "consoles", _HTML)} for name in PAGES},
@@ -107,5 +113,7 @@ EXTRA_PATHS.update({
 def setup(app: web.Application) -> None:
     for name in PAGES:
         app.router.add_get(f"/{name}", _page(name))
-    app.router.add_get("/consoles/{name:.+}", asset)
+    # Any name, a newline too (a plain `.+` leaves it to aiohttp's text 404): only the files
+    # of ASSETS are served, the rest is a JSON 404.
+    app.router.add_get("/consoles/{name:(?s:.+)}", asset)
     app.router.add_get("/api/agent/call", agent_call)

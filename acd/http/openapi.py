@@ -27,6 +27,7 @@ STR: Schema = {"type": "string"}
 NUM: Schema = {"type": "number"}
 INT: Schema = {"type": "integer"}
 BOOL: Schema = {"type": "boolean"}
+CODE: Schema = {"type": "string", "pattern": "^[0-9]{2,15}$"}  # a transfer destination
 ANY_OBJ: Schema = {"type": "object"}
 # A name or password as the handlers take it: non-empty, no NUL (PostgreSQL cannot hold it).
 TEXT: Schema = {"type": "string", "minLength": 1, "pattern": "^[^\\u0000]+$"}
@@ -172,9 +173,32 @@ def document() -> Schema:
                                   {"200": _json(ANY_OBJ)}, auth=True)},
         "/api/agent/transfer": {"post": _op(
             "hand the signed-in agent's connected call on to a transfer destination (blind)",
-            "agents", {"202": _json(_obj(agent_id=STR, call_id=STR, to=STR)),
+            "agents", {"202": _json(_obj(call_id=STR, to=STR)),
                        "409": _err("no connected call, or the destination cannot take it")},
-            auth=True, body=_obj(["to"], to={"type": "string", "pattern": "^[0-9]{2,15}$"}))},
+            auth=True, body=_obj(["to"], to=CODE))},
+        "/api/agent/consult": {"post": _op(
+            "bring a number destination into the call: a consultation (the caller on hold) "
+            "or, with conference, a three-way call", "agents",
+            {"202": _json(_obj(call_id=STR, to=STR)),
+             "409": _err("no connected call, or the destination cannot join it")},
+            auth=True, body=_obj(["to"], to=CODE, conference=BOOL))},
+        "/api/agent/consult/complete": {"post": _op(
+            "leave the caller with the number consulted or conferenced (attended transfer)",
+            "agents", {"202": _json(_obj(call_id=STR, complete=BOOL)),
+                       "409": _err("no consultation, or the number has not answered")},
+            auth=True)},
+        "/api/agent/consult/cancel": {"post": _op(
+            "hang up the number consulted or conferenced; the caller is back with the agent",
+            "agents", {"202": _json(_obj(call_id=STR, complete=BOOL)),
+                       "409": _err("no consultation on the call")}, auth=True)},
+        "/api/agent/hold": {"post": _op(
+            "put the caller on hold (music) or take them back", "agents",
+            {"202": _json(_obj(call_id=STR, on=BOOL)), "409": _err("no connected call")},
+            auth=True, body=_obj(["on"], on=BOOL))},
+        "/api/agent/mute": {"post": _op(
+            "mute the agent towards the caller, or unmute", "agents",
+            {"202": _json(_obj(call_id=STR, on=BOOL)), "409": _err("no connected call")},
+            auth=True, body=_obj(["on"], on=BOOL))},
         "/api/transfers": {"get": _op(
             "where a call may be handed on: the call flows' transfer destinations", "agents",
             {"200": _json(_obj(destinations={"type": "array", "items": _obj(

@@ -277,9 +277,10 @@ def agent_activity(states: Sequence[tuple[str, str, datetime, str, str | None]],
 
 # --- transfers --------------------------------------------------------------------------
 
-TransferResult = Literal["queued", "connected", "failed", "abandoned", "refused"]
+TransferResult = Literal["queued", "connected", "failed", "abandoned", "refused",
+                         "cancelled"]
 TRANSFER_RESULTS: tuple[TransferResult, ...] = ("queued", "connected", "failed", "abandoned",
-                                                "refused")
+                                                "refused", "cancelled")
 
 
 @dataclass
@@ -292,8 +293,8 @@ class TransferRow:
 
     @property
     def transferred(self) -> int:
-        """Handed on: every request but the refused ones."""
-        return sum(n for r, n in self.results.items() if r != "refused")
+        """Handed on: every request but those refused or taken back."""
+        return sum(n for r, n in self.results.items() if r not in ("refused", "cancelled"))
 
     def as_json(self) -> dict[str, Any]:
         return {"period_start": self.period_start.isoformat(), "from_centre": self.from_centre,

@@ -31,7 +31,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -51,6 +51,8 @@ USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 _DUMMY_HASH_INPUT = "acd117-not-a-user"
 NOTIFY_CHANNEL = "acd117_sessions"
 RESYNC_S = 5.0
+SIGN_IN_QUERY_S = 2.0  # a sign-in's database read; beyond it the answer is 503
+CLOSE_S = 2.0  # closing the database connections at shutdown, then they are cut
 
 
 class PasswordPolicyError(ValueError):
@@ -121,6 +123,7 @@ class Users:
         self._listener: Any = None
         # Where audit lines go when set (the daemon's `StoreWriter.submit`): see `audit`.
         self.journal: Callable[[AuditEntry], None] | None = None
+        self._queries: set[asyncio.Task[Any]] = set()  # sign-in queries (see `_bounded`)
 
     # --- the database -------------------------------------------------------------------
 
@@ -135,12 +138,17 @@ class Users:
             return self._pool
 
     async def close(self) -> None:
+        for task in list(self._queries):
+            task.cancel()
         pool, self._pool = self._pool, None
         if pool is not None:
-            await pool.close()
+            try:  # a graceful close waits on every connection, answered or not
+                await asyncio.wait_for(pool.close(), CLOSE_S)
+            except TimeoutError:
+                pool.terminate()
         listener, self._listener = self._listener, None
         if listener is not None and not listener.is_closed():
-            await listener.close()
+            await listener.close(timeout=CLOSE_S)
         self.hashes.close()
 
     async def add(self, username: str, password: str, role: Role, *,
@@ -240,9 +248,9 @@ class Users:
         """The user, if the password is theirs; None otherwise (in about the same time, so
         that a wrong username cannot be told from a wrong password)."""
         pool = await self.pool()
-        row = await pool.fetchrow(
+        row = await self._bounded(pool, lambda conn: conn.fetchrow(
             "SELECT username, role, password_hash, agent_id, display_name FROM users "
-            "WHERE username = $1 AND NOT disabled", username)
+            "WHERE username = $1 AND NOT disabled", username, timeout=SIGN_IN_QUERY_S))
         if row is None:
             if self._dummy_hash is None:
                 self._dummy_hash = await self.hashes.run(self.hasher.hash, _DUMMY_HASH_INPUT)
@@ -255,6 +263,25 @@ class Users:
             await pool.execute("UPDATE users SET password_hash = $2 WHERE username = $1",
                                username, rehashed)
         return User(row["username"], row["role"], row["agent_id"], row["display_name"])
+
+    async def _bounded(self, pool: Any, query: Callable[[Any], Awaitable[Any]]) -> Any:
+        """A query a sign-in waits for at most SIGN_IN_QUERY_S (then a TimeoutError, which
+        the HTTP layer answers 503). On a connection the server stopped answering, asyncpg
+        cancels a timed-out query by asking the server and resets the connection before
+        the pool takes it back, waiting on both without a bound: that clean-up goes on in
+        a task of its own (kept here, ended by `close`), not in the request."""
+        async def run() -> Any:
+            async with pool.acquire(timeout=SIGN_IN_QUERY_S) as conn:
+                return await query(conn)
+
+        task = asyncio.ensure_future(run())
+        self._queries.add(task)
+        task.add_done_callback(self._queries.discard)
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), SIGN_IN_QUERY_S + 0.5)
+        except TimeoutError:
+            task.cancel()
+            raise
 
     def _verify(self, hashed: str, password: str) -> bool:
         try:

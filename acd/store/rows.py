@@ -39,9 +39,9 @@ from acd.vocabulary.records import (
 if TYPE_CHECKING:
     import asyncpg
 
-# The newest migration (sql/NNN_*.sql) the daemon is written for (010: transfers); the
-# writer refuses to write into an older schema.
-SCHEMA_VERSION = 10
+# The newest migration (sql/NNN_*.sql) the daemon is written for (011: attended transfers
+# and conferences); the writer refuses to write into an older schema.
+SCHEMA_VERSION = 11
 
 
 def _unnest(columns: Sequence[tuple[str, str]], ordinality: bool = False) -> str:
@@ -265,14 +265,15 @@ _TRANSFER_COLS = (
     ("target", "text"),
     ("result", "text"),
     ("at", "float8"),
+    ("mode", "text"),
 )
 CALL_TRANSFERRED = _Statement(
     CallTransferred,
     f"""
     INSERT INTO call_transfers (call_id, requested_at, agent_id, from_centre, code, kind,
-                                target, result, at)
+                                target, result, at, mode)
     SELECT call_id, to_timestamp(requested_at), agent_id, from_centre, code, kind, target,
-           result, to_timestamp(at)
+           result, to_timestamp(at), mode
       FROM {_unnest(_TRANSFER_COLS)}
     ON CONFLICT DO NOTHING
     """,

@@ -107,10 +107,40 @@ class DialOut:
 
 @dataclass(frozen=True, slots=True)
 class ConnectOutside:
-    """Connect the caller with the outside leg that answered."""
+    """Put the outside leg that answered into the call: with the caller (a transfer), or
+    with whoever is in the call now (a consultation: the agent; a conference: both)."""
 
     call_id: str
     leg_id: str
+    with_caller: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class HoldCaller:
+    """The caller waits on music, out of the conversation (hold, a consultation)."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeCaller:
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveCall:
+    """The agent's leg leaves a call that goes on without them (to the number they
+    consulted or conferenced)."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MuteAgent:
+    """The caller stops hearing the agent (on), or hears them again."""
+
+    call_id: str
+    on: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,4 +155,5 @@ class Fallback:
 
 
 Command = (Answer | PlayPrompt | RingAgent | StopRinging | Bridge | StartRecording | HangUp
-           | Requeue | TransferRefused | DialOut | ConnectOutside | Fallback)
+           | Requeue | TransferRefused | DialOut | ConnectOutside | HoldCaller | ResumeCaller
+           | LeaveCall | MuteAgent | Fallback)

@@ -119,8 +119,47 @@ class TransferRequested:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsultRequested:
+    """The agent brings a number into the call: a consultation (the caller on hold) or,
+    with `conference`, a three-way call."""
+
+    call_id: str
+    agent_id: str
+    code: str
+    conference: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ConsultEnded:
+    """The agent completes a consultation (hands the caller to the number) or cancels it
+    (the number is hung up); either ends a conference's ringing or the third party."""
+
+    call_id: str
+    agent_id: str
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRequested:
+    """The console's hold button: the caller hears music (on) or the agent again (off)."""
+
+    call_id: str
+    agent_id: str
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MuteRequested:
+    """The console's mute button: the caller no longer hears the agent (on), or again."""
+
+    call_id: str
+    agent_id: str
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
 class OutsideAnswered:
-    """The outside number a call was transferred to answered."""
+    """The outside number a call was transferred to (or that was consulted) answered."""
 
     leg_id: str
 
@@ -135,7 +174,7 @@ class OutsideFailed:
 
 @dataclass(frozen=True, slots=True)
 class OutsideHungUp:
-    """The outside party ended a call it was connected to."""
+    """The outside party ended a call (or a consultation, a conference) it was in."""
 
     call_id: str
 
@@ -205,6 +244,10 @@ Event = (
     | HoldStarted
     | HoldEnded
     | TransferRequested
+    | ConsultRequested
+    | ConsultEnded
+    | HoldRequested
+    | MuteRequested
     | OutsideAnswered
     | OutsideFailed
     | OutsideHungUp

@@ -20,9 +20,14 @@ HopReason = Literal["arrival", "timeout", "unstaffed", "closed", "no_centre", "t
                     "transfer_failed"]
 # queued: waiting at the destination centre; connected: the outside number answered;
 # failed: it did not (the call came back); abandoned: the caller left before either;
-# refused: not a destination, or it could not take the call (the call stayed).
-TransferResult = Literal["queued", "connected", "failed", "abandoned", "refused"]
+# refused: not a destination, or it could not take the call (the call stayed);
+# cancelled: the agent took a consultation or conference back (or hung up while it rang).
+TransferResult = Literal["queued", "connected", "failed", "abandoned", "refused",
+                         "cancelled"]
 TransferKind = Literal["centre", "number"]
+# blind: handed on at once; attended: the agent talked to the number first (a consult);
+# conference: the number joined the caller and the agent.
+TransferMode = Literal["blind", "attended", "conference"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +117,7 @@ class CallTransferred:
     requested_at: float
     result: TransferResult
     at: float
+    mode: TransferMode = "blind"
 
 
 @dataclass(frozen=True, slots=True)

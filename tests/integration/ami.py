@@ -197,6 +197,15 @@ class Ami:
         assert found is not None
         return found
 
+    async def rejoined(self, uniqueid: str, channel_prefix: str, *, after: int,
+                       timeout: float = 10.0) -> None:
+        """Wait until, after event `after`, `uniqueid` is in one bridge with a channel named
+        `channel_prefix...` again, counting who entered and left since the start (one of
+        them may have been there all along: a caller back from hold, a third party)."""
+        await self.wait(lambda _e: self.together(uniqueid, channel_prefix, 0) is not None,
+                        after=after, timeout=timeout,
+                        what=f"{uniqueid} together with {channel_prefix} again")
+
     def together(self, uniqueid: str, prefix: str, after: int) -> Message | None:
         members: dict[str, dict[str, Message]] = {}
         for e in self.events[after:]:

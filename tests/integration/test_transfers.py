@@ -89,18 +89,23 @@ async def test_a_destination_not_listed_is_declined_and_the_caller_is_not_lost(
     assert await calls_since(db, since) == [call_id], "no ghost call"
 
 
+async def agent_console(acd, dsn: str, agent_id: str = "1002") -> str:
+    """The agent's console session (an API account for the agent): its token."""
+    subprocess.run([*ACD117, "user", "add", agent_id, "--role", "agent", "--dsn", dsn],
+                   input=AGENT_PASSWORD + "\n", text=True, check=True, capture_output=True,
+                   cwd=REPO)
+    status, signed_in = await acd.post("/api/login", {"username": agent_id,
+                                                      "password": AGENT_PASSWORD})
+    assert status == 200, signed_in
+    return signed_in["token"]
+
+
 async def test_a_transfer_to_a_number_from_the_api_connects_the_caller_with_the_agency(
         acd117, phones, ami, db, migrated_dsn):
-    subprocess.run([*ACD117, "user", "add", "1002", "--role", "agent", "--dsn",
-                    migrated_dsn], input=AGENT_PASSWORD + "\n", text=True, check=True,
-                   capture_output=True, cwd=REPO)
     acd = await acd117(TRANSFERS)
     agency = await agency_phone(phones)
     await ready_agent(acd, phones, "1002")
-    status, signed_in = await acd.post("/api/login", {"username": "1002",
-                                                      "password": AGENT_PASSWORD})
-    assert status == 200, signed_in
-    token = signed_in["token"]
+    token = await agent_console(acd, migrated_dsn)
     status, listed = await acd.get("/api/transfers", token=token)
     assert status == 200 and [d["code"] for d in listed["destinations"]] == ["113", "3200"]
 
@@ -140,3 +145,102 @@ async def test_a_caller_who_hangs_up_while_the_agency_rings_ends_that_ring_too(
     assert transfer["result"] == "abandoned"
     call = await call_row(db, call_id)
     assert call["outcome"] == "answered"
+
+
+async def test_a_consultation_holds_the_caller_then_connects_them_to_the_agency(
+        acd117, phones, ami, db, migrated_dsn):
+    acd = await acd117(TRANSFERS)
+    agency = await agency_phone(phones)
+    desk = await ready_agent(acd, phones, "1002")
+    token = await agent_console(acd, migrated_dsn)
+    call_id = await dial_117(ami)
+    await ami.bridged_with(call_id, "PJSIP/1002-", timeout=20)
+    mark, agency_mark = ami.mark(), agency.mark()
+    status, body = await acd.post("/api/agent/consult", {"to": "113"}, token=token)
+    assert status == 202, body
+    await ami.wait_event("MusicOnHoldStart", after=mark, Uniqueid=call_id)
+    await agency.wait_event("CALL_ESTABLISHED", after=agency_mark, timeout=15)
+    await asyncio.sleep(1.5)  # the agent briefs the fire brigade; the caller hears music
+    assert ami.together(call_id, "PJSIP/1002-", mark) is None, "the caller is on hold"
+    desk_mark = desk.mark()
+    status, body = await acd.post("/api/agent/consult/complete", {}, token=token)
+    assert status == 202, body
+    await ami.bridged_with(call_id, f"PJSIP/{AGENCY_TRUNK}-", after=mark, timeout=10)
+    await desk.wait_event("CALL_CLOSED", after=desk_mark)
+    await until_agent(acd, "1002", state="after_call_work")
+    await ami.hang_up_caller(call_id)
+    (transfer,) = await rows(db, "SELECT * FROM call_transfers WHERE call_id = $1", call_id)
+    assert (transfer["mode"], transfer["target"], transfer["result"]) == (
+        "attended", "113", "connected")
+    call = await call_row(db, call_id)
+    assert call["outcome"] == "answered" and call["hold_s"] >= 1.0
+
+
+async def test_a_three_way_conference_goes_on_when_the_agency_leaves(
+        acd117, phones, ami, db, migrated_dsn):
+    acd = await acd117(TRANSFERS)
+    agency = await agency_phone(phones)
+    await ready_agent(acd, phones, "1002")
+    token = await agent_console(acd, migrated_dsn)
+    call_id = await dial_117(ami)
+    await ami.bridged_with(call_id, "PJSIP/1002-", timeout=20)
+    mark = ami.mark()
+    status, body = await acd.post("/api/agent/consult", {"to": "113", "conference": True},
+                                  token=token)
+    assert status == 202, body
+    await ami.rejoined(call_id, f"PJSIP/{AGENCY_TRUNK}-", after=mark, timeout=15)
+    assert ami.together(call_id, "PJSIP/1002-", 0) is not None, "all three together"
+    await asyncio.sleep(1.0)
+    await agency.hangup()
+    await asyncio.sleep(1.5)
+    assert ami.together(call_id, "PJSIP/1002-", 0) is not None, "caller and agent go on"
+    await ami.hang_up_caller(call_id)
+    (transfer,) = await rows(db, "SELECT * FROM call_transfers WHERE call_id = $1", call_id)
+    assert (transfer["mode"], transfer["result"]) == ("conference", "connected")
+    call = await call_row(db, call_id)
+    assert (call["outcome"], call["agent_id"]) == ("answered", "1002")
+
+
+async def test_hold_from_the_console_plays_music_to_the_caller_and_counts_in_the_cdr(
+        acd117, phones, ami, db, migrated_dsn):
+    acd = await acd117(TRANSFERS)
+    await ready_agent(acd, phones, "1002")
+    token = await agent_console(acd, migrated_dsn)
+    call_id = await dial_117(ami)
+    await ami.bridged_with(call_id, "PJSIP/1002-", timeout=20)
+    mark = ami.mark()
+    assert (await acd.post("/api/agent/hold", {"on": True}, token=token))[0] == 202
+    await ami.wait_event("MusicOnHoldStart", after=mark, Uniqueid=call_id)
+    await asyncio.sleep(2.0)
+    mark = ami.mark()
+    assert (await acd.post("/api/agent/hold", {"on": False}, token=token))[0] == 202
+    await ami.rejoined(call_id, "PJSIP/1002-", after=mark)
+    assert (await acd.post("/api/agent/mute", {"on": True}, token=token))[0] == 202
+    await asyncio.sleep(0.5)
+    await ami.hang_up_caller(call_id)
+    call = await call_row(db, call_id)
+    assert 1.5 <= call["hold_s"] <= 4.0
+
+
+async def test_a_consultation_cancelled_gives_the_agent_the_caller_back(
+        acd117, phones, ami, db, migrated_dsn):
+    acd = await acd117(TRANSFERS)
+    agency = await agency_phone(phones)
+    await ready_agent(acd, phones, "1002")
+    token = await agent_console(acd, migrated_dsn)
+    call_id = await dial_117(ami)
+    await ami.bridged_with(call_id, "PJSIP/1002-", timeout=20)
+    agency_mark = agency.mark()
+    assert (await acd.post("/api/agent/consult", {"to": "113"}, token=token))[0] == 202
+    await agency.wait_event("CALL_ESTABLISHED", after=agency_mark, timeout=15)
+    await asyncio.sleep(1.0)
+    mark = ami.mark()
+    status, body = await acd.post("/api/agent/consult/cancel", {}, token=token)
+    assert status == 202, body
+    await agency.wait_event("CALL_CLOSED", after=agency_mark)
+    await ami.rejoined(call_id, "PJSIP/1002-", after=mark)
+    await ami.hang_up_caller(call_id)
+    (transfer,) = await rows(db, "SELECT * FROM call_transfers WHERE call_id = $1", call_id)
+    assert (transfer["mode"], transfer["result"]) == ("attended", "cancelled")
+    call = await call_row(db, call_id)
+    assert (call["outcome"], call["agent_id"]) == ("answered", "1002")

@@ -3,6 +3,7 @@ back: the audit trail goes through the record writer's spool like the call recor
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import time
 from collections.abc import AsyncIterator
@@ -81,3 +82,34 @@ async def test_a_sign_in_during_an_outage_is_a_fast_503_with_retry_after(
             status, retry, body = r.status, r.headers.get("Retry-After"), await r.json()
         assert status == 503 and retry == "5" and "database is unavailable" in body["error"]
         assert time.monotonic() - started < 6.0
+
+
+async def test_sign_ins_to_a_database_that_stopped_answering_are_503s_not_hangs(
+        tmp_path: Path, pg_server: PgServer, pg_schema: str, migrated_dsn: str,
+        proxy: PgProxy) -> None:
+    dsn = pg_server.dsn_via(proxy.host, proxy.port, pg_schema)
+    async with serving(settings(tmp_path, dsn), simulate=False, telephony=Phones()) as daemon, \
+            aiohttp.ClientSession() as s:
+        assert daemon.users is not None
+        daemon.users.hasher = FAST
+        await daemon.users.add("sup1", "Sekret117", "supervisor")
+        await Client(s, daemon.url).login("sup1", "Sekret117")  # a pooled connection is open
+        proxy.stall()
+
+        async def sign_in(password: str) -> int:
+            async with s.post(daemon.url + "/api/login",
+                              json={"username": "sup1", "password": password}) as r:
+                return r.status
+
+        # Without a bound, the first waited on its connection for as long as TCP keeps it.
+        # (Four: a fifth guess at once would be refused by the lockout, a 429.)
+        try:
+            async with asyncio.timeout(20):
+                statuses = await asyncio.gather(*(sign_in(f"Wrong{i}pass") for i in range(4)))
+        finally:
+            await proxy.up()
+        assert statuses == [503] * 4
+        async with asyncio.timeout(20):
+            while (status := await sign_in("Sekret117")) == 503:
+                await asyncio.sleep(0.5)
+        assert status == 200, "no guess was counted against the account while it was down"

@@ -118,7 +118,9 @@ async def test_a_shift_in_the_consoles(tmp_path: Path, migrated_dsn: str) -> Non
             await wait_for(agent, "document.getElementById('state').dataset.state"
                                   " === 'on_call'")
             assert await agent.text("state") == "Sedang menelepon"
-            assert await agent.text("pop-title") == "Panggilan tersambung"
+            # The state and the screen pop come from two requests: the pop follows.
+            await wait_for(agent, "document.getElementById('pop-title').textContent"
+                                  " === 'Panggilan tersambung'")
             # A second caller waits: nobody else is free at Kota Bandung.
             board.post(ev.CallArrived("c2", "+6281311112222", from_region("32.73")))
             board.post(ev.PromptFinished("c2", "welcome"))
@@ -156,12 +158,37 @@ async def test_a_shift_in_the_consoles(tmp_path: Path, migrated_dsn: str) -> Non
                     ".map(o => o.textContent)")
                 assert "Pemadam Kebakaran (113)" in options
                 assert await agent.text("transfer-button") == "Alihkan"
+                # Hold and back.
+                await agent.evaluate("document.getElementById('hold').click()")
+                await wait_for(agent, "document.getElementById('hold').dataset.on === '1'")
+                assert await agent.text("hold") == "Lanjutkan"
+                await agent.evaluate("document.getElementById('hold').click()")
+                await wait_for(agent, "document.getElementById('hold').dataset.on === ''")
+                assert [type(c).__name__ for c in phones.done
+                        if isinstance(c, cmd.HoldCaller | cmd.ResumeCaller)] == [
+                    "HoldCaller", "ResumeCaller"]
+                # A consultation with the fire brigade, taken back.
+                await agent.evaluate(
+                    "(() => { document.getElementById('transfer-to').value = '113';"
+                    " document.getElementById('consult-button').click(); })()")
+                await wait_for(agent, "!document.getElementById('party').hidden")
+                assert await agent.text("party-state") == "Memanggil 113…"
+                (dial,) = [c for c in phones.done if isinstance(c, cmd.DialOut)]
+                board.post(ev.OutsideAnswered(dial.leg_id))
+                await wait_for(agent, "document.getElementById('party-state').textContent"
+                                      " === '113 tersambung'")
+                await agent.evaluate("document.getElementById('consult-cancel').click()")
+                await wait_for(agent, "document.getElementById('party').hidden &&"
+                                      " !document.getElementById('transfer').hidden")
+                assert cmd.HangUp("c1", "outside") in phones.done
+                # Then handed on to it, blind.
                 await agent.evaluate(
                     "(() => { document.getElementById('transfer-to').value = '113';"
                     " document.getElementById('transfer-button').click(); })()")
                 await wait_for(agent, "!document.getElementById('wrapup').hidden")
-                (dial,) = [c for c in phones.done if isinstance(c, cmd.DialOut)]
-                assert (dial.call_id, dial.dial) == ("c1", "PJSIP/113@trunk-telkomsel")
+                dials = [c for c in phones.done if isinstance(c, cmd.DialOut)]
+                assert [(d.call_id, d.dial) for d in dials] == [
+                    ("c1", "PJSIP/113@trunk-telkomsel")] * 2
                 assert await agent.text("state") == "Pekerjaan setelah panggilan"
                 assert await agent.evaluate("document.getElementById('pop').hidden") is True
                 board.post(ev.WrapUpDone("1001"))

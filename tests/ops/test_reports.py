@@ -264,4 +264,4 @@ async def test_transfers_are_reported_per_centre_destination_and_result(
     assert {r.from_centre for r in rows} == {"bdg"}
     assert to_csv(rows).splitlines()[0] == (
         "period_start,from_centre,kind,target,transferred,queued,connected,failed,abandoned,"
-        "refused")
+        "refused,cancelled")

@@ -2,7 +2,8 @@
 
 It listens on 127.0.0.1 and forwards to the test server (over TCP or its Unix socket). The
 test can take the server "down" (stop listening: connections are refused, open ones are
-cut), make it a black hole (connections are accepted and never answered), cut every open
+cut), make it a black hole (connections are accepted and never answered), stall it (open
+connections stay up but nothing the clients send arrives until it is back), cut every open
 connection after a number of bytes sent by the client (mid-batch), or let the next COMMIT
 reach the server and cut the connection before its acknowledgement comes back.
 """
@@ -34,6 +35,7 @@ class PgProxy:
         self._server: asyncio.Server | None = None
         self.port = 0
         self.blackhole = False
+        self.stalled = False
         self._pairs: set[_Pair] = set()
         self._cut_budget: int | None = None  # client bytes left before cutting everything
         self._cut_on_commit = False
@@ -58,8 +60,13 @@ class PgProxy:
             self._server = None
         self.cut()
 
+    def stall(self) -> None:
+        """The server stops answering, on open connections too (a frozen host): new
+        connections are a black hole, what clients send on open ones waits until `up`."""
+        self.blackhole = self.stalled = True
+
     async def up(self) -> None:
-        self.blackhole = False
+        self.blackhole = self.stalled = False
         if self._server is None:
             await self.start()
 
@@ -129,6 +136,8 @@ class PgProxy:
                         self.cut()
                         return
                     self._cut_budget -= len(data)
+                while self.stalled:  # held on the way, as by a frozen host: TCP delivers
+                    await asyncio.sleep(0.05)  # it late, once the host is back
                 if self._cut_on_commit and b"COMMIT" in data:
                     self._cut_on_commit = False
                     pair.swallow_reply = True

@@ -1,5 +1,5 @@
 // The call taker's console: sign in at a phone, available / pause / log out, screen pop,
-// handing a connected call on (transfer).
+// and the call's buttons: hold, mute, transfer, consult or conference a number.
 "use strict";
 import {api, ApiError, every, label, problem, secs, session, show, start, stateLabel, t, text,
         tierLabel} from "/consoles/common.js";
@@ -44,8 +44,28 @@ function showCall(call, state) {
   text("pop-region", call.region_name ? `${call.region_name} (${call.region})` : call.region);
   text("pop-tier", tierLabel(call.tier));
   text("pop-wait", secs(call.waited_s));
-  show("transfer", Boolean(call.connected) && destinations.length > 0);
+  const connected = Boolean(call.connected);
+  show("call-actions", connected);
+  show("transfer", connected && !call.party && destinations.length > 0);
+  show("party", connected && Boolean(call.party));
+  const numbers = new Set(destinations.filter(d => d.kind === "number").map(d => d.code));
+  const chosen = document.getElementById("transfer-to").value;
+  for (const id of ["consult-button", "conference-button"]) {
+    document.getElementById(id).disabled = !numbers.has(chosen);
+  }
+  const hold = document.getElementById("hold");
+  hold.textContent = t(call.on_hold ? "agent.resume" : "agent.hold");
+  hold.dataset.on = call.on_hold ? "1" : "";
+  hold.disabled = Boolean(call.party);
+  document.getElementById("mute").textContent = t(muted ? "agent.unmute" : "agent.mute");
+  if (call.party) {
+    text("party-state", t(call.party.connected ? "agent.party_connected" : "agent.party_ringing",
+                          {code: call.party.code}));
+    document.getElementById("consult-complete").disabled = !call.party.connected;
+  }
 }
+
+let muted = false;
 
 let destinations = [];
 
@@ -61,9 +81,9 @@ async function loadDestinations() {
   }));
 }
 
-async function transfer() {
+async function transfer(path, extra) {
   const to = document.getElementById("transfer-to").value;
-  if (to) await act("/api/agent/transfer", {to});
+  if (to) await act(path, {to, ...extra});
 }
 
 async function refresh() {
@@ -108,7 +128,22 @@ document.getElementById("signin").addEventListener("submit", signIn);
 document.getElementById("ready").addEventListener("click", () => act("/api/agent/unpause"));
 document.getElementById("pause").addEventListener("click", () =>
   act("/api/agent/pause", {reason: document.getElementById("reason").value}));
-document.getElementById("transfer-button").addEventListener("click", transfer);
+document.getElementById("transfer-button").addEventListener("click",
+  () => transfer("/api/agent/transfer", {}));
+document.getElementById("consult-button").addEventListener("click",
+  () => transfer("/api/agent/consult", {conference: false}));
+document.getElementById("conference-button").addEventListener("click",
+  () => transfer("/api/agent/consult", {conference: true}));
+document.getElementById("consult-complete").addEventListener("click",
+  () => act("/api/agent/consult/complete"));
+document.getElementById("consult-cancel").addEventListener("click",
+  () => act("/api/agent/consult/cancel"));
+document.getElementById("hold").addEventListener("click", event =>
+  act("/api/agent/hold", {on: !event.target.dataset.on}));
+document.getElementById("mute").addEventListener("click", async () => {
+  muted = !muted;
+  await act("/api/agent/mute", {on: muted});
+});
 document.getElementById("logout").addEventListener("click", async () => {
   await act("/api/agent/logout");
   signInForm();

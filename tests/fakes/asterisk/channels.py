@@ -344,6 +344,15 @@ class ChannelResources(PeerBase):
             return 404, {"message": "Provided variable was not found"}
         return 200, {"value": value}
 
+    def _transfer_progress(self, p: P, q: P, b: B) -> R:
+        """The answer to a phone's REFER; Asterisk reports it back in a ChannelTransfer
+        with that state (res_pjsip_refer's ari_notify after each NOTIFY)."""
+        ch = self._stasis_channel(p["id"])
+        self.transfer_answers.append((ch.id, q["states"]))
+        self._event("ChannelTransfer", state=q["states"], refer_to={"requested_destination": {}},
+                    referred_by={"source_channel": ch.snapshot()})
+        return 204, None
+
     def _set_var(self, p: P, q: P, b: B) -> R:
         ch = self._stasis_channel(p["id"])
         name = q["variable"]

@@ -157,6 +157,15 @@ class Controls(PeerBase):
             self._chan_event("ChannelDtmfReceived", ch, digit=digit, duration_ms=100)
             await asyncio.sleep(gap_s)
 
+    async def phone_transfers(self, channel_id: str, destination: str) -> None:
+        """The agent presses Transfer and dials `destination` (a blind SIP REFER on a leg
+        with PJSIP_TRANSFER_HANDLING=ari-only): a ChannelTransfer without a state."""
+        ch = self.channels[channel_id]
+        self._event("ChannelTransfer",
+                    refer_to={"requested_destination": {"destination": destination}},
+                    referred_by={"source_channel": ch.snapshot()})
+        await asyncio.sleep(0)
+
     async def caller_hangs_up(self, channel_id: str) -> None:
         """The caller's side hangs up: ChannelHangupRequest (no cause for a SIP BYE [14],
         16 for a Local far side [05]), PlaybackFinished failed, ChannelLeftBridge,

@@ -210,6 +210,7 @@ class RestApi(PeerBase):
             ("POST", "/channels/{id}/variables"): self._set_vars,
             ("POST", "/channels/{id}/snoop"): self._snoop,
             ("POST", "/channels/{id}/dial"): self._dial_created,
+            ("POST", "/channels/{id}/transfer_progress"): self._transfer_progress,
             ("GET", "/bridges"): self._list_bridges,
             ("POST", "/bridges"): self._create_bridge,
             ("GET", "/bridges/{id}"): self._get_bridge,
