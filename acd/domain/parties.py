@@ -120,11 +120,7 @@ class Parties(CoreState):
             self._hand_to_party(call, now)
             return True
         self._drop_party(call, "cancelled", now)
-        self._emit(cmd.Requeue(call.id))
-        self._settle_hold(call, now)
-        self._start_wrap_up(call, now)
-        self._join_centre(call, call.centre_id or call.hops[-1].centre_id, "transfer_failed",
-                          now)
+        self._requeue_here(call, now)
         return True
 
     def _record_party(self, call: Call, party: OutsideTransfer, result: rec.TransferResult,

@@ -146,8 +146,7 @@ class CoreState:
     def _agent_left_after_refusal(self, call: Call, now: float) -> bool:
         raise NotImplementedError
 
-    def _join_centre(self, call: Call, centre_id: str, reason: rec.HopReason,
-                     now: float) -> None:
+    def _requeue_here(self, call: Call, now: float) -> None:
         raise NotImplementedError
 
     # acd.domain.parties

@@ -87,12 +87,16 @@ class Transfers(CoreState):
         at the same centre instead of being cut off."""
         if call.refused_at is None or now - call.refused_at > REFUSED_GRACE_S:
             return False
+        self._requeue_here(call, now)
+        return True
+
+    def _requeue_here(self, call: Call, now: float) -> None:
+        """The agent is gone but the caller is not: they wait again at the same centre."""
         self._emit(cmd.Requeue(call.id))
         self._settle_hold(call, now)
         self._start_wrap_up(call, now)
         self._join_centre(call, call.centre_id or call.hops[-1].centre_id, "transfer_failed",
                           now)
-        return True
 
     def _join_centre(self, call: Call, centre_id: str, reason: rec.HopReason,
                      now: float) -> None:
