@@ -29,8 +29,9 @@ async def calls_since(db, since: float) -> list[str]:
         "SELECT call_id FROM calls WHERE arrived_at >= to_timestamp($1)", since)]
 
 
-async def agency_phone(phones):
-    return await phones("113", answer="auto", register=False, sip_port=AGENCY_PORT)
+async def agency_phone(phones, answer: str = "auto"):
+    """The fire brigade's line (113): a baresip phone behind the test trunk."""
+    return await phones("113", answer=answer, register=False, sip_port=AGENCY_PORT)
 
 
 async def test_the_phones_transfer_button_hands_the_call_to_the_province_caller_on_the_line(
@@ -99,6 +100,19 @@ async def agent_console(acd, dsn: str, agent_id: str = "1002") -> str:
     assert status == 200, signed_in
     return signed_in["token"]
 
+async def at_the_console_on_a_call(acd117, phones, ami, dsn: str, *,
+                                   agency: str | None = "auto"):
+    """acd117 with the transfer destinations, the agency's phone (answering `agency`),
+    agent 1002 at their phone and signed in to the console, on a 117 call: (acd117, agency
+    phone, agent's phone, console token, call id)."""
+    acd = await acd117(TRANSFERS)
+    line = None if agency is None else await agency_phone(phones, agency)
+    desk = await ready_agent(acd, phones, "1002")
+    token = await agent_console(acd, dsn)
+    call_id = await dial_117(ami)
+    await ami.bridged_with(call_id, "PJSIP/1002-", timeout=20)
+    return acd, line, desk, token, call_id
+
 
 async def test_a_transfer_to_a_number_from_the_api_connects_the_caller_with_the_agency(
         acd117, phones, ami, db, migrated_dsn):
@@ -132,7 +146,7 @@ async def test_a_transfer_to_a_number_from_the_api_connects_the_caller_with_the_
 async def test_a_caller_who_hangs_up_while_the_agency_rings_ends_that_ring_too(
         acd117, phones, ami, db):
     acd = await acd117(TRANSFERS)
-    agency = await phones("113", answer="manual", register=False, sip_port=AGENCY_PORT)
+    agency = await agency_phone(phones, "manual")
     bandung = await ready_agent(acd, phones, "1001")
     call_id = await dial_117(ami)
     await ami.bridged_with(call_id, "PJSIP/1001-", timeout=20)
@@ -149,12 +163,8 @@ async def test_a_caller_who_hangs_up_while_the_agency_rings_ends_that_ring_too(
 
 async def test_a_consultation_holds_the_caller_then_connects_them_to_the_agency(
         acd117, phones, ami, db, migrated_dsn):
-    acd = await acd117(TRANSFERS)
-    agency = await agency_phone(phones)
-    desk = await ready_agent(acd, phones, "1002")
-    token = await agent_console(acd, migrated_dsn)
-    call_id = await dial_117(ami)
-    await ami.bridged_with(call_id, "PJSIP/1002-", timeout=20)
+    acd, agency, desk, token, call_id = await at_the_console_on_a_call(
+        acd117, phones, ami, migrated_dsn)
     mark, agency_mark = ami.mark(), agency.mark()
     status, body = await acd.post("/api/agent/consult", {"to": "113"}, token=token)
     assert status == 202, body
@@ -178,12 +188,8 @@ async def test_a_consultation_holds_the_caller_then_connects_them_to_the_agency(
 
 async def test_a_three_way_conference_goes_on_when_the_agency_leaves(
         acd117, phones, ami, db, migrated_dsn):
-    acd = await acd117(TRANSFERS)
-    agency = await agency_phone(phones)
-    await ready_agent(acd, phones, "1002")
-    token = await agent_console(acd, migrated_dsn)
-    call_id = await dial_117(ami)
-    await ami.bridged_with(call_id, "PJSIP/1002-", timeout=20)
+    acd, agency, _desk, token, call_id = await at_the_console_on_a_call(
+        acd117, phones, ami, migrated_dsn)
     mark = ami.mark()
     status, body = await acd.post("/api/agent/consult", {"to": "113", "conference": True},
                                   token=token)
@@ -203,11 +209,8 @@ async def test_a_three_way_conference_goes_on_when_the_agency_leaves(
 
 async def test_hold_from_the_console_plays_music_to_the_caller_and_counts_in_the_cdr(
         acd117, phones, ami, db, migrated_dsn):
-    acd = await acd117(TRANSFERS)
-    await ready_agent(acd, phones, "1002")
-    token = await agent_console(acd, migrated_dsn)
-    call_id = await dial_117(ami)
-    await ami.bridged_with(call_id, "PJSIP/1002-", timeout=20)
+    acd, _line, _desk, token, call_id = await at_the_console_on_a_call(
+        acd117, phones, ami, migrated_dsn, agency=None)
     mark = ami.mark()
     assert (await acd.post("/api/agent/hold", {"on": True}, token=token))[0] == 202
     await ami.wait_event("MusicOnHoldStart", after=mark, Uniqueid=call_id)
@@ -224,12 +227,8 @@ async def test_hold_from_the_console_plays_music_to_the_caller_and_counts_in_the
 
 async def test_a_consultation_cancelled_gives_the_agent_the_caller_back(
         acd117, phones, ami, db, migrated_dsn):
-    acd = await acd117(TRANSFERS)
-    agency = await agency_phone(phones)
-    await ready_agent(acd, phones, "1002")
-    token = await agent_console(acd, migrated_dsn)
-    call_id = await dial_117(ami)
-    await ami.bridged_with(call_id, "PJSIP/1002-", timeout=20)
+    acd, agency, _desk, token, call_id = await at_the_console_on_a_call(
+        acd117, phones, ami, migrated_dsn)
     agency_mark = agency.mark()
     assert (await acd.post("/api/agent/consult", {"to": "113"}, token=token))[0] == 202
     await agency.wait_event("CALL_ESTABLISHED", after=agency_mark, timeout=15)
