@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from acd.domain.model import CallState
-from acd.http.auth import daemon_of, json_error, require
+from acd.http.auth import daemon_of, json_error, require, users_of
 from acd.http.openapi import EXTRA_PATHS, INT, NUM, STR, _err, _json, _obj, _op
 
 PAGES = ("agent", "supervisor", "admin")
@@ -91,6 +92,35 @@ async def agent_call(request: web.Request) -> web.Response:
             "connected": call.party.connected}}})
 
 
+HISTORY_SQL = """
+SELECT call_id, arrived_at, outcome, centre_id, agent_id, talk_s FROM calls
+ WHERE caller_e164 = $1 AND call_id <> $2 AND arrived_at >= $3
+ ORDER BY arrived_at DESC LIMIT 20
+"""
+HISTORY_S = 24 * 3600
+
+
+async def agent_call_history(request: web.Request) -> web.Response:
+    """The previous calls from this number in the last 24 hours: the screen pop's history
+    (a caller who rang before, and what became of it)."""
+    session = await require(request)
+    agent_id = session.user.agent_id
+    if agent_id is None:
+        raise json_error(403, "this account is not an agent's")
+    d = daemon_of(request)
+    agent = d.acd.agents.get(agent_id)
+    call = d.acd.calls.get(agent.call_id) if agent and agent.call_id else None
+    if call is None or call.caller_e164 is None:
+        return web.json_response({"calls": []})
+    since = datetime.fromtimestamp(d.live.clock() - HISTORY_S, UTC)
+    pool = await users_of(request).pool()
+    rows = await pool.fetch(HISTORY_SQL, call.caller_e164, call.id, since, timeout=5.0)
+    return web.json_response({"calls": [
+        {"call_id": r["call_id"], "arrived_at": r["arrived_at"].timestamp(),
+         "outcome": r["outcome"], "centre_id": r["centre_id"], "agent_id": r["agent_id"],
+         "talk_s": r["talk_s"]} for r in rows]})
+
+
 _HTML: dict[str, Any] = {"200": {"description": "the page", "content": {"text/html": {}}}}
 _PARTY = _obj(code=STR, mode=STR, connected={"type": "boolean"})
 _CALL = _obj(id=STR, caller=STR, caller_class=STR, region=STR, region_name=STR, service=STR,
@@ -103,6 +133,13 @@ EXTRA_PATHS.update({
         "a console's script, stylesheet or message catalog", "consoles",
         {"200": {"description": "the file"}, "404": _err("no such file")},
         params=[{"name": "name", "in": "path", "required": True, "schema": STR}])},
+    "/api/agent/call/history": {"get": _op(
+        "the previous calls from the caller's number in the last 24 hours (screen pop)",
+        "agents", {"200": _json(_obj(calls={"type": "array", "items": _obj(
+            call_id=STR, arrived_at=NUM, outcome={"type": ["string", "null"]},
+            centre_id={"type": ["string", "null"]}, agent_id={"type": ["string", "null"]},
+            talk_s={"type": ["number", "null"]})})),
+                   "403": _err("not an agent's account")}, auth=True)},
     "/api/agent/call": {"get": _op(
         "the call ringing at or connected to the signed-in agent (screen pop)", "agents",
         {"200": _json(_obj(call={"oneOf": [_CALL, {"type": "null"}]})),
@@ -117,3 +154,4 @@ def setup(app: web.Application) -> None:
     # of ASSETS are served, the rest is a JSON 404.
     app.router.add_get("/consoles/{name:(?s:.+)}", asset)
     app.router.add_get("/api/agent/call", agent_call)
+    app.router.add_get("/api/agent/call/history", agent_call_history)

@@ -83,11 +83,21 @@ def recorded_call(dir_: Path) -> list[object]:
                             len(data), hashlib.sha256(data).hexdigest())]
 
 
+def an_earlier_call(number: str) -> list[object]:
+    """Two hours ago the same number rang and gave up after 40 s."""
+    t = datetime.now(ZoneInfo("Asia/Jakarta")).timestamp() - 7200
+    return [rec.CallStarted("prev-1", number, number, "mobile", "mobile", 0, "32.73", "test",
+                            "darurat", None, None, t),
+            rec.CallEnded("prev-1", "abandoned", t, None, t + 40, Tier.KABKOTA,
+                          "bpbd-kota-bandung", None, 40.0, 0.0, 0.0, 0)]
+
+
 async def test_a_shift_in_the_consoles(tmp_path: Path, migrated_dsn: str) -> None:
     config = tmp_path / "flows"
     shutil.copytree(EXAMPLE_CONFIG, config)
     s = settings(tmp_path, migrated_dsn, config=config)
-    await write(migrated_dsn, recorded_call(s.recordings_dir))  # type: ignore[arg-type]
+    await write(migrated_dsn, recorded_call(s.recordings_dir)  # type: ignore[arg-type]
+                + an_earlier_call("+6281234567890"))
     phones = Phones()
     # Real time: the call rings until the test answers it, wrap-up ends at the agent's word.
     async with serving(s, simulate=False, telephony=phones, time_scale=1.0) as daemon:
@@ -113,6 +123,11 @@ async def test_a_shift_in_the_consoles(tmp_path: Path, migrated_dsn: str) -> Non
             assert await agent.text("pop-region") == "Kota Bandung (32.73)"
             assert await agent.text("pop-tier") == "Kabupaten / kota"
             assert await agent.text("pop-class") == "Seluler"
+            # The caller's history: the call two hours ago, abandoned.
+            await wait_for(agent, "document.querySelector('#history tr[data-call-id=\"prev-1\"]')")
+            earlier = await agent.evaluate(
+                "document.querySelector('#history tr[data-call-id=\"prev-1\"]').textContent")
+            assert "Ditinggalkan" in earlier and "bpbd-kota-bandung" in earlier
             ring = next(c for c in phones.done if isinstance(c, cmd.RingAgent))
             board.post(ev.RingAnswered(ring.offer_id))
             await wait_for(agent, "document.getElementById('state').dataset.state"

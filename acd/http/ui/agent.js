@@ -66,6 +66,29 @@ function showCall(call, state) {
 }
 
 let muted = false;
+let historyOf = null;  // the call whose history is shown
+
+async function showHistory(call) {
+  show("caller-history", Boolean(call));
+  if (!call || call.id === historyOf) return;
+  historyOf = call.id;
+  let calls = [];
+  try { calls = (await api(sess, "GET", "/api/agent/call/history")).calls; }
+  catch (e) { failed(e); return; }
+  show("history-none", calls.length === 0);
+  document.getElementById("history").replaceChildren(...calls.map(c => {
+    const tr = document.createElement("tr");
+    tr.dataset.callId = c.call_id;
+    const when = new Date(c.arrived_at * 1000).toLocaleString(document.documentElement.lang);
+    for (const value of [when, label("outcome", c.outcome || "open"), c.centre_id || "–",
+                         c.agent_id || "–", c.talk_s == null ? "–" : secs(c.talk_s)]) {
+      const td = document.createElement("td");
+      td.textContent = value;
+      tr.append(td);
+    }
+    return tr;
+  }));
+}
 
 let destinations = [];
 
@@ -105,6 +128,7 @@ async function refresh() {
     try { call = (await api(sess, "GET", "/api/agent/call")).call; } catch (e) { failed(e); }
   }
   showCall(call, me.state);
+  await showHistory(call);
   if (me.state === "logged_out") signInForm();
 }
 
