@@ -5,7 +5,7 @@ is an agent's leg (one per offer), the bridge of each call, and whose each playb
 * an agent leg is originated with `channelId=<offer id>`, so its channel id is the offer id;
 * an outside leg (a transfer to a number) is originated with `channelId=<leg id>`;
 * a call gets one mixing bridge (`acd117-<call id>`) when it is first connected, kept
-  until the call ends (its recording goes on across transfers);
+  until the call ends: a caller taken out of it (hold, a transfer) comes back to it;
 * every playback gets an id chosen here, mapped back to (call, prompt).
 
 Snoop and supervisor channels are the monitor's (`ari.supervisor`), feature calls the

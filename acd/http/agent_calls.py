@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from acd.domain.model import CallState
-from acd.http.api import signed_in_agent
+from acd.http.api import own_call
 from acd.http.auth import audit, body, daemon_of, field, json_error, require
 from acd.vocabulary import events as ev
 
@@ -34,14 +34,10 @@ async def transfers(request: web.Request) -> web.Response:
 
 async def _call(request: web.Request) -> tuple[Any, str, str]:
     """(session, agent id, call id) of the signed-in agent's connected call."""
-    session, agent_id = await signed_in_agent(request)
-    agent = daemon_of(request).acd.agents.get(agent_id)
-    call_id = agent.call_id if agent is not None else None
-    call = daemon_of(request).acd.calls.get(call_id or "")
+    session, agent_id, call = await own_call(request)
     if call is None or call.state is not CallState.CONNECTED or call.agent_id != agent_id:
         raise json_error(409, f"agent {agent_id} has no connected call")
-    assert call_id is not None
-    return session, agent_id, call_id
+    return session, agent_id, call.id
 
 
 def _code(data: dict[str, Any]) -> str:

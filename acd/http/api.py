@@ -20,7 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from acd.domain.core import ReloadRefused
-from acd.domain.model import AgentState
+from acd.domain.model import AgentState, Call
 from acd.domain.phones import ENDPOINT
 from acd.http import ops
 from acd.http.auth import (
@@ -156,6 +156,16 @@ async def signed_in_agent(request: web.Request) -> tuple[Session, str]:
     if agent_id is None:
         raise json_error(403, "this account is not an agent's")
     return session, agent_id
+
+
+async def own_call(request: web.Request) -> tuple[Session, str, Call | None]:
+    """(session, agent id, the call ringing at, connected to or in wrap-up with the
+    signed-in agent, if any)."""
+    session, agent_id = await signed_in_agent(request)
+    d = daemon_of(request)
+    agent = d.acd.agents.get(agent_id)
+    call = d.acd.calls.get(agent.call_id) if agent and agent.call_id else None
+    return session, agent_id, call
 
 
 async def agent_logout(request: web.Request) -> web.Response:

@@ -20,7 +20,8 @@ from typing import Any
 from aiohttp import web
 
 from acd.domain.model import CallState
-from acd.http.auth import daemon_of, json_error, require, users_of
+from acd.http.api import own_call
+from acd.http.auth import daemon_of, json_error, users_of
 from acd.http.openapi import EXTRA_PATHS, INT, NUM, STR, _err, _json, _obj, _op
 
 PAGES = ("agent", "supervisor", "admin")
@@ -68,13 +69,8 @@ async def asset(request: web.Request) -> web.Response:
 
 async def agent_call(request: web.Request) -> web.Response:
     """The agent's own call (ringing, connected or in wrap-up): what the screen pop shows."""
-    session = await require(request)
-    agent_id = session.user.agent_id
-    if agent_id is None:
-        raise json_error(403, "this account is not an agent's")
+    _session, _agent_id, call = await own_call(request)
     d = daemon_of(request)
-    agent = d.acd.agents.get(agent_id)
-    call = d.acd.calls.get(agent.call_id) if agent and agent.call_id else None
     if call is None:
         return web.json_response({"call": None})
     now = d.live.clock()
@@ -103,13 +99,8 @@ HISTORY_S = 24 * 3600
 async def agent_call_history(request: web.Request) -> web.Response:
     """The previous calls from this number in the last 24 hours: the screen pop's history
     (a caller who rang before, and what became of it)."""
-    session = await require(request)
-    agent_id = session.user.agent_id
-    if agent_id is None:
-        raise json_error(403, "this account is not an agent's")
+    _session, _agent_id, call = await own_call(request)
     d = daemon_of(request)
-    agent = d.acd.agents.get(agent_id)
-    call = d.acd.calls.get(agent.call_id) if agent and agent.call_id else None
     if call is None or call.caller_e164 is None:
         return web.json_response({"calls": []})
     since = datetime.fromtimestamp(d.live.clock() - HISTORY_S, UTC)

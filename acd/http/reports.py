@@ -62,22 +62,20 @@ async def calls(request: web.Request) -> web.StreamResponse:
     return _respond(request, "calls", rows)
 
 
-async def agents(request: web.Request) -> web.StreamResponse:
-    await require(request, "supervisor", "admin")
-    unit, start, end, tz = _params(request)
-    pool = await users_of(request).pool()
-    async with pool.acquire() as conn:
-        rows = await reports.agent_report(conn, unit, start, end, tz=tz)
-    return _respond(request, "agents", rows)
+def _report(name: str, report: Any) -> Any:
+    """A report that is a query over one period: `report(conn, unit, start, end, tz=)`."""
+    async def handler(request: web.Request) -> web.StreamResponse:
+        await require(request, "supervisor", "admin")
+        unit, start, end, tz = _params(request)
+        pool = await users_of(request).pool()
+        async with pool.acquire() as conn:
+            rows = await report(conn, unit, start, end, tz=tz)
+        return _respond(request, name, rows)
+    return handler
 
 
-async def transfers(request: web.Request) -> web.StreamResponse:
-    await require(request, "supervisor", "admin")
-    unit, start, end, tz = _params(request)
-    pool = await users_of(request).pool()
-    async with pool.acquire() as conn:
-        rows = await reports.transfer_report(conn, unit, start, end, tz=tz)
-    return _respond(request, "transfers", rows)
+agents = _report("agents", reports.agent_report)
+transfers = _report("transfers", reports.transfer_report)
 
 
 async def staffing(request: web.Request) -> web.StreamResponse:
