@@ -133,6 +133,9 @@ async def acd117(tmp_path: Path, asterisk: Sandbox, migrated_dsn: str
     yield start
     for daemon in started:
         await daemon.stop()
+    if started:  # shown by pytest only when the test failed: what acd117 saw
+        log = started[-1].log_path
+        print(f"--- {log} (the end)\n" + log.read_text(errors="replace")[-6000:])
 
 
 @pytest.fixture

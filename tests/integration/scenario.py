@@ -45,11 +45,18 @@ async def feature(phone: Phone, code: str, *keys: str) -> None:
     hang-up that ends the dialog."""
     mark = phone.mark()
     await phone.dial(code)
-    await phone.wait_event("CALL_ESTABLISHED", after=mark)
+    # The first RTP packet from Asterisk, not the 200 OK: keys pressed before media flows
+    # are lost on a busy machine (RFC 4733 events ride the RTP stream), and three lost
+    # attempts outlast the wait below.
+    await phone.wait_event("CALL_RTPESTAB", after=mark)
     for group in keys:
         await asyncio.sleep(0.6)  # the prompt asking for it starts
         await phone.send_dtmf(group)
-    await phone.wait_event("CALL_CLOSED", after=mark, timeout=25)
+    try:
+        await phone.wait_event("CALL_CLOSED", after=mark, timeout=25)
+    except TimeoutError:
+        raise AssertionError(f"{code} {keys} at {phone.name} still open: "
+                             f"{[e.get('type') for e in phone.events[mark:]]}") from None
 
 
 async def until_call(acd: Acd117, call_id: str, timeout: float = 15.0,
