@@ -7,6 +7,10 @@
     guesses      40 sign-ins for one account sent at once from one address, 39 wrong
                  passwords and the right one last: how many were checked (401) and what
                  the right one got
+    crash        the same flood at a daemon in a process of its own that takes a call
+                 every 20 ms; `kill -9` 1.5 s into it; a new daemon on the same spool
+                 folder: how many of the calls handled more than 100 ms before the kill
+                 have no tier-hop record (the journal's promise), and how many in all
 
 Run: `.venv/bin/python tests/bench/signin_flood.py` (prints one JSON line). The database is
 the server on 127.0.0.1:5432 (database `test`) when it accepts connections, else an
@@ -17,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import sys
 import tempfile
 import time
@@ -32,6 +38,7 @@ import aiohttp  # noqa: E402
 
 from acd.store.migrate import migrate_dsn  # noqa: E402
 from acd.store.server import local_or_embedded  # noqa: E402
+from tests.ops.daemon_proc import Quiet  # noqa: E402
 from tests.ops.support import serving, settings  # noqa: E402
 
 
@@ -106,6 +113,58 @@ async def measure(dsn: str, tmp: Path) -> dict[str, Any]:
         }
 
 
+async def crash(dsn: str, tmp: Path) -> dict[str, Any]:
+    """kill -9 during a login flood: the records of the calls before it are all kept."""
+    import asyncpg
+
+    spool = settings(tmp / "crash", dsn)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.ops.daemon_proc", spool.model_dump_json(), "[]", "0",
+        "1000", cwd=REPO, stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.stdout is not None
+    handled: dict[str, float] = {}
+    url = ""
+
+    async def read() -> None:
+        nonlocal url
+        assert proc.stdout is not None
+        while line := (await proc.stdout.readline()).decode():
+            kind, *rest = line.split()
+            if kind == "URL":
+                url = rest[0]
+            elif kind == "CALL":
+                handled[rest[0]] = float(rest[1])
+
+    reader = asyncio.create_task(read())
+    while not handled:
+        await asyncio.sleep(0.01)
+    flood = asyncio.gather(*(_login(url, f"user{i}", "Guess1234x",
+                                    f"127.3.{i // 200}.{1 + i % 200}") for i in range(150)),
+                           return_exceptions=True)
+    await asyncio.sleep(1.5)
+    proc.send_signal(signal.SIGKILL)
+    killed_at = time.time()
+    await proc.wait()
+    await reader
+    await flood
+    async with serving(spool, simulate=False, telephony=Quiet()) as second:
+        while second.writer is None or second.writer.stats.spool_records:
+            await asyncio.sleep(0.05)
+    conn = await asyncpg.connect(dsn)
+    try:
+        kept = {r["call_id"] for r in await conn.fetch(
+            "SELECT DISTINCT call_id FROM call_hops WHERE call_id LIKE 'crash-%'")}
+    finally:
+        await conn.close()
+    settled = [c for c, at in handled.items() if at < killed_at - 0.1]
+    return {
+        "crash_calls_handled": len(handled),
+        "crash_calls_settled_lost": sum(c not in kept for c in settled),
+        "crash_calls_lost": sum(c not in kept for c in handled),
+    }
+
+
 async def main() -> None:
     import asyncpg
 
@@ -117,7 +176,9 @@ async def main() -> None:
         try:
             dsn = server.dsn_for_schema(schema)
             await migrate_dsn(dsn)
-            print(json.dumps(await measure(dsn, Path(tmp))))
+            figures = await measure(dsn, Path(tmp))
+            figures.update(await crash(dsn, Path(tmp)))
+            print(json.dumps(figures))
         finally:
             conn = await asyncpg.connect(server.dsn)
             await conn.execute(f"DROP SCHEMA {schema} CASCADE")

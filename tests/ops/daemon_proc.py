@@ -1,11 +1,12 @@
 """A daemon in a process of its own, for the tests that kill it with SIGKILL.
 
-    python -m tests.ops.daemon_proc SETTINGS_JSON EVENTS_JSON RECORDS
+    python -m tests.ops.daemon_proc SETTINGS_JSON EVENTS_JSON RECORDS [CALLS]
 
 Starts the daemon with the settings given (a telephony that connects nowhere and drops
-commands), posts the agent events — ["login", agent, device], ["pause", agent, reason] —,
-prints `READY` once RECORDS records of this process are fsync'd in the spool, then runs
-until it is killed.
+commands), prints `URL <its HTTP address>`, posts the agent events — ["login", agent,
+device], ["pause", agent, reason] —, prints `READY` once RECORDS records of this process
+are fsync'd in the spool, then runs until it is killed. With CALLS, it then takes that
+many calls, one every 20 ms, printing `CALL <id> <unix time>` as each is handled.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 
 from acd.bootstrap import bootstrap
 from acd.service.ports import TelephonyBase
@@ -37,12 +39,21 @@ async def main(argv: list[str]) -> None:
     records = int(argv[2])
     daemon = bootstrap(settings, Quiet())  # type: ignore[arg-type]
     await daemon.start()
+    print("URL", daemon.url, flush=True)
     for spec in json.loads(argv[1]):
         daemon.switchboard.post(event(spec))
     assert daemon.writer is not None
     while daemon.writer.spooled_total < records:
         await asyncio.sleep(0.01)
     print("READY", flush=True)
+    for i in range(int(argv[3]) if len(argv) > 3 else 0):
+        call_id = f"crash-{i:04d}"
+        daemon.switchboard.post(ev.CallArrived(call_id, "+6281234567890"))
+        handled = daemon.switchboard.events_handled
+        while daemon.switchboard.events_handled == handled:
+            await asyncio.sleep(0.001)
+        print("CALL", call_id, time.time(), flush=True)
+        await asyncio.sleep(0.02)
     await asyncio.Future()
 
 
