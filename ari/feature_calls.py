@@ -39,6 +39,7 @@ class FeatureCalls:
         verify_pin: PinCheck | None,
         agent_at_device: Callable[[str], str | None] | None,
         login_refusal: Callable[[str, str], str | None] | None,
+        wrap_up_refusal: Callable[[str], str | None] | None,
         pause_reasons: Mapping[str, str] | None,
         prompts: FeaturePrompts | None,
         prompt_media: PromptMedia,
@@ -53,6 +54,7 @@ class FeatureCalls:
         self.verify_pin: PinCheck = verify_pin or (lambda _agent, _pin: False)
         self._agent_at_device_hook = agent_at_device
         self.login_refusal = login_refusal
+        self.wrap_up_refusal = wrap_up_refusal
         self.pause_reasons = pause_reasons
         self.prompts = prompts or FeaturePrompts()
         self.prompt_media = prompt_media
@@ -81,6 +83,7 @@ class FeatureCalls:
             verify_pin=self.verify_pin,
             agent_at_device=self.agent_at_device,
             login_refusal=self.login_refusal,
+            wrap_up_refusal=self.wrap_up_refusal,
             pause_reasons=self.pause_reasons,
             prompts=self.prompts,
             first_digit_timeout=self.digit_timeouts_s[0],

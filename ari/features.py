@@ -12,7 +12,8 @@ The dialplan sends an agent's feature call into `Stasis(acd117,feature,<code>[,<
 | *15           | wrapup  | -                                              | WrapUpDone     |
 
 A login the core's phone policy refuses (`login_refusal`: an occupied phone, a trunk,
-another centre's phone) hears `agent-login-failed` and reports nothing.
+another centre's phone) hears `agent-login-failed` and reports nothing; so does a *15 while
+the call flows require the call classified first (`wrap_up_refusal`: the console's form).
 
 The agent's device is the endpoint of the calling channel (`PJSIP/1001-00000003` ->
 `PJSIP/1001`). For logout/pause/unpause/wrap-up the agent is the one logged in at that
@@ -94,6 +95,7 @@ class FeatureSession:
         verify_pin: PinCheck,
         agent_at_device: Callable[[str], str | None],
         login_refusal: Callable[[str, str], str | None] | None = None,
+        wrap_up_refusal: Callable[[str], str | None] | None = None,
         pause_reasons: Mapping[str, str] | None = None,
         prompts: FeaturePrompts | None = None,
         first_digit_timeout: float = 8.0,
@@ -109,6 +111,7 @@ class FeatureSession:
         self.verify_pin = verify_pin
         self.agent_at_device = agent_at_device
         self.login_refusal = login_refusal
+        self.wrap_up_refusal = wrap_up_refusal
         self.pause_reasons = pause_reasons
         self.prompts = prompts or FeaturePrompts()
         self.first_digit_timeout = first_digit_timeout
@@ -168,6 +171,11 @@ class FeatureSession:
             return AgentPaused(agent_id=agent_id, reason=reason), p.paused
         if self.code == "unpause":
             return AgentUnpaused(agent_id=agent_id), p.unpaused
+        # The call flows may require the call classified first (the console's form).
+        why = self.wrap_up_refusal(agent_id) if self.wrap_up_refusal else None
+        if why is not None:
+            log.info("agent %s may not end wrap-up from %s: %s", agent_id, self.device, why)
+            return None, p.login_failed
         return WrapUpDone(agent_id=agent_id), p.wrapup_done
 
     async def _authenticate(self, dialled: str | None) -> str | None:

@@ -2,7 +2,7 @@
 
 A config folder holds YAML files; each file contributes one or more top-level sections
 (`centres`, `agents`, `ingress`, `escalation`, `callers`, `announcements`, `recording`,
-`transfers`).
+`transfers`, `wrapup`).
 `config.loader.load_flows` merges them into one `CallFlows` and checks the cross references
 (regions exist, agents belong to known centres, prompts are defined).
 """
@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from acd.vocabulary.tiers import Tier
+from config.wrapup import WrapUp
 
 
 class Model(BaseModel):
@@ -342,7 +343,7 @@ class Transfers(Model):
 
 
 SECTIONS = ("centres", "agents", "ingress", "escalation", "callers", "announcements", "recording",
-            "transfers")
+            "transfers", "wrapup")
 
 
 class CallFlows(Model):
@@ -354,4 +355,5 @@ class CallFlows(Model):
     announcements: Announcements
     recording: Recording = Recording()
     transfers: Transfers = Transfers()
+    wrapup: WrapUp = WrapUp()
 

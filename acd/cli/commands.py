@@ -184,11 +184,12 @@ def user(args: argparse.Namespace) -> int:
 
 
 def _report_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--kind", choices=["calls", "tiers", "agents", "transfers", "forecast"],
+    p.add_argument("--kind", choices=["calls", "tiers", "agents", "transfers", "classifications",
+                                       "forecast"],
                    default="calls",
                    help="calls per centre and tier (default), per tier, agent activity, "
-                   "transfers per centre and destination, or the staffing forecast from "
-                   "that history")
+                   "transfers per centre and destination, calls by wrap-up class, or the "
+                   "staffing forecast from that history")
     p.add_argument("--unit", choices=["15min", "30min", "hour", "day", "month"], default="hour")
     p.add_argument("--from", dest="start", default=None,
                    help="local date or date-time (default: today 00:00)")

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from acd.domain.forecast import IntervalHistory, forecast
-from acd.service import reports
+from acd.service import breakdowns, reports
 from acd.service.reports import period_bounds
 from acd.service.settings import Settings
 
@@ -34,8 +34,12 @@ async def run_report(args: argparse.Namespace) -> int:
             rows = await reports.agent_report(conn, args.unit, start, end, tz=args.tz)
             print(reports.agent_table(rows))
         elif args.kind == "transfers":
-            rows = await reports.transfer_report(conn, args.unit, start, end, tz=args.tz)
-            print(reports.transfer_table(rows))
+            rows = await breakdowns.transfer_report(conn, args.unit, start, end, tz=args.tz)
+            print(breakdowns.transfer_table(rows))
+        elif args.kind == "classifications":
+            rows = await breakdowns.classification_report(conn, args.unit, start, end,
+                                                          tz=args.tz)
+            print(breakdowns.classification_table(rows))
         elif args.kind == "forecast":
             history = await reports.history_for_forecast(conn, args.unit, start, end,
                                                          tz=args.tz)

@@ -100,6 +100,9 @@ class Agents(CoreState):
         if agent.state in (AgentState.ON_CALL, AgentState.AFTER_CALL_WORK):
             agent.pending = "logout"  # never cut a conversation; log out when it is done
             agent.logout_reason = e.reason  # a supervisor's force-logout stays theirs
+            if agent.state is AgentState.AFTER_CALL_WORK and not self.may_end_wrap_up(agent):
+                # Only a classification ends this wrap-up: leaving ends it unclassified.
+                self._wrap_up_over(agent, now)
             return
         if agent.state is AgentState.RINGING:
             self._withdraw_ring(agent, now)
@@ -128,13 +131,40 @@ class Agents(CoreState):
 
     def _on_wrap_up_done(self, e: ev.WrapUpDone, now: float) -> None:
         agent = self.agents.get(e.agent_id)
-        if agent is not None and agent.state is AgentState.AFTER_CALL_WORK:
+        if agent is not None and self.may_end_wrap_up(agent):
             self._wrap_up_over(agent, now)
 
     def _on_wrap_up_timer(self, t: Timer) -> None:
         agent = self.agents.get(t.subject)
-        if agent and agent.state is AgentState.AFTER_CALL_WORK and agent.token == t.token:
+        if agent and agent.token == t.token and self.may_end_wrap_up(agent):
             self._wrap_up_over(agent, t.at)
+
+    def wrap_up_refusal(self, agent_id: str) -> str | None:
+        """Why this agent's wrap-up may not end now (the phone's *15 and the API ask)."""
+        agent = self.agents.get(agent_id)
+        if agent is None or agent.state is not AgentState.AFTER_CALL_WORK:
+            return "not in wrap-up"
+        if not self.may_end_wrap_up(agent):
+            return "the call is not classified yet"
+        return None
+
+    def may_end_wrap_up(self, agent: Agent) -> bool:
+        """In wrap-up, and (when the call flows require it) the call is classified."""
+        return agent.state is AgentState.AFTER_CALL_WORK and (
+            not self.flows.wrapup.required or agent.classified_call == agent.call_id)
+
+    def _on_call_classified(self, e: ev.CallClassified, now: float) -> None:
+        agent = self.agents.get(e.agent_id)
+        # Only the agent's own call, while they are on it or wrapping it up: the API checks
+        # as much, but the event may come after the call moved on.
+        if agent is None or agent.call_id != e.call_id or agent.state not in (
+                AgentState.ON_CALL, AgentState.AFTER_CALL_WORK):
+            return
+        agent.classified_call = e.call_id
+        self._emit(rec.Classification(e.call_id, agent.id, e.code, now, e.emergency_type,
+                                      e.place, e.people_affected, e.notes))
+        if e.ready and self.may_end_wrap_up(agent):
+            self._wrap_up_over(agent, now)
 
     def _on_device_state_changed(self, e: ev.DeviceStateChanged, now: float) -> None:
         if e.reachable == (e.device not in self.unreachable):

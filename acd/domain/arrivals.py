@@ -201,6 +201,7 @@ class Arrivals(CoreState):
         assert call.answered_queue is not None
         wrap_up_s = self.queues[call.answered_queue].config.wrap_up_s
         self._set_state(agent, AgentState.AFTER_CALL_WORK, now)
+        agent.wrap_up_until = now + wrap_up_s
         if wrap_up_s <= 0:
             self._wrap_up_over(agent, now)
         else:

@@ -77,6 +77,7 @@ class Acd(Arrivals, Waiting, Offers, Agents, Transfers, Parties, Reload):
             ev.AgentPaused: self._on_agent_paused,
             ev.AgentUnpaused: self._on_agent_unpaused,
             ev.WrapUpDone: self._on_wrap_up_done,
+            ev.CallClassified: self._on_call_classified,
             ev.DeviceStateChanged: self._on_device_state_changed,
         }
         self._timer_handlers = {

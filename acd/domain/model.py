@@ -117,6 +117,8 @@ class Agent:
     pending: str | None = None  # "logout" or "pause:<reason>" once the current call is done
     logout_reason: str = "agent"  # of a pending logout: who asked (agent, supervisor, ...)
     state_since: float = 0.0
+    classified_call: str | None = None  # the call the agent last classified
+    wrap_up_until: float = 0.0  # when the wrap-up time of the last call runs out
 
 
 @dataclass(slots=True, eq=False)

@@ -198,9 +198,14 @@ async def agent_me(request: web.Request) -> web.Response:
     agent = daemon_of(request).acd.agents.get(agent_id)
     if agent is None:
         raise json_error(404, f"agent {agent_id} is not in the call flows")
-    return web.json_response({"agent_id": agent_id, "state": agent.state.value,
-                              "device": agent.device, "pause_reason": agent.pause_reason,
-                              "call_id": agent.call_id, "pending": agent.pending})
+    wrapping_up = agent.state is AgentState.AFTER_CALL_WORK
+    return web.json_response({
+        "agent_id": agent_id, "state": agent.state.value, "device": agent.device,
+        "pause_reason": agent.pause_reason, "call_id": agent.call_id, "pending": agent.pending,
+        # Counting down in the console; under a required classification it may reach 0.
+        "wrap_up_left_s": max(0.0, agent.wrap_up_until - daemon_of(request).live.clock())
+        if wrapping_up else None,
+        "classified": agent.call_id is not None and agent.classified_call == agent.call_id})
 
 
 # --- supervisors -----------------------------------------------------------------------

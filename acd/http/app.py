@@ -18,6 +18,7 @@ from acd.http import (
     security,
     users_api,
     wallboard,
+    wrapup,
 )
 
 if TYPE_CHECKING:
@@ -40,4 +41,5 @@ def build_app(daemon: Daemon) -> web.Application:
     recordings.setup(app)
     users_api.setup(app)
     consoles.setup(app)
+    wrapup.setup(app)
     return app

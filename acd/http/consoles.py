@@ -89,16 +89,18 @@ async def agent_call(request: web.Request) -> web.Response:
 
 
 HISTORY_SQL = """
-SELECT call_id, arrived_at, outcome, centre_id, agent_id, talk_s FROM calls
- WHERE caller_e164 = $1 AND call_id <> $2 AND arrived_at >= $3
- ORDER BY arrived_at DESC LIMIT 20
+SELECT c.call_id, c.arrived_at, c.outcome, c.centre_id, c.agent_id, c.talk_s,
+       k.code AS classification, k.notes
+  FROM calls c LEFT JOIN call_classes k USING (call_id)
+ WHERE c.caller_e164 = $1 AND c.call_id <> $2 AND c.arrived_at >= $3
+ ORDER BY c.arrived_at DESC LIMIT 20
 """
 HISTORY_S = 24 * 3600
 
 
 async def agent_call_history(request: web.Request) -> web.Response:
     """The previous calls from this number in the last 24 hours: the screen pop's history
-    (a caller who rang before, and what became of it)."""
+    (a caller who rang before, what became of it, and how the call taker classified it)."""
     _session, _agent_id, call = await own_call(request)
     d = daemon_of(request)
     if call is None or call.caller_e164 is None:
@@ -109,7 +111,8 @@ async def agent_call_history(request: web.Request) -> web.Response:
     return web.json_response({"calls": [
         {"call_id": r["call_id"], "arrived_at": r["arrived_at"].timestamp(),
          "outcome": r["outcome"], "centre_id": r["centre_id"], "agent_id": r["agent_id"],
-         "talk_s": r["talk_s"]} for r in rows]})
+         "talk_s": r["talk_s"], "classification": r["classification"],
+         "notes": r["notes"]} for r in rows]})
 
 
 _HTML: dict[str, Any] = {"200": {"description": "the page", "content": {"text/html": {}}}}
@@ -129,7 +132,8 @@ EXTRA_PATHS.update({
         "agents", {"200": _json(_obj(calls={"type": "array", "items": _obj(
             call_id=STR, arrived_at=NUM, outcome={"type": ["string", "null"]},
             centre_id={"type": ["string", "null"]}, agent_id={"type": ["string", "null"]},
-            talk_s={"type": ["number", "null"]})})),
+            talk_s={"type": ["number", "null"]}, classification={"type": ["string", "null"]},
+            notes={"type": ["string", "null"]})})),
                    "403": _err("not an agent's account")}, auth=True)},
     "/api/agent/call": {"get": _op(
         "the call ringing at or connected to the signed-in agent (screen pop)", "agents",

@@ -21,7 +21,7 @@ from acd.http.openapi import (
     _op,
     _query,
 )
-from acd.service import reports
+from acd.service import breakdowns, reports
 from acd.service.reports import period_bounds
 from acd.vocabulary.localtime import WIB
 
@@ -75,7 +75,8 @@ def _report(name: str, report: Any) -> Any:
 
 
 agents = _report("agents", reports.agent_report)
-transfers = _report("transfers", reports.transfer_report)
+transfers = _report("transfers", breakdowns.transfer_report)
+classifications = _report("classifications", breakdowns.classification_report)
 
 
 async def staffing(request: web.Request) -> web.StreamResponse:
@@ -126,6 +127,10 @@ EXTRA_PATHS.update({
         "calls handed on per period, centre and destination, by result (queued, connected, "
         "failed, abandoned, refused)", "reports",
         {"200": _ROWS, "400": _BAD}, auth=True, params=[*_PERIOD, _CSV])},
+    "/api/reports/classifications": {"get": _op(
+        "calls per period, centre, wrap-up class and emergency type, with the people "
+        "affected the reports name", "reports",
+        {"200": _ROWS, "400": _BAD}, auth=True, params=[*_PERIOD, _CSV])},
     "/api/reports/forecast": {"get": _op(
         "agents needed per time of day for 80 % in 20 s (Erlang C) from the history in "
         "the period", "reports", {"200": _json({"type": "object"}),
@@ -141,4 +146,5 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/reports/tiers", calls)
     app.router.add_get("/api/reports/agents", agents)
     app.router.add_get("/api/reports/transfers", transfers)
+    app.router.add_get("/api/reports/classifications", classifications)
     app.router.add_get("/api/reports/forecast", staffing)

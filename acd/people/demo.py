@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from acd.people.calltaker import classification, form_s
 from acd.people.simulate import lognormal_params
 from acd.service.health import Health
 from acd.service.ports import TelephonyBase
@@ -106,7 +107,12 @@ class SimulatedTelephony(TelephonyBase):
         elif isinstance(command, cmd.Bridge):
             self._connected.add(command.call_id)
             mu, sigma = lognormal_params(tr.talk_mean_s, tr.talk_sd_s)
-            self._later(self.rng.lognormvariate(mu, sigma), ev.AgentHungUp(command.call_id))
+            talk_s = self.rng.lognormvariate(mu, sigma)
+            self._later(talk_s, ev.AgentHungUp(command.call_id))
+            classified = classification(self.rng, self.flows.wrapup, command.agent_id,
+                                        command.call_id)
+            if classified is not None:
+                self._later(talk_s + form_s(self.rng), classified)
         elif isinstance(command, cmd.HangUp):
             self._forget(command.call_id)
         elif isinstance(command, cmd.Fallback):

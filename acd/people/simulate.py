@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from acd.domain.core import Acd, Output
 from acd.domain.model import AgentState
+from acd.people.calltaker import classification, form_s
 from acd.service.figures import abandon_rate, answered_in_time, service_level, short_abandon
 from acd.service.settings import SERVICE_LEVEL_S, SHORT_ABANDON_S
 from acd.vocabulary import commands as cmd
@@ -322,6 +323,10 @@ class Simulation:
                 talk = self.rng.lognormvariate(*lognormal_params(tr.handle_time_mean_s,
                                                            tr.handle_time_sd_s))
                 self._at(now + talk, self._later(ev.AgentHungUp(out.call_id)))
+                classified = classification(self.rng, self.core.flows.wrapup, out.agent_id,
+                                            out.call_id)
+                if classified is not None:
+                    self._at(now + talk + form_s(self.rng), self._later(classified))
             elif kind is Alert:
                 assert isinstance(out, Alert)
                 self.report.alerts[out.kind] += 1

@@ -1,7 +1,7 @@
 """Historical reports from the store: calls per interval, hour, day or month (offered,
 answered, abandoned with short abandons apart, service level, ASA, AHT, escalations by
 tier), agent activity (logged in, available, talk, hold, after-call work, pause by
-reason) and transfers (per centre and destination, by result). Periods are local time
+reason); transfers and classifications are in acd.service.breakdowns. Periods are local time
 (WIB unless told otherwise); 15- and 30-minute intervals are aligned on the hour in every
 Indonesian zone.
 
@@ -275,47 +275,6 @@ def agent_activity(states: Sequence[tuple[str, str, datetime, str, str | None]],
     return [out[k] for k in sorted(out)]
 
 
-# --- transfers --------------------------------------------------------------------------
-
-TransferResult = Literal["queued", "connected", "failed", "abandoned", "refused",
-                         "cancelled"]
-TRANSFER_RESULTS: tuple[TransferResult, ...] = ("queued", "connected", "failed", "abandoned",
-                                                "refused", "cancelled")
-
-
-@dataclass
-class TransferRow:
-    period_start: datetime
-    from_centre: str
-    kind: str  # centre, number
-    target: str  # the centre id or the number
-    results: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def transferred(self) -> int:
-        """Handed on: every request but those refused or taken back."""
-        return sum(n for r, n in self.results.items() if r not in ("refused", "cancelled"))
-
-    def as_json(self) -> dict[str, Any]:
-        return {"period_start": self.period_start.isoformat(), "from_centre": self.from_centre,
-                "kind": self.kind, "target": self.target, "transferred": self.transferred,
-                **{r: self.results.get(r, 0) for r in TRANSFER_RESULTS}}
-
-
-async def transfer_report(conn: Any, unit: Unit, start: datetime, end: datetime, *,
-                          tz: str = WIB) -> list[TransferRow]:
-    rows = await conn.fetch(
-        "SELECT requested_at, from_centre, kind, target, result FROM call_transfers"
-        " WHERE requested_at >= $1 AND requested_at < $2", start, end)
-    out: dict[tuple[datetime, str, str, str], TransferRow] = {}
-    for r in rows:
-        key = (period_start(r["requested_at"], unit, tz), r["from_centre"] or "", r["kind"],
-               r["target"])
-        row = out.get(key) or out.setdefault(key, TransferRow(*key))
-        row.results[r["result"]] = row.results.get(r["result"], 0) + 1
-    return [out[k] for k in sorted(out)]
-
-
 # --- output -----------------------------------------------------------------------------
 
 CALL_COLUMNS = ("period_start", "centre_id", "tier", "offered", "answered", "abandoned",
@@ -324,15 +283,12 @@ CALL_COLUMNS = ("period_start", "centre_id", "tier", "offered", "answered", "aba
 AGENT_COLUMNS = ("period_start", "agent_id", "centre_id", "logged_in_s", "available_s",
                  "ringing_s", "talk_s", "hold_s", "after_call_work_s", "paused_s",
                  "pause_by_reason_s")
-TRANSFER_COLUMNS = ("period_start", "from_centre", "kind", "target", "transferred",
-                    *TRANSFER_RESULTS)
-
-
-def to_csv(rows: Sequence[CallRow] | Sequence[AgentRow] | Sequence[TransferRow]) -> str:
+def to_csv(rows: Sequence[Any]) -> str:
+    """Any report's rows; a row type may name its own `COLUMNS` (acd.service.breakdowns)."""
     buf = io.StringIO()
     agents = bool(rows) and isinstance(rows[0], AgentRow)
     columns = AGENT_COLUMNS if agents else (
-        TRANSFER_COLUMNS if rows and isinstance(rows[0], TransferRow) else CALL_COLUMNS)
+        getattr(rows[0], "COLUMNS", CALL_COLUMNS) if rows else CALL_COLUMNS)
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
@@ -356,17 +312,6 @@ def call_table(rows: Sequence[CallRow], service_level_s: float = SERVICE_LEVEL_S
         lines.append(f"{r.period_start:%Y-%m-%d %H:%M} {r.centre_id or '(none)':<22.22} "
                      f"{r.tier:<9} {r.offered:>6} {r.answered:>6} {r.abandoned:>6} "
                      f"{r.short_abandoned:>6} {r.escalated:>5} {sl:>6} {asa:>6} {aht:>6}")
-    return "\n".join(lines)
-
-
-def transfer_table(rows: Sequence[TransferRow]) -> str:
-    head = (f"{'period (local)':<17} {'from centre':<22} {'to':<24} {'xfer':>5} "
-            + " ".join(f"{r[:6]:>6}" for r in TRANSFER_RESULTS))
-    lines = [head, "-" * len(head)]
-    for r in rows:
-        lines.append(f"{r.period_start:%Y-%m-%d %H:%M} {r.from_centre or '(none)':<22.22} "
-                     f"{r.kind + ' ' + r.target:<24.24} {r.transferred:>5} "
-                     + " ".join(f"{r.results.get(x, 0):>6}" for x in TRANSFER_RESULTS))
     return "\n".join(lines)
 
 

@@ -19,6 +19,7 @@ from acd.vocabulary.records import (
     CallEnded,
     CallStarted,
     CallTransferred,
+    Classification,
     OfferEnded,
     TierHop,
     WrapUpEnded,
@@ -33,6 +34,7 @@ StoreRecord = (
     | CallEnded
     | CallTransferred
     | WrapUpEnded
+    | Classification
     | RecordingStored
     | AuditEntry
 )
@@ -45,6 +47,7 @@ RECORD_TYPES: tuple[type[Any], ...] = (
     CallEnded,
     CallTransferred,
     WrapUpEnded,
+    Classification,
     RecordingStored,
     AuditEntry,
 )

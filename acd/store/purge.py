@@ -33,6 +33,8 @@ _OLDER_THAN: dict[str, list[str]] = {
     ],
     "call_hops": ["at < $1"],
     "call_offers": ["offered_at < $1"],
+    "call_transfers": ["requested_at < $1"],
+    "call_classifications": ["classified_at < $1"],
     "recordings": ["started_at < $1"],
     "agent_states": ["at < $1"],
     # Open sessions stay whatever their age: the agent is still logged in.

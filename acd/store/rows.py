@@ -31,6 +31,7 @@ from acd.vocabulary.records import (
     CallEnded,
     CallStarted,
     CallTransferred,
+    Classification,
     OfferEnded,
     TierHop,
     WrapUpEnded,
@@ -39,9 +40,9 @@ from acd.vocabulary.records import (
 if TYPE_CHECKING:
     import asyncpg
 
-# The newest migration (sql/NNN_*.sql) the daemon is written for (011: attended transfers
-# and conferences); the writer refuses to write into an older schema.
-SCHEMA_VERSION = 11
+# The newest migration (sql/NNN_*.sql) the daemon is written for (012: call
+# classifications); the writer refuses to write into an older schema.
+SCHEMA_VERSION = 12
 
 
 def _unnest(columns: Sequence[tuple[str, str]], ordinality: bool = False) -> str:
@@ -280,6 +281,29 @@ CALL_TRANSFERRED = _Statement(
     tuple(attrgetter(name) for name, _ in _TRANSFER_COLS),
 )
 
+_CLASS_COLS = (
+    ("call_id", "text"),
+    ("at", "float8"),
+    ("agent_id", "text"),
+    ("code", "text"),
+    ("emergency_type", "text"),
+    ("place", "text"),
+    ("people_affected", "int4"),
+    ("notes", "text"),
+)
+CLASSIFICATION = _Statement(
+    Classification,
+    f"""
+    INSERT INTO call_classifications (call_id, classified_at, agent_id, code, emergency_type,
+                                      place, people_affected, notes)
+    SELECT call_id, to_timestamp(at), agent_id, code, emergency_type, place,
+           people_affected, notes
+      FROM {_unnest(_CLASS_COLS)}
+    ON CONFLICT DO NOTHING
+    """,
+    tuple(attrgetter(name) for name, _ in _CLASS_COLS),
+)
+
 _RECORDING_COLS = (
     ("path", "text"),
     ("call_id", "text"),
@@ -337,6 +361,7 @@ STATEMENTS: tuple[_Statement, ...] = (
     CALL_ENDED,
     CALL_TRANSFERRED,
     WRAP_UP_ENDED,
+    CLASSIFICATION,
     RECORDING_STORED,
     AUDIT_ENTRY,
 )

@@ -225,6 +225,21 @@ class WrapUpDone:
 
 
 @dataclass(frozen=True, slots=True)
+class CallClassified:
+    """The agent classified the call they are on or wrapping up (the console's form);
+    `ready`: and their wrap-up is over."""
+
+    agent_id: str
+    call_id: str
+    code: str
+    emergency_type: str | None = None
+    place: str | None = None
+    people_affected: int | None = None
+    notes: str | None = None
+    ready: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceStateChanged:
     """A phone registered (reachable) or went away (unregistered, unreachable)."""
 
@@ -257,5 +272,6 @@ Event = (
     | AgentPaused
     | AgentUnpaused
     | WrapUpDone
+    | CallClassified
     | DeviceStateChanged
 )

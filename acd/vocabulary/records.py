@@ -128,5 +128,20 @@ class WrapUpEnded:
     at: float
 
 
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """What the agent who took the call says it was (`wrapup:` codes of the call flows);
+    given again, the later one stands."""
+
+    call_id: str
+    agent_id: str
+    code: str
+    at: float
+    emergency_type: str | None = None
+    place: str | None = None
+    people_affected: int | None = None
+    notes: str | None = None
+
+
 Record = (CallStarted | TierHop | OfferEnded | AgentStateChanged | CallEnded | CallTransferred
-          | WrapUpEnded)
+          | WrapUpEnded | Classification)

@@ -124,6 +124,7 @@ class Timeline:
             "entry_to_bridge_p50_ms": pct(entry_to_bridge, 50),
             "entry_to_bridge_p99_ms": pct(entry_to_bridge, 99),
             "slowest_answer_to_bridge": [c for _, c in sorted(slowest, reverse=True)[:3]],
+            "never_bridged": sorted(self.calls - set(self.bridged))[:5],
         }
 
 

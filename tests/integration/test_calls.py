@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 
+import yaml
+
 from tests.integration.scenario import (
     MOBILE,
     call_row,
@@ -150,6 +152,33 @@ async def test_the_agent_ends_wrap_up_from_the_phone(acd117, phones, ami):
     await phone.wait_event("CALL_CLOSED", timeout=10)
     await feature(phone, "*15")
     await until_agent(acd, "1001", state="available")
+
+
+async def test_a_required_classification_refuses_star_15_until_the_console_gives_it(
+        acd117, phones, ami, db, migrated_dsn):
+    from tests.integration.daemon import EXAMPLE
+    from tests.integration.test_transfers import agent_console
+
+    wrapup = yaml.safe_load((EXAMPLE / "wrapup.yaml").read_text())
+    acd = await acd117({**_long_wrap_up(), "wrapup": wrapup})
+    phone = await ready_agent(acd, phones, "1001")
+    token = await agent_console(acd, migrated_dsn, "1001")
+    call_id = await dial_117(ami)
+    await ami.bridged_with(call_id, "PJSIP/1001-", timeout=20)
+    await ami.hang_up_caller(call_id)
+    await until_agent(acd, "1001", state="after_call_work")
+    await phone.wait_event("CALL_CLOSED", timeout=10)
+    await feature(phone, "*15")  # the phone hears "not accepted"
+    await asyncio.sleep(1)
+    assert (await acd.agent("1001"))["state"] == "after_call_work"
+    status, _ = await acd.post("/api/agent/classify", {
+        "code": "emergency", "emergency_type": "earthquake", "place": "Desa Lolu",
+        "people_affected": 7, "notes": "rumah retak"}, token=token)
+    assert status == 202
+    await until_agent(acd, "1001", state="available")
+    (row,) = await rows(db, "SELECT code, emergency_type, people_affected, agent_id"
+                            " FROM call_classifications WHERE call_id = $1", call_id)
+    assert tuple(row) == ("emergency", "earthquake", 7, "1001")
 
 
 def _long_wrap_up() -> dict:

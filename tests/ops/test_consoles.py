@@ -206,10 +206,30 @@ async def test_a_shift_in_the_consoles(tmp_path: Path, migrated_dsn: str) -> Non
                     ("c1", "PJSIP/113@trunk-telkomsel")] * 2
                 assert await agent.text("state") == "Pekerjaan setelah panggilan"
                 assert await agent.evaluate("document.getElementById('pop').hidden") is True
+                # The wrap-up form: an emergency report (a flood), then ready. The call
+                # flows require it: the phone's *15 would not end this wrap-up.
                 board.post(ev.WrapUpDone("1001"))
+                await wait_for(agent, "!document.getElementById('classify').hidden")
+                labels = await agent.evaluate(
+                    "[...document.querySelectorAll('#classes label')].map(l => l.textContent)")
+                assert labels[:3] == [" Laporan darurat", " Permintaan informasi",
+                                      " Panggilan iseng"]
+                assert await agent.text("classify-ready") == "Simpan & siap"
+                await agent.evaluate(
+                    "(() => { const r = document.querySelector('#classes input[value=emergency]');"
+                    " r.checked = true; r.dispatchEvent(new Event('change', {bubbles: true}));"
+                    " })()")
+                await wait_for(agent, "!document.getElementById('report').hidden")
+                await agent.evaluate(
+                    "(() => { document.getElementById('emergency-type').value = 'flood';"
+                    " document.getElementById('place').value = 'Kelurahan Cibangkong';"
+                    " document.getElementById('people').value = '12';"
+                    " document.getElementById('notes').value = 'air setinggi 1 meter';"
+                    " document.getElementById('classify').requestSubmit(); })()")
                 await wait_for(agent, "document.getElementById('state').dataset.state"
                                       " === 'available'")
                 assert await agent.evaluate("document.getElementById('wrapup').hidden") is True
+                assert await agent.evaluate("document.getElementById('classify').hidden") is True
 
                 # Recordings: found by the caller's number, played in the page.
                 await sup.evaluate("document.querySelector('[data-tab=\"recordings\"]')"
@@ -232,6 +252,15 @@ async def test_a_shift_in_the_consoles(tmp_path: Path, migrated_dsn: str) -> Non
                     "[...document.querySelectorAll('#report-table th')].map(h => h.textContent)")
                 assert "Masuk" in headers and "Tingkat layanan" in headers
                 assert await sup.evaluate("document.querySelectorAll('#chart rect').length") >= 1
+                # Today's calls by classification: the flood reported at wrap-up.
+                today = datetime.now(ZoneInfo("Asia/Jakarta")).date()
+                await fill(sup, "report-form", kind="classifications", unit="day",
+                           **{"from": str(today)})
+                await wait_for(sup, "[...document.querySelectorAll('#report-table td')]"
+                                    ".some(td => td.textContent === 'flood')")
+                headers = await sup.evaluate(
+                    "[...document.querySelectorAll('#report-table th')].map(h => h.textContent)")
+                assert "Jenis kejadian" in headers and "Orang terdampak" in headers
 
                 # The admin's console: the call flows validate; a broken file is located.
                 await sup.send("Page.navigate", url=daemon.url + "/admin")

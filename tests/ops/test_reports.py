@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
+from acd.service.breakdowns import classification_report, transfer_report
 from acd.service.ports import TelephonyBase
 from acd.service.reports import (
     CallRow,
@@ -21,7 +22,6 @@ from acd.service.reports import (
     by_tier,
     call_report,
     to_csv,
-    transfer_report,
 )
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
@@ -265,3 +265,34 @@ async def test_transfers_are_reported_per_centre_destination_and_result(
     assert to_csv(rows).splitlines()[0] == (
         "period_start,from_centre,kind,target,transferred,queued,connected,failed,abandoned,"
         "refused,cancelled")
+
+
+async def test_classifications_are_reported_per_class_and_emergency_type(
+        migrated_dsn: str) -> None:
+    h = Harness(build_flows(wrapup={"required": True, "classes": [
+        {"code": "emergency", "label": "Laporan darurat", "report": True},
+        {"code": "prank", "label": "Panggilan iseng", "review": True}],
+        "emergency_types": [{"code": "flood", "label": "Banjir"}]}), start=START.timestamp())
+    h.login("1001")
+    given = [("k1", "emergency", "flood", 12), ("k2", "emergency", "flood", 3),
+             ("k3", "prank", None, None), ("k4", "prank", None, None)]
+    for call_id, code, kind, people in given:
+        h.call(call_id)
+        h.answer(call_id)
+        h.send(ev.CallerHungUp(call_id), after=30)
+        if call_id == "k4":  # first taken for a prank, then corrected: the report counts it once
+            h.send(ev.CallClassified("1001", call_id, "prank", ready=False), after=2)
+            code, kind, people = "emergency", "flood", 1
+        h.send(ev.CallClassified("1001", call_id, code, emergency_type=kind,
+                                 people_affected=people), after=5)
+    await write(migrated_dsn, [o for o in h.log if isinstance(o, rec.Record)])
+    conn = await asyncpg.connect(migrated_dsn)
+    try:
+        rows = await classification_report(conn, "day", START - timedelta(hours=1),
+                                           START + timedelta(hours=2))
+    finally:
+        await conn.close()
+    assert [(r.centre_id, r.code, r.emergency_type, r.calls, r.people_affected)
+            for r in rows] == [("bdg", "emergency", "flood", 3, 16), ("bdg", "prank", "", 1, 0)]
+    assert to_csv(rows).splitlines()[0] == (
+        "period_start,centre_id,code,emergency_type,calls,people_affected")

@@ -19,6 +19,7 @@ TABLES = (
     "agent_sessions",
     "recordings",
     "call_intervals",
+    "call_classifications",
 )
 
 
@@ -74,6 +75,7 @@ def expected_counts(records: Sequence[StoreRecord]) -> dict[str, int]:
         "call_offers": names.count("OfferEnded"),
         "agent_states": names.count("AgentStateChanged"),
         "recordings": names.count("RecordingStored"),
+        "call_classifications": names.count("Classification"),
     }
 
 

@@ -19,6 +19,7 @@ from acd.vocabulary.records import (
     AgentStateChanged,
     CallEnded,
     CallStarted,
+    Classification,
     OfferEnded,
     TierHop,
     WrapUpEnded,
@@ -206,6 +207,8 @@ def call(
                 hold,
                 len(hops) - 1,
             ),
+            Classification(call_id, agent.agent_id, "emergency", ended_at + wrap / 2, "flood",
+                           "Desa Sukamaju", rng.randrange(50), "air naik"),
             WrapUpEnded(call_id, agent.agent_id, wrap, ended_at + wrap),
             AgentStateChanged(
                 agent.agent_id, centre, "available", None, agent.device, ended_at + wrap, call_id

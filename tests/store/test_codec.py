@@ -21,6 +21,7 @@ def test_every_record_of_a_realistic_stream_round_trips() -> None:
         "AgentStateChanged",
         "CallEnded",
         "WrapUpEnded",
+        "Classification",
         "RecordingStored",
     }
     for record in records:

@@ -44,7 +44,8 @@ async def test_purge_deletes_what_is_older_than_the_cut_off_and_keeps_the_rest(
     after = await counts(migrated_dsn)
     assert deleted["calls"] == 50 and after["calls"] == 50
     assert remaining_calls.timestamp() > now - 11 * DAY
-    for table in ("call_hops", "call_offers", "recordings", "agent_states"):
+    for table in ("call_hops", "call_offers", "recordings", "agent_states",
+                  "call_classifications"):
         assert 0 < deleted[table] < before[table] and after[table] == before[table] - deleted[table]
     assert open_sessions == 1  # an agent still logged in keeps the session
     # The 15-minute statistics stay: they are the history forecasts are made from.

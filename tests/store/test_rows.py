@@ -14,6 +14,7 @@ from acd.vocabulary.records import (
     CallEnded,
     CallStarted,
     CallTransferred,
+    Classification,
     OfferEnded,
     TierHop,
     WrapUpEnded,
@@ -449,3 +450,21 @@ async def test_a_transferred_call_keeps_its_transfers_and_is_no_escalation(
         ("ag2", "centre", "bpbd-32", "queued", ts(at + 60)),
     ]
     assert intervals == {("bpbd-32.73", "kabkota"): (1, 0), ("bpbd-32", "province"): (1, 0)}
+
+
+async def test_a_corrected_classification_keeps_both_and_the_later_one_stands(
+    migrated_dsn: str,
+) -> None:
+    start, arrival, offer, end, wrap = a_call()
+    first = Classification("c1", "ag1", "prank", T0 + 200, notes="tertawa")
+    later = Classification("c1", "ag1", "emergency", T0 + 210, "flood", "Desa Lolu", 4)
+    await write(migrated_dsn, [start, arrival, offer, end, first, later, wrap] * 2)
+    conn = await asyncpg.connect(migrated_dsn)
+    try:
+        given = await conn.fetch("SELECT code FROM call_classifications ORDER BY classified_at")
+        stands = await conn.fetchrow("SELECT * FROM call_classes WHERE call_id = 'c1'")
+    finally:
+        await conn.close()
+    assert [r["code"] for r in given] == ["prank", "emergency"], "each once, replays ignored"
+    assert (stands["code"], stands["emergency_type"], stands["people_affected"]) == (
+        "emergency", "flood", 4)

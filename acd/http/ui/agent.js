@@ -1,8 +1,9 @@
 // The call taker's console: sign in at a phone, available / pause / log out, screen pop,
-// and the call's buttons: hold, mute, transfer, consult or conference a number.
+// the call's buttons: hold, mute, transfer, consult or conference a number, and the
+// classification of the call at wrap-up.
 "use strict";
-import {api, ApiError, every, label, problem, secs, session, show, start, stateLabel, t, text,
-        tierLabel} from "/consoles/common.js";
+import {api, ApiError, el, every, label, lang, problem, secs, session, show, start, stateLabel,
+        t, text, tierLabel} from "/consoles/common.js";
 
 const sess = session("agent");
 let poller = null;
@@ -32,9 +33,10 @@ function failed(e) {
   problem("error", e);
 }
 
-function showCall(call, state) {
+function showCall(call, me) {
+  const state = me.state;
   show("pop", Boolean(call) && state !== "after_call_work");
-  show("wrapup", state === "after_call_work");
+  showWrapUp(call, me);
   if (!call) return;
   text("pop-title", t(call.connected ? "agent.pop_connected" : "agent.pop_ringing"));
   document.getElementById("pop").dataset.callId = call.id;
@@ -65,6 +67,60 @@ function showCall(call, state) {
   }
 }
 
+let wrapup = {required: false, classes: [], emergency_types: []};
+let formFor = null;  // the call the classification form is for
+
+async function loadWrapUp() {
+  try { wrapup = await api(sess, "GET", "/api/wrapup"); } catch (e) { failed(e); return; }
+  const byLang = item => (lang === "en" && item.label_en) || item.label;
+  document.getElementById("classes").replaceChildren(
+    document.getElementById("classes").firstElementChild,
+    ...wrapup.classes.map(c => el("label", {class: "choice"},
+      el("input", {type: "radio", name: "code", value: c.code, required: true,
+                   dataset: {report: c.report ? "1" : ""}}), " ", byLang(c))));
+  document.getElementById("emergency-type").replaceChildren(
+    ...wrapup.emergency_types.map(k => el("option", {value: k.code}, byLang(k))));
+  show("wrapup-ready", !wrapup.required);
+}
+
+function showWrapUp(call, me) {
+  const wrapping = me.state === "after_call_work";
+  show("wrapup", wrapping);
+  if (wrapping) {
+    text("wrapup-left", secs(me.wrap_up_left_s));
+    show("wrapup-required", wrapup.required && !me.classified && me.wrap_up_left_s <= 0);
+  }
+  const open = wrapup.classes.length > 0 && (wrapping || Boolean(call && call.connected));
+  show("classify", open);
+  if (!open) { formFor = null; return; }
+  if (formFor !== me.call_id) {  // a new call: an empty form
+    formFor = me.call_id;
+    document.getElementById("classify").reset();
+    showReport();
+  }
+  show("classified", me.classified);
+  document.getElementById("classify-ready").disabled = !wrapping;
+}
+
+function showReport() {
+  const chosen = document.querySelector("#classes input:checked");
+  show("report", Boolean(chosen && chosen.dataset.report));
+}
+
+async function classify(ready) {
+  const form = document.getElementById("classify");
+  if (!form.reportValidity()) return;
+  const chosen = form.querySelector("#classes input:checked");
+  const body = {code: chosen.value, ready, notes: form.querySelector("#notes").value};
+  if (chosen.dataset.report) {
+    body.emergency_type = form.querySelector("#emergency-type").value || null;
+    body.place = form.querySelector("#place").value;
+    const people = form.querySelector("#people").value;
+    if (people !== "") body.people_affected = Number(people);
+  }
+  await act("/api/agent/classify", body);
+}
+
 let muted = false;
 let historyOf = null;  // the call whose history is shown
 
@@ -80,8 +136,12 @@ async function showHistory(call) {
     const tr = document.createElement("tr");
     tr.dataset.callId = c.call_id;
     const when = new Date(c.arrived_at * 1000).toLocaleString(document.documentElement.lang);
+    const cls = wrapup.classes.find(k => k.code === c.classification);
+    const classLabel = cls ? ((lang === "en" && cls.label_en) || cls.label) :
+      (c.classification || "–");
     for (const value of [when, label("outcome", c.outcome || "open"), c.centre_id || "–",
-                         c.agent_id || "–", c.talk_s == null ? "–" : secs(c.talk_s)]) {
+                         c.agent_id || "–", c.talk_s == null ? "–" : secs(c.talk_s),
+                         classLabel, c.notes || ""]) {
       const td = document.createElement("td");
       td.textContent = value;
       tr.append(td);
@@ -127,7 +187,7 @@ async function refresh() {
   if (me.call_id) {
     try { call = (await api(sess, "GET", "/api/agent/call")).call; } catch (e) { failed(e); }
   }
-  showCall(call, me.state);
+  showCall(call, me);
   await showHistory(call);
   if (me.state === "logged_out") signInForm();
 }
@@ -135,7 +195,7 @@ async function refresh() {
 function desk() {
   show("signin", false);
   show("desk", true);
-  if (poller === null) { poller = every(1000, refresh); loadDestinations(); }
+  if (poller === null) { poller = every(1000, refresh); loadDestinations(); loadWrapUp(); }
 }
 
 function signInForm() {
@@ -152,6 +212,13 @@ document.getElementById("signin").addEventListener("submit", signIn);
 document.getElementById("ready").addEventListener("click", () => act("/api/agent/unpause"));
 document.getElementById("pause").addEventListener("click", () =>
   act("/api/agent/pause", {reason: document.getElementById("reason").value}));
+document.getElementById("classes").addEventListener("change", showReport);
+document.getElementById("classify").addEventListener("submit", event => {
+  event.preventDefault();
+  classify(true);
+});
+document.getElementById("classify-save").addEventListener("click", () => classify(false));
+document.getElementById("wrapup-ready").addEventListener("click", () => act("/api/agent/ready"));
 document.getElementById("transfer-button").addEventListener("click",
   () => transfer("/api/agent/transfer", {}));
 document.getElementById("consult-button").addEventListener("click",

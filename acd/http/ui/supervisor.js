@@ -149,7 +149,7 @@ async function searchRecordings(event) {
 // --- reports -----------------------------------------------------------------------------
 
 const CHART = {calls: "offered", tiers: "offered", agents: "talk_s", transfers: "transferred",
-               forecast: "agents"};
+               classifications: "calls", forecast: "agents"};
 
 function reportQuery(form, csv) {
   const q = new URLSearchParams({unit: form.unit.value});
@@ -216,6 +216,23 @@ async function showReport(event) {
   } catch (e) { failed(e); }
 }
 
+// --- the review list --------------------------------------------------------------------
+
+async function showReviews() {
+  let data;
+  try { data = await api(sess, "GET", "/api/reviews?days=7"); } catch (e) { failed(e); return; }
+  document.getElementById("review-numbers").replaceChildren(...data.numbers.map(n =>
+    el("tr", {dataset: {caller: n.caller}}, el("td", {}, n.caller),
+       el("td", {class: "num"}, n.calls))));
+  document.getElementById("review-calls").replaceChildren(...data.calls.map(c =>
+    el("tr", {dataset: {id: c.call_id}},
+       el("td", {}, new Date(c.classified_at * 1000).toLocaleString(document.documentElement.lang)),
+       el("td", {}, c.caller || t("call.withheld")), el("td", {}, c.agent_id),
+       el("td", {}, (centres.get(c.centre_id) || {}).name || c.centre_id || "–"),
+       el("td", {}, c.notes || ""))));
+  show("review-none", data.calls.length === 0);
+}
+
 // --- sign-in and tabs ----------------------------------------------------------------------
 
 function tab(name) {
@@ -274,7 +291,12 @@ document.getElementById("signout").addEventListener("click", async () => {
   try { await api(sess, "POST", "/api/logout"); } catch { /* signed out anyway */ }
   signInForm();
 });
-for (const b of document.querySelectorAll("[data-tab]")) b.addEventListener("click", () => tab(b.dataset.tab));
+for (const b of document.querySelectorAll("[data-tab]")) {
+  b.addEventListener("click", () => {
+    tab(b.dataset.tab);
+    if (b.dataset.tab === "reviews") showReviews();
+  });
+}
 document.getElementById("rec-search").addEventListener("submit", searchRecordings);
 document.getElementById("report-form").addEventListener("submit", showReport);
 document.getElementById("report-csv").addEventListener("click", () => {
