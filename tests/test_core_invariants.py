@@ -47,7 +47,11 @@ def flows(variant: str):
         transfers={"trunk": "trunk-out", "destinations": [
             {"code": "113", "label": "fire brigade", "number": "113"},
             {"code": "3200", "label": "province", "centre": "jabar"},
-            {"code": "9000", "label": "national", "centre": "bnpb"}]})
+            {"code": "9000", "label": "national", "centre": "bnpb"}]},
+        # One variant holds every wrap-up until the call is classified.
+        wrapup={"required": variant == "widen", "classes": [
+            {"code": "emergency", "label": "Laporan darurat", "report": True},
+            {"code": "prank", "label": "Panggilan iseng", "review": True}]})
 
 
 class CoreMachine(RuleBasedStateMachine):
@@ -61,6 +65,7 @@ class CoreMachine(RuleBasedStateMachine):
         self.ended: set[str] = set()
         self.live_offers: dict[str, str] = {}  # offer -> call, as the phones see them
         self.restarts = 0
+        self.classified: set[str] = set()  # calls a classification was recorded for
         # each call's state, queues and whether its welcome played, before the step checked
         self.before: dict[str, tuple[str, tuple[tuple[str, str], ...], bool]] = {}
 
@@ -86,6 +91,12 @@ class CoreMachine(RuleBasedStateMachine):
                 self.ended.add(o.call_id)
             elif isinstance(o, cmd.HangUp) and o.leg != "outside":  # an unanswered number
                 assert o.call_id in self.hung_up, "the core hung up a call on its own"
+            elif isinstance(o, rec.Classification):
+                self.classified.add(o.call_id)
+            elif isinstance(o, rec.WrapUpEnded) and self.h.acd.flows.wrapup.required:
+                leaving = self.h.acd.agents[o.agent_id].state is AgentState.LOGGED_OUT
+                assert o.call_id in self.classified or leaving or not o.call_id, (
+                    f"{o.agent_id} left the wrap-up of {o.call_id} unclassified")
 
     def _check_ring_order(self, ring: cmd.RingAgent) -> None:
         """No call the agent could have taken, waiting in the agent's queues before this
@@ -223,6 +234,12 @@ class CoreMachine(RuleBasedStateMachine):
     @rule(agent_id=st.sampled_from(AGENTS))
     def agent_ends_wrap_up(self, agent_id: str) -> None:
         self._send(ev.WrapUpDone(agent_id))
+
+    @rule(agent_id=st.sampled_from(AGENTS), ready=st.booleans(), after=st.floats(0, 10))
+    def agent_classifies_the_call(self, agent_id: str, ready: bool, after: float) -> None:
+        call_id = self.h.acd.agents[agent_id].call_id
+        if call_id is not None:
+            self._send(ev.CallClassified(agent_id, call_id, "prank", ready=ready), after)
 
     @rule(agent_id=st.sampled_from(AGENTS), reachable=st.booleans())
     def phone_comes_and_goes(self, agent_id: str, reachable: bool) -> None:

@@ -131,3 +131,13 @@ def test_hold_and_mute_from_the_console():
     assert h.send(ev.MuteRequested("c1", "1002", True)) == [], "not their call"
     (end,) = ended(h.send(ev.CallerHungUp("c1"), after=30))
     assert end.hold_s == 12
+
+
+def test_a_blind_transfer_during_a_consultation_is_refused_and_the_consult_goes_on():
+    h = harness()
+    connected(h, "c1", "1001")
+    consult(h)
+    out = h.send(ev.TransferRequested("c1", "1001", "113"), after=2)
+    assert of(out, cmd.TransferRefused) and not of(out, cmd.DialOut)
+    call = h.acd.calls["c1"]
+    assert call.state is CallState.CONNECTED and call.party is not None

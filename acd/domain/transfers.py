@@ -29,6 +29,8 @@ class Transfers(CoreState):
         call = self.calls.get(call_id)
         if call is None or call.state is not CallState.CONNECTED or call.agent_id != agent_id:
             return f"agent {agent_id} has no connected call {call_id}"
+        if call.party is not None:  # e.g. the phone's Transfer button during a consult
+            return "a consultation or conference is on: complete or cancel it first"
         target = self.flows.transfers.target(code)
         if target is None:
             return f"'{code}' is not a transfer destination"
