@@ -14,6 +14,7 @@ already gone -> `AriNotFound`; Asterisk restarting -> `AriUnavailable` (HTTP 503
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -28,6 +29,9 @@ from yarl import URL
 log = logging.getLogger("ari.client")  # the client's lines, whichever part sends
 
 M = TypeVar("M", bound=BaseModel)
+
+CONNECTIONS = 48  # at most, to one Asterisk (asterisk/http.conf allows 200 sessions)
+RETRIES_S = (0.05, 0.2)  # a request the connection dropped before it was read: sent again
 
 HangupReason = Literal[
     "normal",
@@ -176,7 +180,10 @@ class AriRest:
         self.base_url = base
         token = base64.b64encode(f"{username}:{password}".encode()).decode()
         self.auth_headers = {"Authorization": f"Basic {token}"}
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        # Per read, and for getting a connection (the pool's queue included): under load,
+        # requests wait their turn instead of failing while Asterisk still answers others.
+        self.timeout = aiohttp.ClientTimeout(total=None, connect=2 * timeout,
+                                             sock_read=timeout)
         self._session = session
         self._own_session = session is None
         self._closed = False
@@ -188,7 +195,10 @@ class AriRest:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 timeout=self.timeout,
-                connector=aiohttp.TCPConnector(limit=64),
+                # Asterisk serves each HTTP session with a thread and refuses sessions past
+                # http.conf's `sessionlimit`: stay well below it, as a session given up on
+                # by a client lives on in Asterisk until its request is done.
+                connector=aiohttp.TCPConnector(limit=CONNECTIONS),
             )
             self._own_session = True
         return self._session
@@ -231,16 +241,31 @@ class AriRest:
         url = self._url(*segments)
         path = url.path
         query = _query(params or {})
-        if self._closed:
-            raise AriTransportError(method, path, None, "client closed")
-        try:
-            async with self.session.request(
-                method, url, params=query or None, json=body, headers=self.auth_headers
-            ) as resp:
-                text = await resp.text()
-                status = resp.status
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise AriTransportError(method, path, None, f"{type(exc).__name__}: {exc}") from exc
+        for retry_in in (*RETRIES_S, None):
+            if self._closed:
+                raise AriTransportError(method, path, None, "client closed")
+            try:
+                async with self.session.request(
+                    method, url, params=query or None, json=body, headers=self.auth_headers
+                ) as resp:
+                    text = await resp.text()
+                    status = resp.status
+                break
+            except aiohttp.ClientConnectorError as exc:  # refused: Asterisk is not there
+                raise AriTransportError(method, path, None,
+                                        f"{type(exc).__name__}: {exc}") from exc
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                # Closed before any answer ("Can not write request body", "Server
+                # disconnected"): a kept-alive connection Asterisk had let go, or a session
+                # refused at its `sessionlimit`; the request was not served, so it is sent
+                # again. (A request served twice would be refused, e.g. an existing id.)
+                if retry_in is None:
+                    raise AriTransportError(method, path, None,
+                                            f"{type(exc).__name__}: {exc}") from exc
+                await asyncio.sleep(retry_in)
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                raise AriTransportError(method, path, None,
+                                        f"{type(exc).__name__}: {exc}") from exc
         payload: Any = None
         if text:
             try:

@@ -145,6 +145,41 @@ async def test_refused_connection_is_a_transport_error() -> None:
         await client.close()
 
 
+async def test_a_request_the_server_drops_unread_is_sent_again() -> None:
+    """Asterisk at its `sessionlimit` accepts a connection and closes it at once: the
+    request was never read, so it goes again (twice at most)."""
+    drops = 0
+    served: list[bytes] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        if len(served) < drops:
+            served.append(b"dropped")
+            writer.close()
+            return
+        served.append(head.split(b"\r\n", 1)[0])
+        writer.write(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = AriClient(f"http://127.0.0.1:{port}/ari", "u", "p", timeout=1.0)
+    try:
+        drops = 2  # (a POST: aiohttp would resend a GET once by itself)
+        await client.answer("c1")
+        assert served == [b"dropped", b"dropped", b"POST /ari/channels/c1/answer HTTP/1.1"]
+        served.clear()
+        drops = 3
+        with pytest.raises(AriTransportError):
+            await client.answer("c1")
+        assert served == [b"dropped"] * 3
+    finally:
+        await client.close()
+        server.close()
+        await server.wait_closed()
+
+
 def test_base_url_without_path_gets_the_ari_prefix() -> None:
     assert str(AriClient("http://127.0.0.1:8088", "u", "p").base_url) == "http://127.0.0.1:8088/ari"
     assert str(AriClient("http://h:8088/ari/", "u", "p").events_url("acd117")) == (
