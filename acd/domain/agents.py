@@ -140,11 +140,11 @@ class Agents(CoreState):
             self._wrap_up_over(agent, t.at)
 
     def wrap_up_refusal(self, agent_id: str) -> str | None:
-        """Why this agent's wrap-up may not end now (the phone's *15 and the API ask)."""
+        """Why this agent, in wrap-up, may not end it now (the phone's *15 and the API ask
+        first, to say so); None too when they are not in wrap-up at all."""
         agent = self.agents.get(agent_id)
-        if agent is None or agent.state is not AgentState.AFTER_CALL_WORK:
-            return "not in wrap-up"
-        if not self.may_end_wrap_up(agent):
+        if agent is not None and agent.state is AgentState.AFTER_CALL_WORK \
+                and not self.may_end_wrap_up(agent):
             return "the call is not classified yet"
         return None
 

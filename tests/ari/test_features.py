@@ -177,3 +177,19 @@ async def test_a_login_at_a_phone_the_policy_refuses_is_told_and_reports_nothing
     assert rig.events == []
     assert asked == [("1001", "PJSIP/1002")]
     assert prompts_played(peer, channel) == ["agent-enter-pin", "agent-login-failed"]
+
+
+async def test_star_15_before_the_call_is_classified_is_told_and_reports_nothing(
+    peer: FakeAsterisk, rig_factory: Any
+) -> None:
+    rig = await rig_factory(no_core, verify_pin=verify_pin,
+                            wrap_up_refusal=lambda agent_id: "the call is not classified yet")
+    login = await peer.feature_call("PJSIP/1001", "login", "1001")
+    await peer.wait_for(lambda: prompts_played(peer, login or ""))
+    await peer.send_dtmf(login or "", "4321#")
+    await peer.wait_for(lambda: rig.events)
+    channel = await peer.feature_call("PJSIP/1001", "wrapup")
+    assert channel is not None
+    await peer.wait_for(lambda: peer.channels[channel].gone, what="hang-up after refusal")
+    assert rig.events == [AgentLoggedIn("1001", "PJSIP/1001")]
+    assert prompts_played(peer, channel) == ["agent-login-failed"]
