@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from aiohttp import web
 
+from acd.domain.core import Acd
 from acd.http import (
     agent_calls,
     api,
@@ -20,14 +21,51 @@ from acd.http import (
     wallboard,
     wrapup,
 )
+from acd.http.metrics import Metrics
+from acd.service.health import Health
+from acd.service.live import LiveFigures
+from acd.service.ports import JournalStats
+from acd.service.settings import Settings
+from acd.service.supervision import Supervision
+from acd.service.switchboard import Switchboard
+from acd.service.users import Users
+from config.models import CallFlows
+from config.regions import RegionTable
 
-if TYPE_CHECKING:
-    from acd.bootstrap import Daemon
 
-DAEMON: web.AppKey[Daemon] = web.AppKey("daemon")
+class Journal(Protocol):
+    @property
+    def stats(self) -> JournalStats: ...
 
 
-def build_app(daemon: Daemon) -> web.Application:
+class Service(Protocol):
+    """The running daemon as the HTTP handlers see it (acd.bootstrap.Daemon is one): the
+    core to read and the switchboard to post to, the settings, the live figures, users and
+    the journal. The handlers reach nothing else of it."""
+
+    settings: Settings
+    flows: CallFlows
+    regions: RegionTable
+    acd: Acd
+    switchboard: Switchboard
+    health: Health
+    live: LiveFigures
+    metrics: Metrics
+    users: Users | None
+    supervision: Supervision | None
+    started_at: float
+
+    @property
+    def writer(self) -> Journal | None: ...
+
+    @property
+    def running(self) -> bool: ...
+
+
+DAEMON: web.AppKey[Service] = web.AppKey("daemon")
+
+
+def build_app(daemon: Service) -> web.Application:
     app = web.Application()
     app[DAEMON] = daemon
     security.setup(app)

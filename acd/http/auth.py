@@ -6,17 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from ipaddress import IPv4Network, IPv6Network, ip_address
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from acd.service.users import Role, Session, User, Users
 
+if TYPE_CHECKING:
+    from acd.http.app import Service
+
 COOKIE = "acd117_session"
 
 
-def daemon_of(request: web.Request) -> Any:
-    from acd.http.app import DAEMON
+def daemon_of(request: web.Request) -> Service:
+    from acd.http.app import DAEMON  # app.py imports every handler module, this one too
 
     return request.app[DAEMON]
 

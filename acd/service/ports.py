@@ -71,6 +71,12 @@ class JournalStats(Protocol):
     @property
     def rejected_records(self) -> int: ...
 
+    @property
+    def held_records(self) -> int: ...  # waiting in memory for the spool to be writable
+
+    @property
+    def last_error(self) -> str | None: ...
+
 
 class TelephonyBase:
     """The capabilities a telephony may lack, absent: subclass and implement `execute`."""
