@@ -8,8 +8,8 @@
 | RingAgent      | POST /channels?endpoint=<device>&app=acd117&appArgs=agent,<call>,     |
 |                |   <agent>&callerId=&timeout=&channelId=<offer> + body variables       |
 | StopRinging    | DELETE /channels/{offer}?reason=answered_elsewhere|no_answer|normal   |
-| Bridge         | [stop MOH, prompts] POST /bridges?bridgeId=acd117-<call>,             |
-|                |   POST /bridges/{b}/addChannel?channel=<call>,<offer>                 |
+| Bridge         | at once: [stop MOH, prompts], POST /bridges?bridgeId=acd117-<call>;   |
+|                |   then POST /bridges/{b}/addChannel?channel=<call>,<offer>            |
 | StartRecording | POST /bridges/{b}/record?name=&format=&ifExists=,                     |
 |                |   POST /channels/{call}/variable ACD117_RECORDING                     |
 | HangUp         | DELETE /channels/{call, its agent or outside leg}?reason=normal       |
@@ -35,6 +35,7 @@ transfer and third-party rows are run by `ari.transfer_commands`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable
@@ -296,15 +297,22 @@ class CommandExecution(TransferCommands):
         kept across transfers), prompts and music stopped. Under the call's lock."""
         leg.connected_offer = offer_or_leg
         leg.held = False
-        for pid in list(leg.playbacks):
-            await quietly(self.client.stop_playback(pid))
+        # Silencing the caller (the welcome may still play: the agent rang during it) and
+        # making the bridge do not depend on each other: one round trip of waiting, not
+        # three, between the agent's answer and the two of them talking.
+        steps: list[Awaitable[object]] = [quietly(self.client.stop_playback(pid))
+                                          for pid in list(leg.playbacks)]
         if leg.moh:
-            await self.moh.off(leg)
+            steps.append(self.moh.off(leg))
+        bridge_id = leg.bridge_id or f"acd117-{leg.call_id}"
         if leg.bridge_id is None:
-            bridge_id = f"acd117-{leg.call_id}"
-            await self.client.create_bridge(bridge_id=bridge_id, name=f"call-{leg.call_id}")
-            leg.bridge_id = bridge_id
-        await self.client.add_channels(leg.bridge_id, [leg.call_id, channel_id])
+            steps.append(self.client.create_bridge(bridge_id=bridge_id,
+                                                   name=f"call-{leg.call_id}"))
+        for outcome in await asyncio.gather(*steps, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                raise outcome  # only the bridge's creation can fail here
+        leg.bridge_id = bridge_id
+        await self.client.add_channels(bridge_id, [leg.call_id, channel_id])
 
     async def start_recording(self, cmd: StartRecording) -> None:
         await self.recording.start(cmd)
