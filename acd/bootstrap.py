@@ -298,6 +298,7 @@ def _asterisk(settings: Settings, flows: CallFlows, acd: Acd,
     return AsteriskTelephony(asterisk, in_force, verify_pin=pin_checker(in_force),
                              agent_at_device=acd.agent_at, login_refusal=acd.login_refusal,
                              wrap_up_refusal=acd.wrap_up_refusal,
+                             pause_reason=lambda typed: in_force().pause_code(typed),
                              recordings=_recordings(settings, writer, metrics))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from acd.vocabulary.events import AgentLoggedIn, AgentLoggedOut, Event
@@ -40,7 +40,7 @@ class FeatureCalls:
         agent_at_device: Callable[[str], str | None] | None,
         login_refusal: Callable[[str, str], str | None] | None,
         wrap_up_refusal: Callable[[str], str | None] | None,
-        pause_reasons: Mapping[str, str] | None,
+        pause_reason: Callable[[str], str | None] | None,
         prompts: FeaturePrompts | None,
         prompt_media: PromptMedia,
         language: str | None,
@@ -55,7 +55,7 @@ class FeatureCalls:
         self._agent_at_device_hook = agent_at_device
         self.login_refusal = login_refusal
         self.wrap_up_refusal = wrap_up_refusal
-        self.pause_reasons = pause_reasons
+        self.pause_reason = pause_reason
         self.prompts = prompts or FeaturePrompts()
         self.prompt_media = prompt_media
         self.language = language
@@ -84,7 +84,7 @@ class FeatureCalls:
             agent_at_device=self.agent_at_device,
             login_refusal=self.login_refusal,
             wrap_up_refusal=self.wrap_up_refusal,
-            pause_reasons=self.pause_reasons,
+            pause_reason=self.pause_reason,
             prompts=self.prompts,
             first_digit_timeout=self.digit_timeouts_s[0],
             digit_timeout=self.digit_timeouts_s[1],

@@ -29,7 +29,7 @@ import asyncio
 import inspect
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -96,7 +96,7 @@ class FeatureSession:
         agent_at_device: Callable[[str], str | None],
         login_refusal: Callable[[str, str], str | None] | None = None,
         wrap_up_refusal: Callable[[str], str | None] | None = None,
-        pause_reasons: Mapping[str, str] | None = None,
+        pause_reason: Callable[[str], str | None] | None = None,
         prompts: FeaturePrompts | None = None,
         first_digit_timeout: float = 8.0,
         digit_timeout: float = 4.0,
@@ -112,7 +112,8 @@ class FeatureSession:
         self.agent_at_device = agent_at_device
         self.login_refusal = login_refusal
         self.wrap_up_refusal = wrap_up_refusal
-        self.pause_reasons = pause_reasons
+        # The reason code keyed (a digit or the code itself), or None: not a reason.
+        self.pause_reason = pause_reason or (lambda typed: typed)
         self.prompts = prompts or FeaturePrompts()
         self.first_digit_timeout = first_digit_timeout
         self.digit_timeout = digit_timeout
@@ -200,10 +201,9 @@ class FeatureSession:
         for _ in range(self.max_attempts):
             candidate = code or await self._collect(self.prompts.enter_pause_reason)
             if candidate:
-                if self.pause_reasons is None:
-                    return candidate
-                if candidate in self.pause_reasons:
-                    return self.pause_reasons[candidate]
+                reason = self.pause_reason(candidate)
+                if reason is not None:
+                    return reason
             code = None  # not a reason code: ask again
         return None
 

@@ -24,7 +24,7 @@ fallback queue answers it [08]) and tells the core the call left (CallHandedOff)
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from ari.adoption import AdapterCommand
@@ -72,7 +72,7 @@ class StasisApp:
         agent_at_device: Callable[[str], str | None] | None = None,
         login_refusal: Callable[[str, str], str | None] | None = None,
         wrap_up_refusal: Callable[[str], str | None] | None = None,
-        pause_reasons: Mapping[str, str] | None = None,
+        pause_reason: Callable[[str], str | None] | None = None,
         feature_prompts: FeaturePrompts | None = None,
         prompt_media: PromptMedia = default_prompt_media,
         language: str | None = None,
@@ -109,7 +109,7 @@ class StasisApp:
             agent_at_device=agent_at_device,
             login_refusal=login_refusal,
             wrap_up_refusal=wrap_up_refusal,
-            pause_reasons=pause_reasons,
+            pause_reason=pause_reason,
             prompts=feature_prompts,
             prompt_media=prompt_media,
             language=language,

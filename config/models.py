@@ -2,7 +2,7 @@
 
 A config folder holds YAML files; each file contributes one or more top-level sections
 (`centres`, `agents`, `ingress`, `escalation`, `callers`, `announcements`, `recording`,
-`transfers`, `wrapup`).
+`transfers`, `wrapup`, `pauses`).
 `config.loader.load_flows` merges them into one `CallFlows` and checks the cross references
 (regions exist, agents belong to known centres, prompts are defined).
 """
@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from acd.vocabulary.tiers import Tier
-from config.wrapup import WrapUp
+from config.wrapup import PauseReason, WrapUp, check_pauses
 
 
 class Model(BaseModel):
@@ -343,7 +343,7 @@ class Transfers(Model):
 
 
 SECTIONS = ("centres", "agents", "ingress", "escalation", "callers", "announcements", "recording",
-            "transfers", "wrapup")
+            "transfers", "wrapup", "pauses")
 
 
 class CallFlows(Model):
@@ -356,4 +356,17 @@ class CallFlows(Model):
     recording: Recording = Recording()
     transfers: Transfers = Transfers()
     wrapup: WrapUp = WrapUp()
+    # None listed: any reason code is taken (the phone's digits as they are).
+    pauses: list[PauseReason] = []
+
+    @field_validator("pauses")
+    @classmethod
+    def _pauses(cls, pauses: list[PauseReason]) -> list[PauseReason]:
+        return check_pauses(pauses)
+
+    def pause_code(self, typed: str) -> str | None:
+        """The reason a code or phone digit names; with no reasons listed, any code."""
+        if not self.pauses:
+            return typed
+        return next((p.code for p in self.pauses if typed in (p.code, p.digit)), None)
 

@@ -1,4 +1,5 @@
-"""The `wrapup:` section: how a call taker classifies each call at wrap-up.
+"""What the call taker's desk offers: the `wrapup:` section (how each call is classified
+at wrap-up) and `pauses:` (the reasons an agent may pause for).
 
 The codes are the call flows' own (reports and the review list use them); the labels are
 what the console shows, in Indonesian with an optional English one for `?lang=en`.
@@ -58,3 +59,18 @@ class WrapUp(_Model):
 
     def emergency_type(self, code: str) -> Labelled | None:
         return next((t for t in self.emergency_types if t.code == code), None)
+
+
+class PauseReason(Labelled):
+    """A reason to pause: chosen in the console, or keyed on the phone after `*13`."""
+
+    digit: Annotated[str, StringConstraints(pattern=r"^\d{1,2}$")] | None = None
+
+
+def check_pauses(pauses: list[PauseReason]) -> list[PauseReason]:
+    for name, keys in (("code", [p.code for p in pauses]),
+                       ("digit", [p.digit for p in pauses if p.digit is not None])):
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"pause reasons: each {name} once: {', '.join(dupes)}")
+    return pauses

@@ -185,3 +185,11 @@ def test_the_example_rules_read_their_headers_only_for_their_trunk():
         {"trunk": "t1", "header": "X Bad"}]})
     assert both.headers_read("t1") == ["X-Zone"]  # once, readable names only
     assert both.headers_read(None) == ["X-Zone"]
+
+
+def test_pause_reasons_each_have_one_code_and_one_digit(folder: Path):
+    (folder / "pauses.yaml").write_text(
+        "pauses:\n  - {code: break, digit: '1', label: Istirahat}\n"
+        "  - {code: meal, digit: '1', label: Makan}\n")
+    [problem] = problems_for(folder)
+    assert "pauses" in problem and "each digit once: 1" in problem

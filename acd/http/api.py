@@ -183,6 +183,10 @@ async def agent_pause(request: web.Request) -> web.Response:
     reason = field(await body(request), "reason")
     if not REASON.match(reason):
         raise json_error(400, "'reason' is a code of 1-32 characters a-z, 0-9, '_' or '-'")
+    flows = daemon_of(request).acd.flows
+    if flows.pause_code(reason) != reason:
+        raise json_error(422, "'reason' is not one of the call flows' pause reasons",
+                         reasons=[p.code for p in flows.pauses])
     daemon_of(request).switchboard.post(ev.AgentPaused(agent_id, reason))
     return web.json_response({"agent_id": agent_id, "paused": reason}, status=202)
 

@@ -163,7 +163,9 @@ def document() -> Schema:
         "/api/agent/logout": {"post": _op("the agent logs out (after the current call)",
                                           "agents", {"202": ACCEPTED}, auth=True)},
         "/api/agent/pause": {"post": _op("pause with a reason code", "agents",
-                                         {"202": ACCEPTED}, auth=True,
+                                         {"202": ACCEPTED, "422": _err(
+                                             "not one of the call flows' pause reasons")},
+                                         auth=True,
                                          body=_obj(["reason"], reason={
                                              "type": "string",
                                              "pattern": "^[a-z0-9_-]{1,32}$"}))},

@@ -6,7 +6,9 @@ they are ready; supervisors review the calls classified for review (pranks).
   the call the agent is on or wrapping up; `ready` (default true) ends the wrap-up;
 - `POST /api/agent/ready`: end the wrap-up (409 while the flows require a classification);
 - `GET /api/reviews?days=7`: the calls classified for review (supervisors), newest first,
-  by number: the nuisance list (callers.yaml) is a person's decision, never automatic.
+  by number: the nuisance list (callers.yaml) is a person's decision, never automatic;
+- `GET /api/pauses`: the reasons an agent may pause for (`pauses:`), with their labels and
+  phone digits (none listed: any reason code).
 """
 
 from __future__ import annotations
@@ -48,6 +50,12 @@ async def wrapup(request: web.Request) -> web.Response:
         "required": w.required,
         "classes": [c.model_dump() for c in w.classes],
         "emergency_types": [t.model_dump() for t in w.emergency_types]})
+
+
+async def pauses(request: web.Request) -> web.Response:
+    await require(request)
+    flows = daemon_of(request).acd.flows
+    return web.json_response({"reasons": [p.model_dump() for p in flows.pauses]})
 
 
 def _text(data: dict[str, Any], name: str, limit: int) -> str | None:
@@ -150,6 +158,7 @@ def setup(app: web.Application) -> None:
     r.add_post("/api/agent/classify", classify)
     r.add_post("/api/agent/ready", ready)
     r.add_get("/api/reviews", reviews)
+    r.add_get("/api/pauses", pauses)
 
 
 _LABELLED = _obj(code=STR, label=STR, label_en=NULL_STR)
@@ -169,6 +178,10 @@ EXTRA_PATHS.update({
                                               "maximum": 1_000_000},
                              place={"type": "string", "maxLength": PLACE_MAX},
                              notes={"type": "string", "maxLength": NOTES_MAX}, ready=BOOL))},
+    "/api/pauses": {"get": _op(
+        "the reasons an agent may pause for (none listed: any reason code)", "agents",
+        {"200": _json(_obj(reasons={"type": "array", "items": _obj(
+            code=STR, label=STR, label_en=NULL_STR, digit=NULL_STR)}))}, auth=True)},
     "/api/agent/ready": {"post": _op(
         "end the signed-in agent's wrap-up", "agents",
         {"202": ACCEPTED, "409": _err("not in wrap-up, or the call is not classified yet")},

@@ -97,7 +97,7 @@ async def test_pause_with_a_reason_code_then_unpause_logout_and_wrap_up(
     peer: FakeAsterisk, rig_factory: Any
 ) -> None:
     rig = await rig_factory(no_core, verify_pin=verify_pin,
-                            pause_reasons={"1": "break", "2": "briefing"})
+                            pause_reason={"1": "break", "2": "briefing"}.get)
     login = await peer.feature_call("PJSIP/1001", "login", "1001")
     await peer.wait_for(lambda: prompts_played(peer, login or ""))
     await peer.send_dtmf(login or "", "4321#")

@@ -55,6 +55,21 @@ async def test_pause_with_one_and_two_digit_reasons_unpause_and_logout(acd117, p
     assert recorded[6][0] == "logged_out"
 
 
+async def test_the_call_flows_pause_reasons_name_the_phones_digits(acd117, phones):
+    acd = await acd117({"pauses": {"pauses": [
+        {"code": "break", "digit": "1", "label": "Istirahat"},
+        {"code": "briefing", "digit": "3", "label": "Pengarahan"}]}})
+    phone = await phones("1001")
+    await phone_login(phone, "1001")
+    await until_agent(acd, "1001", state="available")
+    await feature(phone, "*133")
+    await until_agent(acd, "1001", state="paused", pause_reason="briefing")
+    await feature(phone, "*14")
+    await until_agent(acd, "1001", state="available")
+    await feature(phone, "*13", "7#", "1#")  # 7 is no reason: asked again
+    await until_agent(acd, "1001", state="paused", pause_reason="break")
+
+
 async def test_the_pin_keyed_at_login_is_not_in_asterisks_logs(acd117, phones, asterisk):
     acd = await acd117()
     mark = asterisk.log_mark()

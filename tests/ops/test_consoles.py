@@ -114,6 +114,9 @@ async def test_a_shift_in_the_consoles(tmp_path: Path, migrated_dsn: str) -> Non
             await wait_for(agent, "document.getElementById('state').dataset.state"
                                   " === 'available'")
             assert await agent.text("state") == "Tersedia"
+            # The pause reasons are the call flows', with the phone's digits.
+            await wait_for(agent, "document.querySelector('#reason option[value=meal]')"
+                                  ".textContent === 'Makan (*132)'")
 
             board.post(ev.CallArrived("c1", "+6281234567890", from_region("32.73")))
             board.post(ev.PromptFinished("c1", "welcome"))

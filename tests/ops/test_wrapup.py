@@ -110,3 +110,19 @@ async def test_pranks_are_listed_for_review_by_number_and_in_the_next_screen_pop
     assert status == 200
     assert [(c["call_id"], c["classification"], c["notes"]) for c in body["calls"]] == [
         ("p2", "prank", "tertawa lalu menutup"), ("p1", "prank", "tertawa lalu menutup")]
+
+
+async def test_pause_reasons_come_from_the_call_flows(
+        api: tuple[Daemon, Client, Phones]) -> None:  # noqa: F811
+    daemon, client, _ = api
+    status, body = await client.call("POST", "/api/agent/login", {
+        "agent_id": "1001", "password": "Sekret117", "device": "PJSIP/desk-12"})
+    client.token = body["token"]
+    status, body = await client.call("GET", "/api/pauses")
+    assert status == 200
+    assert [(r["code"], r["digit"], r["label"]) for r in body["reasons"]][:2] == [
+        ("break", "1", "Istirahat"), ("meal", "2", "Makan")]
+    status, body = await client.call("POST", "/api/agent/pause", {"reason": "nap"})
+    assert status == 422 and "briefing" in body["reasons"]
+    assert (await client.call("POST", "/api/agent/pause", {"reason": "meal"}))[0] == 202
+    await until(lambda: daemon.acd.agents["1001"].state is AgentState.PAUSED)

@@ -70,9 +70,20 @@ function showCall(call, me) {
 let wrapup = {required: false, classes: [], emergency_types: []};
 let formFor = null;  // the call the classification form is for
 
-async function loadWrapUp() {
-  try { wrapup = await api(sess, "GET", "/api/wrapup"); } catch (e) { failed(e); return; }
-  const byLang = item => (lang === "en" && item.label_en) || item.label;
+const byLang = item => (lang === "en" && item.label_en) || item.label;
+let pauseLabels = new Map();  // the call flows' pause reasons, code -> label
+
+async function loadDesk() {
+  let reasons;
+  try {
+    wrapup = await api(sess, "GET", "/api/wrapup");
+    reasons = (await api(sess, "GET", "/api/pauses")).reasons;
+  } catch (e) { failed(e); return; }
+  if (reasons.length) {  // else the catalog's usual reasons stay
+    pauseLabels = new Map(reasons.map(r => [r.code, byLang(r)]));
+    document.getElementById("reason").replaceChildren(...reasons.map(r =>
+      el("option", {value: r.code}, r.digit ? `${byLang(r)} (*13${r.digit})` : byLang(r))));
+  }
   document.getElementById("classes").replaceChildren(
     document.getElementById("classes").firstElementChild,
     ...wrapup.classes.map(c => el("label", {class: "choice"},
@@ -137,7 +148,7 @@ async function showHistory(call) {
     tr.dataset.callId = c.call_id;
     const when = new Date(c.arrived_at * 1000).toLocaleString(document.documentElement.lang);
     const cls = wrapup.classes.find(k => k.code === c.classification);
-    const classLabel = cls ? ((lang === "en" && cls.label_en) || cls.label) :
+    const classLabel = cls ? byLang(cls) :
       (c.classification || "–");
     for (const value of [when, label("outcome", c.outcome || "open"), c.centre_id || "–",
                          c.agent_id || "–", c.talk_s == null ? "–" : secs(c.talk_s),
@@ -177,7 +188,9 @@ async function refresh() {
   stateEl.dataset.state = me.state;
   document.body.dataset.state = me.state;
   const detail = [];
-  if (me.pause_reason) detail.push(label("pause", me.pause_reason));
+  if (me.pause_reason) {
+    detail.push(pauseLabels.get(me.pause_reason) || label("pause", me.pause_reason));
+  }
   if (me.pending) detail.push(t("agent.pending", {what: t(`pending.${me.pending.split(":")[0]}`)}));
   text("state-detail", detail.join(" · "));
   text("who", t("agent.who", {agent: me.agent_id, device: me.device || "–"}));
@@ -195,7 +208,7 @@ async function refresh() {
 function desk() {
   show("signin", false);
   show("desk", true);
-  if (poller === null) { poller = every(1000, refresh); loadDestinations(); loadWrapUp(); }
+  if (poller === null) { poller = every(1000, refresh); loadDestinations(); loadDesk(); }
 }
 
 function signInForm() {
