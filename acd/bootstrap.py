@@ -40,6 +40,7 @@ from acd.domain.core import Acd, Output
 from acd.domain.model import AgentState
 from acd.http.metrics import Metrics
 from acd.people.demo import DemoTraffic, SimulatedTelephony
+from acd.service import nuisance
 from acd.service.health import Health, connections_watch
 from acd.service.live import LiveFigures, LiveSink
 from acd.service.ports import Telephony
@@ -191,8 +192,9 @@ class Daemon:
         log.info("acd117 stopped")
 
     async def _restore(self) -> None:
-        """Sessions and logins from before the restart, before anything is served or
-        connected. Either read failing starts the daemon all the same (logged)."""
+        """Sessions, the nuisance list and logins from before the restart, before anything
+        is served or connected. A read failing starts the daemon all the same (logged)."""
+        await self._restore_nuisance_list()
         sessions = self.users.load_sessions() if self.users is not None else _nothing()
         if self.logins is None:
             await sessions
@@ -212,6 +214,18 @@ class Daemon:
         log.info("agent logins restored", agents=len(back),
                  paused=sum(a.state is AgentState.PAUSED for a in back),
                  skipped=len(found.logins) - len(back), source=found.source)
+
+    async def _restore_nuisance_list(self) -> None:
+        if self.users is None:
+            return
+        try:
+            listed = await nuisance.in_force(await self.users.pool(), self.live.clock())
+        except Exception as exc:  # any database trouble: start without it, say so
+            log.warning("nuisance list not restored", error=str(exc))
+            return
+        for row in listed:
+            self.switchboard.post(ev.NuisanceListed(row["number"], row["until"]))
+        log.info("nuisance list restored", numbers=len(listed))
 
     @contextlib.asynccontextmanager
     async def serving(self) -> AsyncIterator[Daemon]:

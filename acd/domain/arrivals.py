@@ -19,6 +19,14 @@ WELCOME_GUARD_S = 30.0
 
 
 class Arrivals(CoreState):
+    def _on_nuisance_listed(self, e: ev.NuisanceListed, now: float) -> None:
+        """Effective from the next call of that number (a call already waiting keeps its
+        place: it was classified when it came)."""
+        if e.until is None or e.until <= now:
+            self.nuisance_listed.pop(e.number, None)
+        else:
+            self.nuisance_listed[e.number] = e.until
+
     def _on_call_arrived(self, e: ev.CallArrived, now: float) -> None:
         if e.call_id in self.calls:
             return  # the same channel announced twice (e.g. after a reconnect): one call
@@ -43,7 +51,7 @@ class Arrivals(CoreState):
         """Classify, place and record a new (or adopted) call."""
         info = parse_caller(caller)
         last = self._remember_caller(info.e164, arrived_at)
-        cls = self._callers.classify(info, arrived_at, last)
+        cls = self._callers.classify(info, arrived_at, last, self.nuisance_listed)
         res = self._ingress.resolve(ingress, info)
         region = self.regions.get(res.region)
         self._call_seq += 1

@@ -5,6 +5,7 @@ Pure: the repeat-caller memory is state the core owns and passes in.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -72,10 +73,13 @@ class CallerPolicy:
         self.nuisance_priority = len(callers.classes) + 1
         self.repeat_window_s = callers.repeat_window_min * 60
 
-    def classify(self, caller: CallerInfo, now: float,
-                 last_call_at: float | None) -> Classification:
+    def classify(self, caller: CallerInfo, now: float, last_call_at: float | None,
+                 listed: Mapping[str, float] | None = None) -> Classification:
+        """`listed`: the numbers supervisors put on the nuisance list meanwhile, with when
+        each listing ends (besides the call flows' own)."""
         number = caller.e164
-        if number is not None and now < self._nuisance_until.get(number, float("-inf")):
+        if number is not None and now < max(self._nuisance_until.get(number, float("-inf")),
+                                            (listed or {}).get(number, float("-inf"))):
             return Classification("nuisance", self.nuisance_priority, True)
         repeat = last_call_at is not None and now - last_call_at <= self.repeat_window_s
         for rank, (c, numbers, prefixes) in enumerate(self._classes):

@@ -48,6 +48,7 @@ class Acd(Arrivals, Waiting, Offers, Agents, Transfers, Parties, Reload):
         self.unreachable = set()  # devices known to be unregistered or unreachable
         self._device_agent = {}
         self._last_call = OrderedDict()  # for the repeat-caller class
+        self.nuisance_listed = {}  # kept across reloads: the supervisors', not the flows'
         self._call_seq = 0
         self._offer_seq = 0
         self._out = []
@@ -78,6 +79,7 @@ class Acd(Arrivals, Waiting, Offers, Agents, Transfers, Parties, Reload):
             ev.AgentUnpaused: self._on_agent_unpaused,
             ev.WrapUpDone: self._on_wrap_up_done,
             ev.CallClassified: self._on_call_classified,
+            ev.NuisanceListed: self._on_nuisance_listed,
             ev.DeviceStateChanged: self._on_device_state_changed,
         }
         self._timer_handlers = {

@@ -41,6 +41,7 @@ class CoreState:
     _timers: Timers
     _device_agent: dict[str, str]
     _last_call: OrderedDict[str, float]  # for the repeat-caller class
+    nuisance_listed: dict[str, float]  # numbers listed at run time -> until (epoch)
     _call_seq: int
     _offer_seq: int
     _out: list[Output]

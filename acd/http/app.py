@@ -11,6 +11,7 @@ from acd.http import (
     agent_calls,
     api,
     consoles,
+    nuisance,
     openapi,
     ops,
     outage,
@@ -80,4 +81,5 @@ def build_app(daemon: Service) -> web.Application:
     users_api.setup(app)
     consoles.setup(app)
     wrapup.setup(app)
+    nuisance.setup(app)
     return app

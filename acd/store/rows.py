@@ -40,9 +40,9 @@ from acd.vocabulary.records import (
 if TYPE_CHECKING:
     import asyncpg
 
-# The newest migration (sql/NNN_*.sql) the daemon is written for (012: call
-# classifications); the writer refuses to write into an older schema.
-SCHEMA_VERSION = 12
+# The newest migration (sql/NNN_*.sql) the daemon is written for (013: the nuisance list
+# kept at run time); the writer refuses to write into an older schema.
+SCHEMA_VERSION = 13
 
 
 def _unnest(columns: Sequence[tuple[str, str]], ordinality: bool = False) -> str:

@@ -240,6 +240,15 @@ class CallClassified:
 
 
 @dataclass(frozen=True, slots=True)
+class NuisanceListed:
+    """A supervisor put a number (E.164) on the nuisance list until `until` (epoch), or
+    took it off (`until` None); at a restart, each listing still in force again."""
+
+    number: str
+    until: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceStateChanged:
     """A phone registered (reachable) or went away (unregistered, unreachable)."""
 
@@ -273,5 +282,6 @@ Event = (
     | AgentUnpaused
     | WrapUpDone
     | CallClassified
+    | NuisanceListed
     | DeviceStateChanged
 )
