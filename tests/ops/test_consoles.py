@@ -294,6 +294,56 @@ async def test_a_shift_in_the_consoles(tmp_path: Path, migrated_dsn: str) -> Non
                 assert await sup.text("validate") == "Validate"
 
 
+def two_pranks(number: str) -> list[object]:
+    """An hour ago and just now: two calls from one number, classified as pranks."""
+    t = datetime.now(ZoneInfo("Asia/Jakarta")).timestamp()
+    out: list[object] = []
+    for i, at in enumerate((t - 3600, t - 60)):
+        call_id = f"prank-{i}"
+        out += [rec.CallStarted(call_id, number, number, "mobile", "mobile", 0, "32.73",
+                                "test", "darurat", None, None, at),
+                rec.CallEnded(call_id, "answered", at, at + 3, at + 20, Tier.KABKOTA,
+                              "bpbd-kota-bandung", "1001", 3.0, 17.0, 0.0, 0, Tier.KABKOTA),
+                rec.Classification(call_id, "1001", "prank", at + 25, notes="tertawa")]
+    return out
+
+
+async def test_a_supervisor_reviews_the_pranks_and_lists_the_number_as_a_nuisance(
+        tmp_path: Path, migrated_dsn: str) -> None:
+    config = tmp_path / "flows"
+    shutil.copytree(EXAMPLE_CONFIG, config)
+    s = settings(tmp_path, migrated_dsn, config=config)
+    await write(migrated_dsn, two_pranks("+6281399998888"))  # type: ignore[arg-type]
+    async with serving(s, simulate=False, telephony=Phones(), time_scale=1.0) as daemon:
+        assert daemon.users is not None
+        daemon.users.hasher = FAST
+        await daemon.users.add("sup1", "Sekret117", "supervisor")
+        async with open_page(daemon.url + "/supervisor", tmp_path / "sup") as sup:
+            await wait_for(sup, "document.body.dataset.ready")
+            await fill(sup, "signin", username="sup1", password="Sekret117")
+            await wait_for(sup, "!document.getElementById('desk').hidden")
+            await sup.evaluate("document.querySelector('[data-tab=\"reviews\"]').click()")
+            row = "#review-numbers tr[data-caller=\"+6281399998888\"]"
+            await wait_for(sup, f"document.querySelector('{row}')")
+            assert "2" in await sup.evaluate(f"document.querySelector('{row}').textContent")
+            assert await sup.evaluate(
+                "document.querySelectorAll('#review-calls tr').length") == 2
+            await sup.evaluate(f"document.querySelector('{row} button').click()")
+            assert await sup.evaluate(
+                "document.getElementById('nuisance-form').reason.value") == \
+                "2 panggilan iseng dalam 7 hari"
+            await sup.evaluate("document.getElementById('nuisance-form').requestSubmit()")
+            listed = "#nuisance-list tr[data-number=\"+6281399998888\"]"
+            await wait_for(sup, f"document.querySelector('{listed} button')")
+            assert "+6281399998888" in daemon.acd.nuisance_listed
+            # The call flows' own listing is shown, not removable here.
+            flows_row = "#nuisance-list tr[data-number=\"+6285700000117\"]"
+            assert await sup.evaluate(f"!document.querySelector('{flows_row} button')")
+            await sup.evaluate(f"document.querySelector('{listed} button').click()")
+            await wait_for(sup, f"!document.querySelector('{listed}')")
+            assert "+6281399998888" not in daemon.acd.nuisance_listed
+
+
 def test_every_string_of_the_pages_is_in_both_catalogs() -> None:
     keys: set[str] = set()
     for page in UI.glob("*.html"):

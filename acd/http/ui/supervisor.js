@@ -223,7 +223,13 @@ async function showReviews() {
   try { data = await api(sess, "GET", "/api/reviews?days=7"); } catch (e) { failed(e); return; }
   document.getElementById("review-numbers").replaceChildren(...data.numbers.map(n =>
     el("tr", {dataset: {caller: n.caller}}, el("td", {}, n.caller),
-       el("td", {class: "num"}, n.calls))));
+       el("td", {class: "num"}, n.calls),
+       el("td", {}, el("button", {type: "button", onclick: () => {
+         const f = document.getElementById("nuisance-form");
+         f.number.value = n.caller;
+         f.reason.value = t("nuisance.reason_pranks", {calls: n.calls});
+         f.reason.focus();
+       }}, t("nuisance.choose"))))));
   document.getElementById("review-calls").replaceChildren(...data.calls.map(c =>
     el("tr", {dataset: {id: c.call_id}},
        el("td", {}, new Date(c.classified_at * 1000).toLocaleString(document.documentElement.lang)),
@@ -231,6 +237,36 @@ async function showReviews() {
        el("td", {}, (centres.get(c.centre_id) || {}).name || c.centre_id || "–"),
        el("td", {}, c.notes || ""))));
   show("review-none", data.calls.length === 0);
+  await showNuisanceList();
+}
+
+async function showNuisanceList() {
+  let data;
+  try { data = await api(sess, "GET", "/api/nuisance"); } catch (e) { failed(e); return; }
+  const when = at => new Date(at * 1000).toLocaleDateString(document.documentElement.lang);
+  const row = (n, by, removable) => el("tr", {dataset: {number: n.number}},
+    el("td", {}, n.number), el("td", {}, n.reason), el("td", {}, when(n.until)),
+    el("td", {}, by),
+    el("td", {}, removable ? el("button", {type: "button", class: "danger", onclick: async () => {
+      try { await api(sess, "POST", `/api/nuisance/${encodeURIComponent(n.number)}/remove`); }
+      catch (e) { failed(e); }
+      await showNuisanceList();
+    }}, t("nuisance.remove")) : ""));
+  document.getElementById("nuisance-list").replaceChildren(
+    ...data.listed.map(n => row(n, n.added_by, true)),
+    ...data.call_flows.map(n => row(n, t("nuisance.in_call_flows"), false)));
+}
+
+async function addNuisance(event) {
+  event.preventDefault();
+  problem("error", null);
+  const f = event.target;
+  try {
+    await api(sess, "POST", "/api/nuisance", {number: f.number.value.trim(),
+      reason: f.reason.value.trim(), days: Number(f.days.value)});
+    f.number.value = f.reason.value = "";
+  } catch (e) { failed(e); }
+  await showNuisanceList();
 }
 
 // --- sign-in and tabs ----------------------------------------------------------------------
@@ -299,6 +335,7 @@ for (const b of document.querySelectorAll("[data-tab]")) {
 }
 document.getElementById("rec-search").addEventListener("submit", searchRecordings);
 document.getElementById("report-form").addEventListener("submit", showReport);
+document.getElementById("nuisance-form").addEventListener("submit", addNuisance);
 document.getElementById("report-csv").addEventListener("click", () => {
   const form = document.getElementById("report-form");
   if (form.kind.value === "forecast") return;
