@@ -304,6 +304,13 @@ class CoreMachine(RuleBasedStateMachine):
     # --- what must always hold ------------------------------------------------------
 
     @invariant()
+    def the_outside_legs_index_names_exactly_the_legs_of_live_calls(self) -> None:
+        acd = self.h.acd
+        legs = {leg.leg_id: c.id for c in acd.calls.values()
+                for leg in (c.outside, c.party) if leg is not None}
+        assert acd.outside_legs == legs
+
+    @invariant()
     def an_agent_never_has_two_calls(self) -> None:
         acd = self.h.acd
         load: dict[str, int] = {}

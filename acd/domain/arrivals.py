@@ -230,3 +230,6 @@ class Arrivals(CoreState):
             hold_s=call.hold_s, escalations=max(len(call.hops) - 1, 0)))
         call.state = CallState.ENDED
         del self.calls[call.id]  # ended calls leave memory; the records carry their story
+        for leg in (call.outside, call.party):
+            if leg is not None:
+                self.outside_legs.pop(leg.leg_id, None)

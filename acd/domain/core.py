@@ -49,6 +49,7 @@ class Acd(Arrivals, Waiting, Offers, Agents, Transfers, Parties, Reload):
         self._device_agent = {}
         self._last_call = OrderedDict()  # for the repeat-caller class
         self.nuisance_listed = {}  # kept across reloads: the supervisors', not the flows'
+        self.outside_legs = {}
         self._call_seq = 0
         self._offer_seq = 0
         self._out = []

@@ -54,6 +54,7 @@ class Parties(CoreState):
         target = self.flows.transfers.target(e.code)
         assert target is not None and target.number is not None
         leg_id = self._ids()
+        self.outside_legs[leg_id] = call.id
         call.party = OutsideTransfer(leg_id, e.code, target.number, e.agent_id, call.centre_id,
                                      now, mode="conference" if e.conference else "attended")
         if not e.conference:
@@ -91,6 +92,7 @@ class Parties(CoreState):
         party = call.party
         assert party is not None
         call.party = None
+        self.outside_legs.pop(party.leg_id, None)
         if hang_up:
             self._emit(cmd.HangUp(call.id, "outside"))
         if call.hold_started is not None and call.state is CallState.CONNECTED:

@@ -42,6 +42,7 @@ class CoreState:
     _device_agent: dict[str, str]
     _last_call: OrderedDict[str, float]  # for the repeat-caller class
     nuisance_listed: dict[str, float]  # numbers listed at run time -> until (epoch)
+    outside_legs: dict[str, str]  # an outside number's leg -> its call (see _outside_call)
     _call_seq: int
     _offer_seq: int
     _out: list[Output]

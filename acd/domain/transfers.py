@@ -75,6 +75,7 @@ class Transfers(CoreState):
             return
         assert target.number is not None
         leg_id = self._ids()
+        self.outside_legs[leg_id] = call.id
         call.state = CallState.OUTSIDE
         call.outside = OutsideTransfer(leg_id, e.code, target.number, e.agent_id, from_centre,
                                        now)
@@ -114,10 +115,11 @@ class Transfers(CoreState):
 
     def _outside_call(self, leg_id: str) -> tuple[Call, OutsideTransfer] | None:
         """The call an outside leg rings or talks for: handed to it, or as a third party."""
-        for c in self.calls.values():
-            for leg in (c.outside, c.party):
-                if leg is not None and leg.leg_id == leg_id:
-                    return c, leg
+        c = self.calls.get(self.outside_legs.get(leg_id, ""))
+        for leg in (c.outside, c.party) if c is not None else ():
+            if leg is not None and leg.leg_id == leg_id:
+                return c, leg
+        self.outside_legs.pop(leg_id, None)
         return None
 
     def _on_outside_answered(self, e: ev.OutsideAnswered, now: float) -> None:
@@ -150,6 +152,7 @@ class Transfers(CoreState):
             self._party_not_reached(call, now)
             return
         call.outside = None
+        self.outside_legs.pop(outside.leg_id, None)
         self._record_transfer(call, outside, "failed", now)
         centre = outside.from_centre or call.ladder[max(call.step, 0)].centre.id
         self._join_centre(call, centre, "transfer_failed", now)
