@@ -116,10 +116,10 @@ class Transfers(CoreState):
     def _outside_call(self, leg_id: str) -> tuple[Call, OutsideTransfer] | None:
         """The call an outside leg rings or talks for: handed to it, or as a third party."""
         c = self.calls.get(self.outside_legs.get(leg_id, ""))
-        for leg in (c.outside, c.party) if c is not None else ():
-            if leg is not None and leg.leg_id == leg_id:
-                return c, leg
-        self.outside_legs.pop(leg_id, None)
+        if c is not None:
+            for leg in (c.outside, c.party):
+                if leg is not None and leg.leg_id == leg_id:
+                    return c, leg
         return None
 
     def _on_outside_answered(self, e: ev.OutsideAnswered, now: float) -> None:
