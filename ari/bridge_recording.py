@@ -30,8 +30,6 @@ class BridgeRecording:
 
     async def start(self, cmd: StartRecording) -> None:
         policy = self.recordings.policy
-        if not policy.applies_to(cmd.tier, cmd.centre_id):
-            return
         leg = self.legs.call(cmd.call_id)
         if leg is None:
             return

@@ -19,16 +19,13 @@ IfExists = Literal["fail", "overwrite", "append"]
 
 @dataclass(frozen=True, slots=True)
 class RecordingPolicy:
-    """How Asterisk records a connected call the core asked to record (the call flows'
-    `recording` section says which calls and in which format), and where the files are.
+    """How Asterisk records a connected call the core asked to record, and where the files
+    are. Which calls, and in which format, is only the call flows' `recording` section.
 
-    The tenders ask for every call, wav or mp3, kept a year: record all tiers in wav and
-    convert with a post hook where mp3 is wanted.
+    The tenders ask for every call, wav or mp3, kept a year: record in wav and convert with
+    a post hook where mp3 is wanted.
     """
 
-    enabled: bool = True
-    tiers: frozenset[Tier] | None = None  # None: every tier
-    centres: frozenset[str] | None = None  # None: every centre
     format: str = "wav"  # what Asterisk writes when asked for a format it cannot write
     # Formats Asterisk writes itself; anything else (mp3) is recorded in `format` and left
     # to a post-recording hook to convert (RecordingMetadata.requested_format).
@@ -48,13 +45,6 @@ class RecordingPolicy:
 
     def written_format(self, requested: str) -> str:
         return requested if requested in self.asterisk_formats else self.format
-
-    def applies_to(self, tier: Tier, centre_id: str) -> bool:
-        if not self.enabled:
-            return False
-        if self.tiers is not None and tier not in self.tiers:
-            return False
-        return self.centres is None or centre_id in self.centres
 
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")

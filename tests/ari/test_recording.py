@@ -19,7 +19,7 @@ from recording import (
     Recordings,
     recording_name,
 )
-from tests.ari.routing import RealCore
+from tests.ari.routing import RealCore, call_flows
 from tests.fakes.asterisk import FakeAsterisk
 
 
@@ -32,14 +32,6 @@ def test_recording_names_come_from_the_call_id_and_stay_in_the_spool() -> None:
     assert recording_name("1795380555.22") == "1795380555.22"
     assert recording_name("../../etc/passwd") == "_.._etc_passwd"
     assert recording_name("") == "call"
-
-
-def test_policy_selects_tiers_and_centres() -> None:
-    policy = RecordingPolicy(tiers=frozenset({Tier.PROVINCE}), centres=frozenset({"jabar"}))
-    assert policy.applies_to(Tier.PROVINCE, "jabar")
-    assert not policy.applies_to(Tier.KABKOTA, "jabar")
-    assert not policy.applies_to(Tier.PROVINCE, "bandung")
-    assert not RecordingPolicy(enabled=False).applies_to(Tier.KABKOTA, "x")
 
 
 async def test_metadata_sink_then_hooks_run_in_order_and_a_failing_hook_is_isolated() -> None:
@@ -110,14 +102,14 @@ async def test_external_command_failure_is_an_error() -> None:
     await meta.drain()
 
 
-async def test_calls_outside_the_policy_are_not_recorded(
+async def test_calls_the_call_flows_do_not_record_are_not_recorded(
     peer: FakeAsterisk, rig_factory: Any
 ) -> None:
     peer.register("PJSIP/1001")
-    rig = await rig_factory(
-        RealCore(),
-        recordings=Recordings(policy=RecordingPolicy(tiers=frozenset({Tier.NATIONAL}))),
-    )
+    flows = call_flows()
+    flows = flows.model_copy(update={"recording": flows.recording.model_copy(
+        update={"services": ["informasi"]})})
+    rig = await rig_factory(RealCore(flows=flows))
     await peer.incoming_call()
     await peer.wait_for(lambda: RingAnswered("offer-1") in rig.events)
     await rig.settle()
