@@ -141,3 +141,14 @@ def test_a_blind_transfer_during_a_consultation_is_refused_and_the_consult_goes_
     assert of(out, cmd.TransferRefused) and not of(out, cmd.DialOut)
     call = h.acd.calls["c1"]
     assert call.state is CallState.CONNECTED and call.party is not None
+
+
+def test_the_time_the_agent_was_muted_is_in_the_cdr():
+    h = harness()
+    connected(h, "c1", "1001")
+    h.send(ev.MuteRequested("c1", "1001", True), after=10)
+    h.send(ev.MuteRequested("c1", "1001", True), after=2)  # asked twice: still one stretch
+    h.send(ev.MuteRequested("c1", "1001", False), after=8)
+    h.send(ev.MuteRequested("c1", "1001", True), after=20)
+    (end,) = ended(h.send(ev.CallerHungUp("c1"), after=5))
+    assert end.mute_s == 15

@@ -201,8 +201,15 @@ class Arrivals(CoreState):
             call.hold_s += now - call.hold_started
             call.hold_started = None
 
+    def _settle_mute(self, call: Call, now: float) -> None:
+        """Unmuted, or the agent's part is over (the next agent starts unmuted)."""
+        if call.mute_started is not None:
+            call.mute_s += now - call.mute_started
+            call.mute_started = None
+
     def _start_wrap_up(self, call: Call, now: float) -> None:
         """The agent's part of the call is over: after-call work, for the queue's time."""
+        self._settle_mute(call, now)
         agent = self.agents.get(call.agent_id or "")
         if agent is None or agent.call_id != call.id:
             return  # an adopted call whose agent was busy in our books: nobody to wrap up
@@ -216,6 +223,7 @@ class Arrivals(CoreState):
             self._timers.set(now + wrap_up_s, TimerKind.WRAP_UP, agent.id, agent.token)
 
     def _finish(self, call: Call, outcome: rec.Outcome, now: float) -> None:
+        self._settle_mute(call, now)
         waited_until = call.answered_at if call.answered_at is not None else now
         steps = call.ladder
         reached = steps[max(call.step, 0)]
@@ -227,7 +235,7 @@ class Arrivals(CoreState):
             answered_tier=self.centre_tier[call.centre_id] if call.centre_id else None,
             wait_s=waited_until - call.arrived_at,
             talk_s=now - call.answered_at if call.answered_at is not None else 0.0,
-            hold_s=call.hold_s, escalations=max(len(call.hops) - 1, 0)))
+            hold_s=call.hold_s, escalations=max(len(call.hops) - 1, 0), mute_s=call.mute_s))
         call.state = CallState.ENDED
         del self.calls[call.id]  # ended calls leave memory; the records carry their story
         for leg in (call.outside, call.party):

@@ -82,6 +82,8 @@ class Call:
     agent_id: str | None = None
     hold_started: float | None = None
     hold_s: float = 0.0
+    mute_started: float | None = None  # the agent muted from the console
+    mute_s: float = 0.0
     prompt: str | None = None  # the prompt heard while announcing
     # Queued while the welcome still plays: offered only where the queue rings during it.
     welcome_playing: bool = False

@@ -153,5 +153,10 @@ class Parties(CoreState):
         self._record_agent(self.agents[call.agent_id or ""], "on_call", now)
 
     def _on_mute_requested(self, e: ev.MuteRequested, now: float) -> None:
-        if self._agent_call(e.call_id, e.agent_id) is not None:
+        call = self._agent_call(e.call_id, e.agent_id)
+        if call is not None:
             self._emit(cmd.MuteAgent(e.call_id, e.on))
+            if e.on and call.mute_started is None:
+                call.mute_started = now
+            elif not e.on:
+                self._settle_mute(call, now)

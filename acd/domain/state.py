@@ -135,6 +135,9 @@ class CoreState:
     def _settle_hold(self, call: Call, now: float) -> None:
         raise NotImplementedError
 
+    def _settle_mute(self, call: Call, now: float) -> None:
+        raise NotImplementedError
+
     def _start_wrap_up(self, call: Call, now: float) -> None:
         raise NotImplementedError
 

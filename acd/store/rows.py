@@ -40,9 +40,9 @@ from acd.vocabulary.records import (
 if TYPE_CHECKING:
     import asyncpg
 
-# The newest migration (sql/NNN_*.sql) the daemon is written for (013: the nuisance list
-# kept at run time); the writer refuses to write into an older schema.
-SCHEMA_VERSION = 13
+# The newest migration (sql/NNN_*.sql) the daemon is written for (014: mute time in the
+# CDR); the writer refuses to write into an older schema.
+SCHEMA_VERSION = 14
 
 
 def _unnest(columns: Sequence[tuple[str, str]], ordinality: bool = False) -> str:
@@ -200,16 +200,17 @@ _ENDED_COLS = (
     ("talk_s", "float8"),
     ("hold_s", "float8"),
     ("escalations", "int4"),
+    ("mute_s", "float8"),
 )
 CALL_ENDED = _Statement(
     CallEnded,
     f"""
     INSERT INTO calls AS c (call_id, outcome, arrived_at, answered_at, ended_at, tier,
                             answer_tier, centre_id, agent_id, wait_s, talk_s, hold_s,
-                            escalations)
+                            escalations, mute_s)
     SELECT call_id, outcome, to_timestamp(arrived_at), to_timestamp(answered_at),
            to_timestamp(ended_at), tier, answer_tier, centre_id, agent_id, wait_s, talk_s,
-           hold_s, escalations
+           hold_s, escalations, mute_s
       FROM {_unnest(_ENDED_COLS)}
     ON CONFLICT (call_id) DO UPDATE SET
         outcome = EXCLUDED.outcome,
@@ -219,7 +220,7 @@ CALL_ENDED = _Statement(
         centre_id = EXCLUDED.centre_id,
         agent_id = coalesce(EXCLUDED.agent_id, c.agent_id),
         wait_s = EXCLUDED.wait_s, talk_s = EXCLUDED.talk_s, hold_s = EXCLUDED.hold_s,
-        escalations = EXCLUDED.escalations
+        escalations = EXCLUDED.escalations, mute_s = EXCLUDED.mute_s
      WHERE c.outcome IS NULL
     """,
     (
@@ -236,6 +237,7 @@ CALL_ENDED = _Statement(
         lambda r: r.talk_s,
         lambda r: r.hold_s,
         lambda r: r.escalations,
+        lambda r: r.mute_s,
     ),
     key=lambda r: r.call_id,
 )

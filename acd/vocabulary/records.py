@@ -101,6 +101,7 @@ class CallEnded:
     hold_s: float
     escalations: int
     answered_tier: Tier | None = None  # with `widen` a lower tier may answer after escalation
+    mute_s: float = 0.0  # the agents' microphones muted from the console
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 
@@ -468,3 +469,14 @@ async def test_a_corrected_classification_keeps_both_and_the_later_one_stands(
     assert [r["code"] for r in given] == ["prank", "emergency"], "each once, replays ignored"
     assert (stands["code"], stands["emergency_type"], stands["people_affected"]) == (
         "emergency", "flood", 4)
+
+
+async def test_the_cdr_keeps_the_mute_time(migrated_dsn: str) -> None:
+    start, arrival, offer, end, wrap = a_call()
+    muted = dataclasses.replace(end, mute_s=7.5)
+    await write(migrated_dsn, [start, arrival, offer, muted, wrap])
+    conn = await asyncpg.connect(migrated_dsn)
+    try:
+        assert await conn.fetchval("SELECT mute_s FROM calls WHERE call_id = 'c1'") == 7.5
+    finally:
+        await conn.close()
