@@ -94,7 +94,8 @@ class CoreMachine(RuleBasedStateMachine):
             elif isinstance(o, rec.Classification):
                 self.classified.add(o.call_id)
             elif isinstance(o, rec.WrapUpEnded) and self.h.acd.flows.wrapup.required:
-                leaving = self.h.acd.agents[o.agent_id].state is AgentState.LOGGED_OUT
+                agent_ = self.h.acd.agents.get(o.agent_id)
+                leaving = agent_ is None or agent_.state is AgentState.LOGGED_OUT
                 assert o.call_id in self.classified or leaving or not o.call_id, (
                     f"{o.agent_id} left the wrap-up of {o.call_id} unclassified")
 
@@ -237,7 +238,8 @@ class CoreMachine(RuleBasedStateMachine):
 
     @rule(agent_id=st.sampled_from(AGENTS), ready=st.booleans(), after=st.floats(0, 10))
     def agent_classifies_the_call(self, agent_id: str, ready: bool, after: float) -> None:
-        call_id = self.h.acd.agents[agent_id].call_id
+        agent_ = self.h.acd.agents.get(agent_id)  # a reload may have dropped the agent
+        call_id = agent_.call_id if agent_ is not None else None
         if call_id is not None:
             self._send(ev.CallClassified(agent_id, call_id, "prank", ready=ready), after)
 
