@@ -22,6 +22,8 @@ Variables (strings; an empty value is the same as unset in Asterisk [10]):
 | ACD117_TIER        | caller    | kabkota / province / national           | SaveCallFacts    |
 | ACD117_TIER_SINCE  | caller    | epoch s the call joined that tier       | SaveCallFacts    |
 | ACD117_ANSWERED_AT | caller    | epoch s the agent answered              | Bridge           |
+| ACD117_ANSWERED_BY | caller    | the agent who answered (the CDR's, once | Bridge           |
+|                    |           | the call was handed to a number)        |                  |
 | ACD117_RECORDING   | caller    | name of the bridge recording            | StartRecording   |
 | ACD117_CALL_ID     | agent leg | call id the leg was rung for            | RingAgent        |
 | ACD117_AGENT_ID    | agent leg | agent id                                | RingAgent        |
@@ -45,11 +47,13 @@ ARRIVED_AT_VAR = "ACD117_ARRIVED_AT"
 TIER_VAR = "ACD117_TIER"
 TIER_SINCE_VAR = "ACD117_TIER_SINCE"
 ANSWERED_AT_VAR = "ACD117_ANSWERED_AT"
+ANSWERED_BY_VAR = "ACD117_ANSWERED_BY"
 RECORDING_VAR = "ACD117_RECORDING"
 AGENT_CALL_ID_VAR = "ACD117_CALL_ID"
 AGENT_ID_VAR = "ACD117_AGENT_ID"
 
-CALL_FACT_VARS = (ARRIVED_AT_VAR, TIER_VAR, TIER_SINCE_VAR, ANSWERED_AT_VAR, RECORDING_VAR)
+CALL_FACT_VARS = (ARRIVED_AT_VAR, TIER_VAR, TIER_SINCE_VAR, ANSWERED_AT_VAR, ANSWERED_BY_VAR,
+                  RECORDING_VAR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +88,7 @@ class KeptFacts:
     tier: Tier | None = None
     tier_since: float | None = None
     answered_at: float | None = None
+    answered_by: str | None = None
     recording: str | None = None
 
 
@@ -108,5 +113,6 @@ def facts_from_variables(values: dict[str, str | None]) -> KeptFacts:
         tier=tier,
         tier_since=_float(values.get(TIER_SINCE_VAR)),
         answered_at=_float(values.get(ANSWERED_AT_VAR)),
+        answered_by=values.get(ANSWERED_BY_VAR) or None,
         recording=values.get(RECORDING_VAR) or None,
     )

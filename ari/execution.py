@@ -289,7 +289,8 @@ class CommandExecution(TransferCommands):
             # For a re-adoption: connected since (the agent leg itself says who).
             answered_at = agent.answered_at or self.clock()
             await self.requests.set_call_variables(
-                leg, {adoption.ANSWERED_AT_VAR: adoption.epoch(answered_at)}
+                leg, {adoption.ANSWERED_AT_VAR: adoption.epoch(answered_at),
+                      adoption.ANSWERED_BY_VAR: cmd.agent_id}
             )
 
     async def _connect(self, leg: CallerLeg, offer_or_leg: str, channel_id: str) -> None:

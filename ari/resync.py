@@ -15,7 +15,7 @@ from ari.bridge_recording import BridgeRecording
 from ari.client import AriClient, AriNotFound, HangupReason
 from ari.endings import Endings
 from ari.feature_calls import FeatureCalls
-from ari.legs import AgentLeg, CallerLeg, Legs
+from ari.legs import AgentLeg, CallerLeg, Legs, OutsideLeg
 from ari.models import Channel, PlaybackFinished, parse_ari_time
 from ari.moh import MusicOnHold
 from ari.requests import Emit, Requests, quietly
@@ -102,12 +102,16 @@ class Resync:
                 # A feature call that came in during the reconnect: serve it.
                 self.features.start(c, args[1:])
         agents_by_call: dict[str, Channel] = {}
+        outside_by_call: dict[str, Channel] = {}  # a number the call was handed to
         for c in unknown:
             args = stasis_args(c, self.app)
             if args[:1] == ["agent"] and len(args) >= 3:
                 agents_by_call.setdefault(args[1], c)
+            elif args[:1] == ["outside"] and len(args) >= 2 and c.state == "Up":
+                outside_by_call.setdefault(args[1], c)
         for channel in callers:
-            await self._adopt_caller(channel, agents_by_call.get(channel.id), bridge_of)
+            await self._adopt_caller(channel, agents_by_call.get(channel.id),
+                                     outside_by_call.get(channel.id), bridge_of)
         adopted = self._known_now()
         for c in unknown:
             if c.id not in adopted:
@@ -162,7 +166,8 @@ class Resync:
             self.endings.finish_call_if_done(leg)
 
     async def _adopt_caller(
-        self, channel: Channel, agent_channel: Channel | None, bridge_of: dict[str, str]
+        self, channel: Channel, agent_channel: Channel | None,
+        outside_channel: Channel | None, bridge_of: dict[str, str]
     ) -> None:
         args = stasis_args(channel, self.app)
         caller, ingress = parse_ingress(args)
@@ -214,19 +219,25 @@ class Resync:
             )
             self.legs.add_agent(agent)
             leg.connected_offer = agent.offer_id
-            if leg.recording:
-                # Still recording the bridge; its RecordingFinished comes to this process.
-                self.recording.adopt(
-                    LiveRecordingInfo(
-                        name=leg.recording,
-                        call_id=leg.call_id,
-                        caller=leg.caller,
-                        agent_id=agent.agent_id,
-                        centre_id=None,
-                        tier=facts.tier,
-                        format=self.recording.recordings.policy.format,
-                    )
+        outside: OutsideLeg | None = None
+        if (agent is None and outside_channel is not None and leg.bridge_id is not None
+                and bridge_of.get(outside_channel.id) == leg.bridge_id):
+            # Handed to an outside number (the fire brigade...) and talking: keep them so.
+            outside = self.legs.outside[outside_channel.id] = OutsideLeg(
+                outside_channel.id, leg.call_id, answered=True)
+        if leg.recording and (agent is not None or outside is not None):
+            # Still recording the bridge; its RecordingFinished comes to this process.
+            self.recording.adopt(
+                LiveRecordingInfo(
+                    name=leg.recording,
+                    call_id=leg.call_id,
+                    caller=leg.caller,
+                    agent_id=agent.agent_id if agent else None,
+                    centre_id=None,
+                    tier=facts.tier,
+                    format=self.recording.recordings.policy.format,
                 )
+            )
         self.emit(
             CallAdopted(
                 call_id=leg.call_id,
@@ -235,11 +246,14 @@ class Resync:
                 arrived_at=arrived_at,
                 tier=facts.tier,
                 tier_since=facts.tier_since,
-                agent_id=agent.agent_id if agent else None,
+                # Handed to a number: the agent who had it, for the CDR.
+                agent_id=agent.agent_id if agent else (facts.answered_by if outside else None),
                 device=agent.device if agent else None,
-                answered_at=(agent.answered_at or arrived_at) if agent else None,
+                answered_at=(agent.answered_at or arrived_at) if agent else (
+                    (facts.answered_at or arrived_at) if outside else None),
+                outside_leg=outside.leg_id if outside else None,
             )
         )
-        if agent is None:
+        if agent is None and outside is None:
             # MOH is not visible over ARI [03]; (re)start it for a waiting caller.
             self.moh.reconcile_soon(leg.call_id)

@@ -86,3 +86,24 @@ def test_a_connected_call_whose_agent_is_busy_in_our_books_is_kept_and_flagged()
     assert h.acd.calls["c1"].state is CallState.CONNECTED
     assert ended(h.send(ev.AgentHungUp("c1")))[0].outcome == "answered"
     assert h.acd.agents["1001"].call_id == "c0", "the agent's own call is untouched"
+
+
+def test_a_call_handed_to_a_number_stays_with_it_and_ends_with_its_agent_in_the_cdr():
+    h = Harness()
+    h.login("1001")
+    out = adopt(h, arrived_at=h.now - 90, tier=Tier.KABKOTA, tier_since=h.now - 90,
+                agent_id="1001", answered_at=h.now - 80, outside_leg="leg-7")
+    assert not of(out, cmd.RingAgent) and not of(out, cmd.PlayPrompt)
+    assert not of(out, rec.TierHop), "not queued again: it is with the fire brigade"
+    assert h.acd.calls["c1"].state is CallState.OUTSIDE
+    assert h.acd.agents["1001"].state is AgentState.AVAILABLE, "the agent is free"
+    (end,) = ended(h.send(ev.OutsideHungUp("c1"), after=30))
+    assert (end.outcome, end.agent_id, end.answered_at) == ("answered", "1001", h.now - 110)
+    assert cmd.HangUp("c1", "caller") in h.log
+
+
+def test_the_caller_leaving_a_call_handed_to_a_number_hangs_that_number_up():
+    h = Harness()
+    adopt(h, arrived_at=h.now - 90, answered_at=h.now - 80, outside_leg="leg-7")
+    (end,) = ended(h.send(ev.CallerHungUp("c1"), after=5))
+    assert end.outcome == "answered" and cmd.HangUp("c1", "outside") in h.log

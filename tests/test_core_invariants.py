@@ -299,9 +299,14 @@ class CoreMachine(RuleBasedStateMachine):
                 c.id, c.caller, from_region(c.region), c.arrived_at,
                 tier=c.ladder[c.step].tier if c.step >= 0 else None,
                 tier_since=c.hops[-1].at if c.hops else None,
-                # Only a connected call has its agent's leg in its bridge to find.
-                agent_id=c.agent_id if c.state is CallState.CONNECTED else None,
-                device=agent_.device if agent_ else None, answered_at=c.answered_at))
+                # Only a connected call has its agent's leg in its bridge to find; one
+                # handed to a number keeps who had it on the caller's channel.
+                agent_id=c.agent_id if c.state in (CallState.CONNECTED, CallState.OUTSIDE)
+                else None,
+                device=agent_.device if agent_ else None, answered_at=c.answered_at,
+                # A number that answered is in the bridge too; one still ringing is hung up.
+                outside_leg=c.outside.leg_id if c.state is CallState.OUTSIDE
+                and c.outside is not None and c.outside.connected else None))
 
     # --- what must always hold ------------------------------------------------------
 

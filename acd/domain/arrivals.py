@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 from acd.domain.callers import parse_caller
-from acd.domain.model import Agent, AgentState, Call, CallState
+from acd.domain.model import Agent, AgentState, Call, CallState, OutsideTransfer
 from acd.domain.state import CoreState
 from acd.domain.timers import Timer, TimerKind
 from acd.vocabulary import commands as cmd
@@ -74,7 +74,16 @@ class Arrivals(CoreState):
             return  # still known: the connection came back, acd117 did not restart
         call = self._new_call(e.call_id, e.caller, e.ingress, e.arrived_at)
         agent = self.agents.get(e.agent_id or "")
-        if agent is not None and e.answered_at is not None:
+        if e.outside_leg is not None and e.answered_at is not None:
+            # Handed to a number before the restart: the call's story there is told (its
+            # transfer record written); only its end is left to record.
+            call.state = CallState.OUTSIDE
+            call.answered_at = e.answered_at
+            call.agent_id = e.agent_id  # the last agent who talked, as after the transfer
+            call.outside = OutsideTransfer(e.outside_leg, "", "", e.agent_id or "", None,
+                                           e.answered_at, connected=True)
+            self.outside_legs[e.outside_leg] = call.id
+        elif agent is not None and e.answered_at is not None:
             self._adopt_connected(call, agent, e.device, e.answered_at, now)
         elif e.tier is None:
             self._climb(call, now, "arrival")  # its welcome was cut short: queue it now

@@ -37,7 +37,8 @@ class CallAdopted:
     came back and the call is unknown): its story, kept in channel variables, resumes.
 
     Waiting calls carry the tier they had reached and when they joined it, so deadlines
-    stay what they were; a connected call carries its agent and the agent's device.
+    stay what they were; a connected call carries its agent and the agent's device, a call
+    handed to an outside number that answered carries that number's leg.
     """
 
     call_id: str
@@ -46,9 +47,10 @@ class CallAdopted:
     arrived_at: float
     tier: Tier | None = None  # None: it was still hearing the welcome
     tier_since: float | None = None
-    agent_id: str | None = None  # connected to this agent
+    agent_id: str | None = None  # connected to this agent (with outside_leg: who had it)
     device: str | None = None
     answered_at: float | None = None
+    outside_leg: str | None = None  # talking with the outside number handed the call
 
 
 @dataclass(frozen=True, slots=True)

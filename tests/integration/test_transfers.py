@@ -10,7 +10,14 @@ import subprocess
 import time
 
 from tests.integration.asterisk import ACD117, AGENCY_PORT, AGENCY_TRUNK, REPO
-from tests.integration.scenario import call_row, dial_117, ready_agent, rows, until_agent
+from tests.integration.scenario import (
+    call_row,
+    dial_117,
+    ready_agent,
+    rows,
+    until_agent,
+    until_call,
+)
 
 TRANSFERS = {"transfers": {"transfers": {
     "trunk": AGENCY_TRUNK,
@@ -141,6 +148,27 @@ async def test_a_transfer_to_a_number_from_the_api_connects_the_caller_with_the_
     assert (call["outcome"], call["agent_id"]) == ("answered", "1002")
     status, body = await acd.post("/api/agent/transfer", {"to": "113"}, token=token)
     assert status == 409, "no call any more"
+
+
+async def test_a_caller_talking_with_the_agency_stays_so_across_an_acd117_crash(
+        acd117, phones, ami, db, migrated_dsn):
+    acd, agency, _desk, token, call_id = await at_the_console_on_a_call(
+        acd117, phones, ami, migrated_dsn)
+    status, body = await acd.post("/api/agent/transfer", {"to": "113"}, token=token)
+    assert status == 202, body
+    await ami.bridged_with(call_id, f"PJSIP/{AGENCY_TRUNK}-", timeout=15)
+    await acd.kill()
+    mark = ami.mark()
+    again = await acd117(TRANSFERS)
+    await until_call(again, call_id, state="outside")
+    await asyncio.sleep(2.0)
+    assert ami.together(call_id, f"PJSIP/{AGENCY_TRUNK}-", 0) is not None, "still talking"
+    assert not [e for e in ami.events[mark:] if e.get("Event") == "MusicOnHoldStart"
+                and e.get("Uniqueid") == call_id], "no music over the conversation"
+    await agency.hangup()  # the agency is done: the caller's line is closed, the CDR ends
+    await ami.gone(call_id, after=mark, timeout=10)
+    call = await call_row(db, call_id)
+    assert (call["outcome"], call["agent_id"]) == ("answered", "1002")
 
 
 async def test_a_caller_who_hangs_up_while_the_agency_rings_ends_that_ring_too(
