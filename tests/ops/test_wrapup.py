@@ -29,6 +29,14 @@ async def take_a_call(daemon: Daemon, phones: Phones, call_id: str, caller: str)
     await until(lambda: daemon.acd.agents["1001"].state is AgentState.AFTER_CALL_WORK)
 
 
+async def at_the_desk(client: Client) -> None:
+    """Agent 1001 signs in to the console at the phone PJSIP/desk-12."""
+    status, body = await client.call("POST", "/api/agent/login", {
+        "agent_id": "1001", "password": "Sekret117", "device": "PJSIP/desk-12"})
+    assert status == 200, body
+    client.token = body["token"]
+
+
 async def rows(dsn: str, call_id: str, want: int) -> list[asyncpg.Record]:
     conn = await asyncpg.connect(dsn)
     try:
@@ -45,9 +53,7 @@ async def rows(dsn: str, call_id: str, want: int) -> list[asyncpg.Record]:
 async def test_a_call_taker_classifies_the_call_and_only_then_is_ready_again(
         api: tuple[Daemon, Client, Phones], migrated_dsn: str) -> None:  # noqa: F811
     daemon, client, phones = api
-    status, body = await client.call("POST", "/api/agent/login", {
-        "agent_id": "1001", "password": "Sekret117", "device": "PJSIP/desk-12"})
-    client.token = body["token"]
+    await at_the_desk(client)
     status, wrapup = await client.call("GET", "/api/wrapup")
     assert status == 200 and wrapup["required"] is True
     assert [c["code"] for c in wrapup["classes"]][:3] == ["emergency", "information", "prank"]
@@ -78,9 +84,7 @@ async def test_a_call_taker_classifies_the_call_and_only_then_is_ready_again(
 async def test_pranks_are_listed_for_review_by_number_and_in_the_next_screen_pop(
         api: tuple[Daemon, Client, Phones], migrated_dsn: str) -> None:  # noqa: F811
     daemon, client, phones = api
-    status, body = await client.call("POST", "/api/agent/login", {
-        "agent_id": "1001", "password": "Sekret117", "device": "PJSIP/desk-12"})
-    client.token = body["token"]
+    await at_the_desk(client)
     prankster = "+6281399998888"
     for call_id in ("p1", "p2"):
         await take_a_call(daemon, phones, call_id, prankster)
@@ -115,9 +119,7 @@ async def test_pranks_are_listed_for_review_by_number_and_in_the_next_screen_pop
 async def test_pause_reasons_come_from_the_call_flows(
         api: tuple[Daemon, Client, Phones]) -> None:  # noqa: F811
     daemon, client, _ = api
-    status, body = await client.call("POST", "/api/agent/login", {
-        "agent_id": "1001", "password": "Sekret117", "device": "PJSIP/desk-12"})
-    client.token = body["token"]
+    await at_the_desk(client)
     status, body = await client.call("GET", "/api/pauses")
     assert status == 200
     assert [(r["code"], r["digit"], r["label"]) for r in body["reasons"]][:2] == [
