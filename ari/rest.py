@@ -251,21 +251,17 @@ class AriRest:
                     text = await resp.text()
                     status = resp.status
                 break
-            except aiohttp.ClientConnectorError as exc:  # refused: Asterisk is not there
-                raise AriTransportError(method, path, None,
-                                        f"{type(exc).__name__}: {exc}") from exc
-            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
-                # Closed before any answer ("Can not write request body", "Server
-                # disconnected"): a kept-alive connection Asterisk had let go, or a session
-                # refused at its `sessionlimit`; the request was not served, so it is sent
-                # again. (A request served twice would be refused, e.g. an existing id.)
-                if retry_in is None:
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                # Closed before any answer ("Server disconnected", "Can not write request
+                # body"): a kept-alive connection Asterisk had let go, or a session refused
+                # at its `sessionlimit`. Not served, so sent again (one served twice would
+                # be refused: an existing id). A refused connection: Asterisk is not there.
+                unread = isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientOSError)
+                if not unread or isinstance(exc, aiohttp.ClientConnectorError) \
+                        or retry_in is None:
                     raise AriTransportError(method, path, None,
                                             f"{type(exc).__name__}: {exc}") from exc
                 await asyncio.sleep(retry_in)
-            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-                raise AriTransportError(method, path, None,
-                                        f"{type(exc).__name__}: {exc}") from exc
         payload: Any = None
         if text:
             try:
