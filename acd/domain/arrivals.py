@@ -59,7 +59,8 @@ class Arrivals(CoreState):
             id=call_id, caller=caller, caller_e164=info.e164, caller_class=cls.caller_class,
             priority=cls.priority, nuisance=cls.nuisance, region=res.region,
             region_name=region.name if region else res.region, service=res.service,
-            arrived_at=arrived_at, seq=self._call_seq,
+            arrived_at=arrived_at, seq=self._call_seq, line_type=info.line_type,
+            region_source=res.source,
         )
         call.ladder = self._escalator.ladder(call.region)
         self.calls[call.id] = call

@@ -65,6 +65,8 @@ class Call:
     service: str
     arrived_at: float
     seq: int  # arrival order: FIFO within a priority class
+    line_type: str = "unknown"  # mobile, fixed or unknown (acd.domain.callers)
+    region_source: str = ""  # how the region was found: an ingress rule, "area_code:22", ...
     state: CallState = CallState.ANNOUNCING
     step: int = -1  # index into the call's tier ladder; -1 while announcing
     queues: list[QueueKey] = field(default_factory=list)  # lowest tier first

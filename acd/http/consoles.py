@@ -75,9 +75,16 @@ async def agent_call(request: web.Request) -> web.Response:
         return web.json_response({"call": None})
     now = d.live.clock()
     waited = (call.answered_at or now) - call.arrived_at
+    names = {c.id: c.name for c in d.acd.flows.centres}
     return web.json_response({"call": {
         "id": call.id, "caller": call.caller, "caller_class": call.caller_class,
+        "line_type": call.line_type, "region_source": call.region_source,
         "region": call.region, "region_name": call.region_name, "service": call.service,
+        # Where it has been: each centre it waited at, from its arrival on.
+        "path": [{"tier": h.tier.value, "centre": h.centre_id,
+                  "centre_name": names.get(h.centre_id, h.centre_id),
+                  "after_s": round(h.at - call.arrived_at, 1), "reason": h.reason}
+                 for h in call.hops],
         "state": call.state.value, "connected": call.state is CallState.CONNECTED,
         "tier": call.hops[-1].tier.value if call.hops else None,
         "centre": call.hops[-1].centre_id if call.hops else None,
@@ -117,7 +124,9 @@ async def agent_call_history(request: web.Request) -> web.Response:
 
 _HTML: dict[str, Any] = {"200": {"description": "the page", "content": {"text/html": {}}}}
 _PARTY = _obj(code=STR, mode=STR, connected={"type": "boolean"})
-_CALL = _obj(id=STR, caller=STR, caller_class=STR, region=STR, region_name=STR, service=STR,
+_HOP = _obj(tier=STR, centre=STR, centre_name=STR, after_s=NUM, reason=STR)
+_CALL = _obj(id=STR, caller=STR, caller_class=STR, line_type=STR, region_source=STR,
+             path={"type": "array", "items": _HOP}, region=STR, region_name=STR, service=STR,
              state=STR, tier={"type": ["string", "null"]}, waited_s=NUM, escalations=INT,
              on_hold={"type": "boolean"}, party={"oneOf": [_PARTY, {"type": "null"}]})
 EXTRA_PATHS.update({

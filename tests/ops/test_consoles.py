@@ -126,6 +126,9 @@ async def test_a_shift_in_the_consoles(tmp_path: Path, migrated_dsn: str) -> Non
             assert await agent.text("pop-region") == "Kota Bandung (32.73)"
             assert await agent.text("pop-tier") == "Kabupaten / kota"
             assert await agent.text("pop-class") == "Seluler"
+            assert await agent.text("pop-line") == "Seluler"
+            assert (await agent.text("pop-source")).startswith("aturan masuk ")
+            assert await agent.text("pop-path") == "langsung"
             # The caller's history: the call two hours ago, abandoned.
             await wait_for(agent, "document.querySelector('#history tr[data-call-id=\"prev-1\"]')")
             earlier = await agent.evaluate(

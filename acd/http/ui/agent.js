@@ -44,7 +44,10 @@ function showCall(call, me) {
   text("pop-caller", call.caller || t("call.withheld"));
   text("pop-class", label("caller_class", call.caller_class));
   text("pop-region", call.region_name ? `${call.region_name} (${call.region})` : call.region);
+  text("pop-line", label("line_type", call.line_type));
+  text("pop-source", foundBy(call.region_source));
   text("pop-tier", tierLabel(call.tier));
+  text("pop-path", pathText(call.path));
   text("pop-wait", secs(call.waited_s));
   const connected = Boolean(call.connected);
   show("call-actions", connected);
@@ -130,6 +133,26 @@ async function classify(ready) {
     if (people !== "") body.people_affected = Number(people);
   }
   await act("/api/agent/classify", body);
+}
+
+/** How the region was found: an ingress rule (DID, header, trunk), an area code, the default. */
+function foundBy(source) {
+  if (!source || source === "default") return t("source.default");
+  if (source.startsWith("area_code:")) return t("source.area_code", {code: source.slice(10)});
+  return t("source.rule", {name: source});
+}
+
+/** "dialihkan dari Kota Palu ke … setelah 0:20" for each centre the call left; a call
+ *  that skipped its own centre (nobody there, closed) says so first. */
+function pathText(path) {
+  path = path || [];
+  const moves = path.slice(1).map((hop, i) => t(
+    hop.reason === "transfer" ? "path.transferred" : "path.escalated",
+    {from: path[i].centre_name, to: hop.centre_name, after: secs(hop.after_s - path[i].after_s)}));
+  if (path.length && path[0].reason !== "arrival") {
+    moves.unshift(t("path.skipped", {to: path[0].centre_name, why: label("hop", path[0].reason)}));
+  }
+  return moves.length ? moves.join("; ") : t("path.direct");
 }
 
 let muted = false;
