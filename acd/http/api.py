@@ -5,7 +5,7 @@
   `/api/agent/pause`, `/api/agent/unpause`, `GET /api/agent` (their call's buttons:
   `acd.http.agent_calls`);
 - supervisors and admins: `GET /api/state`, `GET /api/alerts`, `POST /api/agents/{id}/logout`,
-  `POST /api/agents/{id}/monitor`;
+  `POST /api/agents/{id}/pause`, `POST /api/agents/{id}/monitor`;
 - admins: `POST /api/config/validate`, `POST /api/config/reload`, `POST /api/users`.
 
 Agent actions become events for the switchboard, exactly as the phone's would.
@@ -241,6 +241,24 @@ async def force_logout(request: web.Request) -> web.Response:
     return web.json_response({"agent_id": agent_id, "logged_out": True}, status=202)
 
 
+async def force_pause(request: web.Request) -> web.Response:
+    """A supervisor pauses an agent (a briefing, a desk left unattended): at once when
+    free, after the current call otherwise, as the agent's own pause."""
+    session = await require(request, "supervisor", "admin")
+    d = daemon_of(request)
+    agent_id = request.match_info["agent_id"]
+    if agent_id not in d.acd.agents:
+        raise json_error(404, f"no agent {agent_id}")
+    reason = field(await body(request), "reason")
+    if not REASON.match(reason) or d.acd.flows.pause_code(reason) != reason:
+        raise json_error(422, "'reason' is not one of the call flows' pause reasons",
+                         reasons=[p.code for p in d.acd.flows.pauses])
+    d.switchboard.post(ev.AgentPaused(agent_id, reason))
+    await audit(request, session.user, "agent.force_pause", "ok", target=agent_id,
+                detail={"reason": reason})
+    return web.json_response({"agent_id": agent_id, "paused": reason}, status=202)
+
+
 async def monitor(request: web.Request) -> web.Response:
     """Listen to, whisper to or barge into an agent's call from the supervisor's phone."""
     session = await require(request, "supervisor", "admin")
@@ -367,6 +385,7 @@ def setup(app: web.Application) -> None:
     r.add_get("/api/state", state)
     r.add_get("/api/alerts", alerts)
     r.add_post("/api/agents/{agent_id}/logout", force_logout)
+    r.add_post("/api/agents/{agent_id}/pause", force_pause)
     r.add_post("/api/agents/{agent_id}/monitor", monitor)
     r.add_post("/api/config/validate", config_validate)
     r.add_post("/api/config/reload", config_reload)

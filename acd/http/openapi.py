@@ -220,6 +220,12 @@ def document() -> Schema:
         "/api/agents/{agent_id}/logout": {"post": _op(
             "force an agent's log-out (supervisor, admin)", "supervisors",
             {"202": ACCEPTED, "404": _err("no such agent")}, auth=True, params=[AGENT_ID])},
+        "/api/agents/{agent_id}/pause": {"post": _op(
+            "pause an agent (supervisor, admin): at once when free, after the call otherwise",
+            "supervisors", {"202": ACCEPTED, "404": _err("no such agent"),
+                            "422": _err("not one of the call flows' pause reasons")},
+            auth=True, params=[AGENT_ID], body=_obj(["reason"], reason={
+                "type": "string", "pattern": "^[a-z0-9_-]{1,32}$"}))},
         "/api/agents/{agent_id}/monitor": {"post": _op(
             "listen to, whisper to or barge into the agent's call from a phone "
             "(supervisor, admin)", "supervisors",

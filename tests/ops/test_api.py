@@ -299,3 +299,21 @@ async def test_acd117_user_add_stores_a_user_who_can_sign_in(migrated_dsn: str) 
         assert user is not None and user.role == "admin"
     finally:
         await users.close()
+
+
+async def test_a_supervisor_pauses_an_agent_and_it_is_audited(
+        api: tuple[Daemon, Client, Phones], migrated_dsn: str) -> None:
+    daemon, client, _ = api
+    daemon.switchboard.post(ev.AgentLoggedIn("1001", "PJSIP/1001"))
+    agent = daemon.acd.agents["1001"]
+    await until(lambda: agent.state is AgentState.AVAILABLE)
+    client.token = await client.login("1001", "Sekret117")
+    assert (await client.call("POST", "/api/agents/1001/pause", {"reason": "briefing"}))[0] \
+        == 403
+    client.token = await client.login("sup1", "Sekret117")
+    assert (await client.call("POST", "/api/agents/1001/pause", {"reason": "nap"}))[0] == 422
+    assert (await client.call("POST", "/api/agents/7777/pause", {"reason": "break"}))[0] == 404
+    status, _ = await client.call("POST", "/api/agents/1001/pause", {"reason": "briefing"})
+    assert status == 202
+    await until(lambda: agent.state is AgentState.PAUSED and agent.pause_reason == "briefing")
+    assert ("sup1", "agent.force_pause", "1001", "ok") in await audit_rows(migrated_dsn)

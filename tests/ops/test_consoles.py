@@ -236,6 +236,17 @@ async def test_a_shift_in_the_consoles(tmp_path: Path, migrated_dsn: str) -> Non
                                       " === 'available'")
                 assert await agent.evaluate("document.getElementById('wrapup').hidden") is True
                 assert await agent.evaluate("document.getElementById('classify').hidden") is True
+                # The supervisor calls the agent to a briefing: paused, and it shows.
+                await wait_for(sup, "document.querySelector('#sup-pause-reason"
+                                    " option[value=briefing]').textContent === 'Pengarahan'")
+                await sup.evaluate("document.querySelector('#agents tr[data-id=\"1001\"]"
+                                   " [data-action=\"pause\"]').click()")
+                await wait_for(agent, "document.getElementById('state').dataset.state"
+                                      " === 'paused'")
+                assert "Pengarahan" in await agent.text("state-detail")
+                await agent.evaluate("document.getElementById('ready').click()")
+                await wait_for(agent, "document.getElementById('state').dataset.state"
+                                      " === 'available'")
 
                 # Recordings: found by the caller's number, played in the page.
                 await sup.evaluate("document.querySelector('[data-tab=\"recordings\"]')"

@@ -1,7 +1,7 @@
 // The supervisor's console: live agents and waiting calls, alerts, listen/whisper/barge,
 // force logout, recordings, reports and the forecast.
 "use strict";
-import {api, ApiError, download, el, every, fileUrl, label, pct, problem, secs, session,
+import {api, ApiError, download, el, every, fileUrl, label, lang, pct, problem, secs, session,
         show, start, stateLabel, t, text, tierLabel} from "/consoles/common.js";
 
 const sess = session("supervisor");
@@ -65,6 +65,14 @@ async function forceLogout(agentId) {
   } catch (e) { failed(e); }
 }
 
+async function forcePause(agentId) {
+  const reason = document.getElementById("sup-pause-reason").value;
+  try {
+    await api(sess, "POST", `/api/agents/${encodeURIComponent(agentId)}/pause`, {reason});
+    text("action-result", t("supervisor.paused", {agent: agentId}));
+  } catch (e) { failed(e); }
+}
+
 function renderLive(state) {
   const byId = new Map(state.calls.map(c => [c.id, c]));
   const calls = state.calls.filter(c => c.state !== "connected" && wanted(c.centre, c.tier))
@@ -80,7 +88,8 @@ function renderLive(state) {
     const call = a.call_id ? byId.get(a.call_id) : null;
     const onCall = a.state === "on_call";
     const button = (key, fn, cls) => el("button", {type: "button", class: cls,
-      disabled: key !== "logout" && !onCall, dataset: {action: key}, onclick: fn}, t(`supervisor.${key}`));
+      disabled: ["listen", "whisper", "barge"].includes(key) && !onCall,
+      dataset: {action: key}, onclick: fn}, t(`supervisor.${key}`));
     return el("tr", {dataset: {id: a.id, state: a.state}},
       el("td", {}, a.id), el("td", {}, (centres.get(a.centre) || {}).name || a.centre),
       el("td", {class: `state s-${a.state}`}, stateLabel(a.state) +
@@ -90,6 +99,7 @@ function renderLive(state) {
       el("td", {class: "actions"}, button("listen", () => monitor(a.id, "listen")),
          button("whisper", () => monitor(a.id, "whisper")),
          button("barge", () => monitor(a.id, "barge")),
+         button("pause", () => forcePause(a.id)),
          button("logout", () => forceLogout(a.id), "danger")));
   }));
   document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
@@ -288,7 +298,17 @@ async function desk() {
   if (poller === null) {
     poller = every(2000, refresh);
     alertPoller = every(5000, refreshAlerts);
+    loadPauseReasons();
   }
+}
+
+async function loadPauseReasons() {  // the call flows' reasons; else the one shown stays
+  let reasons = [];
+  try { reasons = (await api(sess, "GET", "/api/pauses")).reasons; } catch (e) { failed(e); }
+  if (!reasons.length) return;
+  document.getElementById("sup-pause-reason").replaceChildren(...reasons.map(r =>
+    el("option", {value: r.code, selected: r.code === "briefing"},
+       (lang === "en" && r.label_en) || r.label)));
 }
 
 function signInForm() {
