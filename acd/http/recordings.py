@@ -70,7 +70,8 @@ def _day(text: str, tz: str, end: bool) -> datetime:
 
 async def search(request: web.Request) -> web.Response:
     q = request.query
-    criteria = {k: q[k] for k in ("number", "from", "to", "agent", "centre") if q.get(k)}
+    criteria = {k: q[k] for k in ("number", "from", "to", "agent", "centre", "class")
+                if q.get(k)}
     session = await _guard(request, "recording.search")
     for k in criteria:
         query_text(request, k)
@@ -102,6 +103,9 @@ async def search(request: web.Request) -> web.Response:
     if "centre" in criteria:
         args.append(criteria["centre"])
         where.append(f"centre_id = ${len(args)}")
+    if "class" in criteria:  # how the call taker classified the call (sql/012)
+        args.append(criteria["class"])
+        where.append(f"call_id IN (SELECT call_id FROM call_classes WHERE code = ${len(args)})")
     sql = ("SELECT path, call_id, agent_id, centre_id, format, started_at, duration_s, "
            "size_bytes, sha256, caller, caller_e164, service, region_code FROM "
            "recording_search" + (" WHERE " + " AND ".join(where) if where else "") +
@@ -169,6 +173,7 @@ EXTRA_PATHS.update({
                 _query("to", "date or date-time (local; a date includes the day)", LOCAL_TIME),
                 _query("agent", "agent id", QUERY_TEXT),
                 _query("centre", "centre id", QUERY_TEXT),
+                _query("class", "the call's wrap-up class (e.g. emergency, prank)", QUERY_TEXT),
                 _query("tz", "time zone of dates (default Asia/Jakarta)", TIME_ZONE_REF)])},
     "/api/recordings/{rec_id}/audio": {"get": _op(
         "play a recording (supervisor, admin; audited)", "recordings",

@@ -54,6 +54,10 @@ async def library(tmp_path: Path, migrated_dsn: str) -> AsyncIterator[tuple[Daem
         (s.recordings_dir / rel).write_bytes(data)
         records.append(RecordingStored(call_id, agent, centre, rel, "wav", at.timestamp() + 4,
                                        60.0, len(data), hashlib.sha256(data).hexdigest()))
+    # c1 was first taken for a prank, then corrected: the latest classification counts.
+    records += [rec.Classification("c1", "1001", "prank", calls[0][4].timestamp() + 70),
+                rec.Classification("c1", "1001", "emergency", calls[0][4].timestamp() + 80),
+                rec.Classification("c3", "3001", "prank", calls[2][4].timestamp() + 70)]
     records.append(RecordingStored("c9", "1001", "bpbd-kota-bandung", "../../etc/passwd", "wav",
                                    calls[0][4].timestamp(), 1.0, 1, "0" * 64))
     await write(migrated_dsn, records)
@@ -87,7 +91,7 @@ async def test_only_supervisors_and_admins_may_search(library: tuple[Daemon, dic
     assert ("1001", "GET /api/recordings", None, "denied") in rows
 
 
-async def test_search_by_number_date_agent_and_centre(library: tuple[Daemon, dict]) -> None:  # type: ignore[type-arg]
+async def test_search_by_number_date_agent_centre_and_class(library: tuple[Daemon, dict]) -> None:  # type: ignore[type-arg]
     import json
 
     daemon, tokens = library
@@ -101,8 +105,10 @@ async def test_search_by_number_date_agent_and_centre(library: tuple[Daemon, dic
     assert await ids("from=2026-03-02&to=2026-03-02") == ["c2"]
     assert await ids("agent=1001") == ["c1", "c9"]
     assert await ids("centre=bpbd-kota-palu&number=%2B6281234567890") == ["c3"]
+    assert await ids("class=prank") == ["c3"]
+    assert await ids("class=emergency&agent=1001") == ["c1"]
     rows = await audit(daemon.settings.dsn or "")
-    assert sum(1 for r in rows if r[1] == "recording.search" and r[3] == "ok") == 4
+    assert sum(1 for r in rows if r[1] == "recording.search" and r[3] == "ok") == 6
 
 
 async def test_play_and_download_the_file_with_an_audit_line_each(

@@ -298,17 +298,26 @@ async function desk() {
   if (poller === null) {
     poller = every(2000, refresh);
     alertPoller = every(5000, refreshAlerts);
-    loadPauseReasons();
+    loadCodes();
   }
 }
 
-async function loadPauseReasons() {  // the call flows' reasons; else the one shown stays
-  let reasons = [];
-  try { reasons = (await api(sess, "GET", "/api/pauses")).reasons; } catch (e) { failed(e); }
-  if (!reasons.length) return;
-  document.getElementById("sup-pause-reason").replaceChildren(...reasons.map(r =>
-    el("option", {value: r.code, selected: r.code === "briefing"},
-       (lang === "en" && r.label_en) || r.label)));
+/** The call flows' pause reasons and wrap-up classes, for the pause button and the
+ *  recordings search. */
+async function loadCodes() {
+  let reasons = [], classes = [];
+  try {
+    reasons = (await api(sess, "GET", "/api/pauses")).reasons;
+    classes = (await api(sess, "GET", "/api/wrapup")).classes;
+  } catch (e) { failed(e); }
+  const byLang = item => (lang === "en" && item.label_en) || item.label;
+  if (reasons.length) {  // else the one shown stays
+    document.getElementById("sup-pause-reason").replaceChildren(...reasons.map(r =>
+      el("option", {value: r.code, selected: r.code === "briefing"}, byLang(r))));
+  }
+  const select = document.getElementById("rec-class");
+  select.replaceChildren(select.firstElementChild,
+    ...classes.map(c => el("option", {value: c.code}, byLang(c))));
 }
 
 function signInForm() {
