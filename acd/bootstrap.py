@@ -62,6 +62,9 @@ if TYPE_CHECKING:
 log = structlog.get_logger("acd117.daemon")
 
 
+NUISANCE_RETRY_S = 5.0  # reading the nuisance list again while the database is away
+
+
 class StartupError(RuntimeError):
     """The daemon cannot start as configured; the message says why."""
 
@@ -93,6 +96,7 @@ class Daemon:
     _stopping: bool = False
     _store_done: asyncio.Event = field(default_factory=asyncio.Event)
     _address: tuple[str, int] | None = None
+    _nuisance_restored: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -133,6 +137,8 @@ class Daemon:
             self._address = (str(addresses[0][0]), int(addresses[0][1]))
         if self.users is not None:
             self._tasks.add("users", self.users.run)
+            if not self._nuisance_restored:
+                self._tasks.add("nuisance-list", self._nuisance_list_once_restored)
         if self.logins is not None:
             self._tasks.add("logins", self.logins.run)
         self._tasks.add("switchboard", self.switchboard.run)
@@ -194,7 +200,7 @@ class Daemon:
     async def _restore(self) -> None:
         """Sessions, the nuisance list and logins from before the restart, before anything
         is served or connected. A read failing starts the daemon all the same (logged)."""
-        await self._restore_nuisance_list()
+        self._nuisance_restored = await self._restore_nuisance_list()
         sessions = self.users.load_sessions() if self.users is not None else _nothing()
         if self.logins is None:
             await sessions
@@ -215,17 +221,24 @@ class Daemon:
                  paused=sum(a.state is AgentState.PAUSED for a in back),
                  skipped=len(found.logins) - len(back), source=found.source)
 
-    async def _restore_nuisance_list(self) -> None:
+    async def _restore_nuisance_list(self) -> bool:
         if self.users is None:
-            return
+            return True
         try:
             listed = await nuisance.in_force(await self.users.pool(), self.live.clock())
         except Exception as exc:  # any database trouble: start without it, say so
-            log.warning("nuisance list not restored", error=str(exc))
-            return
+            log.warning("nuisance list not restored yet", error=str(exc))
+            return False
         for row in listed:
             self.switchboard.post(ev.NuisanceListed(row["number"], row["until"]))
         log.info("nuisance list restored", numbers=len(listed))
+        return True
+
+    async def _nuisance_list_once_restored(self) -> None:
+        """A job while the start could not read the nuisance list: read it when it can."""
+        while not await self._restore_nuisance_list():
+            await asyncio.sleep(NUISANCE_RETRY_S)
+        await asyncio.Future()  # restored: nothing more to do until stopped
 
     @contextlib.asynccontextmanager
     async def serving(self) -> AsyncIterator[Daemon]:

@@ -7,12 +7,15 @@ import shutil
 from pathlib import Path
 
 import aiohttp
+import asyncpg
 
 from acd.bootstrap import Daemon
 from acd.service.settings import EXAMPLE_CONFIG
+from acd.store.server import PgServer
 from acd.vocabulary import events as ev
 from tests.ops.support import audit_log, serving, settings, until
 from tests.ops.test_api import FAST, Client, Phones
+from tests.store.proxy import PgProxy
 from tests.support import from_region
 
 PRANKSTER = "+6281399998888"
@@ -69,3 +72,22 @@ async def test_a_supervisor_lists_a_number_and_takes_it_off_and_a_restart_keeps_
     actions = [(a, o, t) for _u, a, t, o in await audit_log(migrated_dsn)
                if a.startswith("nuisance.")]
     assert actions == [("nuisance.add", "ok", PRANKSTER), ("nuisance.remove", "ok", PRANKSTER)]
+
+
+async def test_a_list_the_start_could_not_read_is_read_once_the_database_is_back(
+        tmp_path: Path, pg_server: PgServer, pg_schema: str, migrated_dsn: str) -> None:
+    conn = await asyncpg.connect(migrated_dsn)
+    await conn.execute("INSERT INTO nuisance_numbers (number, reason, until, added_by)"
+                       " VALUES ($1, 'iseng', now() + interval '7 days', 'sup1')", PRANKSTER)
+    await conn.close()
+    proxy = PgProxy(pg_server.host, pg_server.port)
+    await proxy.start()
+    try:
+        await proxy.down()
+        s = settings(tmp_path, pg_server.dsn_via(proxy.host, proxy.port, pg_schema))
+        async with serving(s, simulate=False, telephony=Phones()) as daemon:
+            assert daemon.acd.nuisance_listed == {}
+            await proxy.up()
+            await until(lambda: PRANKSTER in daemon.acd.nuisance_listed, timeout=20)
+    finally:
+        await proxy.close()
