@@ -178,8 +178,8 @@ async def agent_logout(request: web.Request) -> web.Response:
     return web.json_response({"agent_id": agent_id, "logged_out": True}, status=202)
 
 
-async def agent_pause(request: web.Request) -> web.Response:
-    _session, agent_id = await signed_in_agent(request)
+async def _pause_reason(request: web.Request) -> str:
+    """The body's `reason`: a code, and one of the call flows' when they list some."""
     reason = field(await body(request), "reason")
     if not REASON.match(reason):
         raise json_error(400, "'reason' is a code of 1-32 characters a-z, 0-9, '_' or '-'")
@@ -187,6 +187,12 @@ async def agent_pause(request: web.Request) -> web.Response:
     if flows.pause_code(reason) != reason:
         raise json_error(422, "'reason' is not one of the call flows' pause reasons",
                          reasons=[p.code for p in flows.pauses])
+    return reason
+
+
+async def agent_pause(request: web.Request) -> web.Response:
+    _session, agent_id = await signed_in_agent(request)
+    reason = await _pause_reason(request)
     daemon_of(request).switchboard.post(ev.AgentPaused(agent_id, reason))
     return web.json_response({"agent_id": agent_id, "paused": reason}, status=202)
 
@@ -249,10 +255,7 @@ async def force_pause(request: web.Request) -> web.Response:
     agent_id = request.match_info["agent_id"]
     if agent_id not in d.acd.agents:
         raise json_error(404, f"no agent {agent_id}")
-    reason = field(await body(request), "reason")
-    if not REASON.match(reason) or d.acd.flows.pause_code(reason) != reason:
-        raise json_error(422, "'reason' is not one of the call flows' pause reasons",
-                         reasons=[p.code for p in d.acd.flows.pauses])
+    reason = await _pause_reason(request)
     d.switchboard.post(ev.AgentPaused(agent_id, reason))
     await audit(request, session.user, "agent.force_pause", "ok", target=agent_id,
                 detail={"reason": reason})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
@@ -18,7 +19,33 @@ from acd.vocabulary.localtime import zone_of
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
-__all__ = ["attachment", "clean", "in_range", "number", "query_text", "time_zone"]
+__all__ = ["attachment", "body_text", "clean", "in_range", "number", "query_text",
+           "time_zone", "whole_number"]
+
+
+def body_text(data: dict[str, Any], name: str, limit: int, *,
+              required: bool = False) -> str | None:
+    """A text field of a JSON body, stripped; empty or missing is None (or a 400)."""
+    value = data.get(name)
+    text = value.strip() if isinstance(value, str) else value
+    if text is None or text == "":
+        if required:
+            raise json_error(400, f"'{name}' is text of 1 to {limit} characters")
+        return None
+    if not isinstance(value, str) or not clean(value) or len(value) > limit:
+        raise json_error(400, f"'{name}' is text of at most {limit} characters")
+    return str(text)
+
+
+def whole_number(data: dict[str, Any], name: str, default: int | None, low: int,
+                 high: int) -> int | None:
+    """An integer field of a JSON body (12.0 is 12 in JSON), `default` when missing."""
+    value = data.get(name, default)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if value is not None and (type(value) is not int or not low <= value <= high):
+        raise json_error(400, f"'{name}' is a whole number from {low} to {high}")
+    return value
 
 
 def query_text(request: web.Request, name: str) -> str | None:

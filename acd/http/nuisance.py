@@ -16,6 +16,7 @@ from aiohttp import web
 
 from acd.domain.callers import parse_caller
 from acd.http.auth import audit, body, clean, daemon_of, json_error, require, users_of
+from acd.http.inputs import body_text, whole_number
 from acd.http.openapi import EXTRA_PATHS, NUM, STR, _err, _json, _obj, _op
 from acd.service import nuisance
 from acd.vocabulary import events as ev
@@ -49,22 +50,16 @@ async def add(request: web.Request) -> web.Response:
     session = await require(request, "supervisor", "admin")
     data = await body(request)
     number = _number(data.get("number"))
-    reason = data.get("reason")
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > REASON_MAX \
-            or not clean(reason):
-        raise json_error(400, f"'reason' is text of 1 to {REASON_MAX} characters")
-    days = data.get("days", 30)
-    if isinstance(days, float) and days.is_integer():
-        days = int(days)  # 7.0 is 7 in JSON
-    if type(days) is not int or not 1 <= days <= DAYS_MAX:
-        raise json_error(400, f"'days' is a whole number from 1 to {DAYS_MAX}")
+    reason = body_text(data, "reason", REASON_MAX, required=True)
+    days = whole_number(data, "days", 30, 1, DAYS_MAX)
+    assert reason is not None and days is not None
     d = daemon_of(request)
     until = d.live.clock() + days * 86400
-    await nuisance.put(await users_of(request).pool(), number, reason.strip(), until,
+    await nuisance.put(await users_of(request).pool(), number, reason, until,
                        session.user.username)
     d.switchboard.post(ev.NuisanceListed(number, until))
     await audit(request, session.user, "nuisance.add", "ok", target=number,
-                detail={"reason": reason.strip(), "days": days})
+                detail={"reason": reason, "days": days})
     return web.json_response({"number": number, "until": until}, status=201)
 
 

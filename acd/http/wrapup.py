@@ -13,15 +13,15 @@ they are ready; supervisors review the calls classified for review (pranks).
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
-from typing import Any
 
 from aiohttp import web
 
 from acd.domain.model import AgentState
 from acd.http.api import signed_in_agent
-from acd.http.auth import body, clean, daemon_of, field, json_error, require, users_of
-from acd.http.inputs import query_text
+from acd.http.auth import body, daemon_of, field, json_error, require, users_of
+from acd.http.inputs import body_text, query_text, whole_number
 from acd.http.openapi import (
     ACCEPTED,
     BOOL,
@@ -58,15 +58,6 @@ async def pauses(request: web.Request) -> web.Response:
     return web.json_response({"reasons": [p.model_dump() for p in flows.pauses]})
 
 
-def _text(data: dict[str, Any], name: str, limit: int) -> str | None:
-    value = data.get(name)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or not clean(value) or len(value) > limit:
-        raise json_error(400, f"'{name}' is text of at most {limit} characters")
-    return value.strip() or None
-
-
 async def classify(request: web.Request) -> web.Response:
     _session, agent_id = await signed_in_agent(request)
     agent = daemon_of(request).acd.agents.get(agent_id)
@@ -89,17 +80,14 @@ async def classify(request: web.Request) -> web.Response:
     if kind is not None and (not isinstance(kind, str) or w.emergency_type(kind) is None):
         raise json_error(422, "'emergency_type' is not one of the call flows' types",
                          types=[t.code for t in w.emergency_types])
-    if isinstance(people, float) and people.is_integer():
-        people = int(people)  # 12.0 is 12 in JSON
-    if people is not None and (type(people) is not int or not 0 <= people <= 1_000_000):
-        raise json_error(400, "'people_affected' is a whole number from 0")
+    people = whole_number(data, "people_affected", None, 0, 1_000_000)
     ready = data.get("ready", True)
     if not isinstance(ready, bool):
         raise json_error(400, "'ready' is true or false")
     daemon_of(request).switchboard.post(ev.CallClassified(
         agent_id, call_id, chosen.code, emergency_type=kind,
-        place=_text(data, "place", PLACE_MAX), people_affected=people,
-        notes=_text(data, "notes", NOTES_MAX), ready=ready))
+        place=body_text(data, "place", PLACE_MAX), people_affected=people,
+        notes=body_text(data, "notes", NOTES_MAX), ready=ready))
     return web.json_response({"call_id": call_id, "code": chosen.code, "ready": ready},
                              status=202)
 
@@ -144,12 +132,9 @@ async def reviews(request: web.Request) -> web.Response:
               "agent_id": r["agent_id"], "classified_at": r["classified_at"].timestamp(),
               "caller": r["caller_e164"] or r["caller"], "centre_id": r["centre_id"],
               "talk_s": r["talk_s"]} for r in rows]
-    by_number: dict[str, int] = {}
-    for c in calls:
-        if c["caller"]:
-            by_number[c["caller"]] = by_number.get(c["caller"], 0) + 1
+    by_number = Counter(c["caller"] for c in calls if c["caller"])
     return web.json_response({"codes": codes, "calls": calls, "numbers": [
-        {"caller": n, "calls": k} for n, k in sorted(by_number.items(), key=lambda x: -x[1])]})
+        {"caller": n, "calls": k} for n, k in by_number.most_common()]})
 
 
 def setup(app: web.Application) -> None:
