@@ -48,7 +48,13 @@ from tests.bench.asterisk_bed import (
     write_bench_flows,
 )
 from tests.integration.ami import Ami, Message
-from tests.integration.asterisk import TEST_AMI_SECRET, TEST_AMI_USER, Sandbox, missing
+from tests.integration.asterisk import (
+    TEST_AMI_SECRET,
+    TEST_AMI_USER,
+    Sandbox,
+    asterisk_ports,
+    missing,
+)
 from tests.integration.daemon import BANDUNG_DID, Acd117
 
 
@@ -196,6 +202,12 @@ def cpu_seconds(pid: int) -> float:
 
 async def bench(phones: int, seconds: float, rates: list[float], talk_s: float,
                 dsn: str, app_queue: bool) -> dict[str, Any]:
+    with asterisk_ports():  # waits for any test run using the machine's Asterisk ports
+        return await _bench(phones, seconds, rates, talk_s, dsn, app_queue)
+
+
+async def _bench(phones: int, seconds: float, rates: list[float], talk_s: float,
+                 dsn: str, app_queue: bool) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="acd117-bench-"))
     box = create_bed(work, phones)
     await box.start()

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +38,21 @@ def _sandbox_script() -> Path:
 
 
 SANDBOX_SCRIPT = _sandbox_script()
+
+# Asterisk listens on fixed ports (SIP 5060, ARI 8088, AMI 5038): one sandbox per machine.
+PORTS_LOCK = Path(os.environ.get("ACD117_ASTERISK_LOCK", "/tmp/acd117-asterisk.lock"))
+
+
+@contextlib.contextmanager
+def asterisk_ports() -> Iterator[None]:
+    """Holds the machine's Asterisk ports: a second test run (or the bench) waits here
+    until the first has stopped its sandbox, instead of failing on taken ports."""
+    with PORTS_LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 # `acd117 ...` as a user runs it (the console script of this environment)
 ACD117 = [sys.executable, "-c", "import sys; from acd.cli import main; sys.exit(main())"]

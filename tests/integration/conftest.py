@@ -26,6 +26,7 @@ from tests.integration.asterisk import (
     TEST_AMI_SECRET,
     TEST_AMI_USER,
     Sandbox,
+    asterisk_ports,
     make_prompts,
     missing,
 )
@@ -55,12 +56,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     root = tmp_path_factory.mktemp("asterisk")
     sounds = make_prompts(tmp_path_factory.mktemp("sounds"))
-    box = Sandbox.create(root / "ast", sounds)
-    asyncio.run(box.start())
-    try:
-        yield box
-    finally:
-        asyncio.run(box.stop())
+    with asterisk_ports():
+        box = Sandbox.create(root / "ast", sounds)
+        asyncio.run(box.start())
+        try:
+            yield box
+        finally:
+            asyncio.run(box.stop())
 
 
 @pytest.fixture(scope="session")
