@@ -2,6 +2,12 @@
 phones with the same welcome, app_queue.
 
     .venv/bin/python tests/bench/answer_speed.py [--phones 60] [--seconds 20] [--rates 2,15,30]
+        [--talk 2] [--patience S] [--no-app-queue]
+
+The soak (more callers than phones can take, for five minutes; callers give up after 30 s):
+
+    .venv/bin/python tests/bench/answer_speed.py --seconds 300 --rates 30 --patience 30 \
+        --no-app-queue
 
 Callers arrive at a steady rate; every phone answers at once; a caller hangs up `talk_s`
 after being bridged. Every time comes from Asterisk's own AMI event `Timestamp`s:
@@ -12,8 +18,12 @@ after being bridged. Every time comes from Asterisk's own AMI event `Timestamp`s
 - agent answer: that channel goes `Up` (`Newstate`);
 - bridged: both are in one bridge (the later `BridgeEnter`).
 
-A call never bridged within the run and its drain is counted lost. acd117's CPU is read
-from /proc for its process: CPU seconds over the run per call.
+A call never bridged within the run and its drain is counted lost, unless its caller gave up
+(`--patience`); then acd117's database must say so. After each acd117 run the bench reads
+what acd117 wrote: a call without its row, or with an outcome other than what Asterisk
+showed (answered if bridged, abandoned if its caller gave up), is lost too; a phone rung for
+two calls at once, a call ringing two phones at once or answered twice is a double offer.
+acd117's CPU is read from /proc for its process: CPU seconds over the run per call.
 """
 
 from __future__ import annotations
@@ -76,6 +86,7 @@ class Timeline:
     members: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     entered: dict[tuple[str, str], float] = field(default_factory=dict)
     bridged: dict[str, tuple[str, float]] = field(default_factory=dict)  # call -> agent, t
+    gave_up: set[str] = field(default_factory=set)  # callers who hung up, never bridged
     waiting: dict[str, asyncio.Future[None]] = field(default_factory=dict)
 
     def feed(self, e: Message) -> None:
@@ -123,14 +134,15 @@ class Timeline:
                 slowest.append(((at - answered) * 1000, call))
         return {
             "calls": len(self.calls), "bridged": len(self.bridged),
-            "lost": len(self.calls) - len(self.bridged),
+            "gave_up": len(self.gave_up),
+            "lost": len(self.calls) - len(self.bridged) - len(self.gave_up),
             "first_ring_p50_ms": pct(first_ring, 50), "first_ring_p99_ms": pct(first_ring, 99),
             "answer_to_bridge_p50_ms": pct(answer_to_bridge, 50),
             "answer_to_bridge_p99_ms": pct(answer_to_bridge, 99),
             "entry_to_bridge_p50_ms": pct(entry_to_bridge, 50),
             "entry_to_bridge_p99_ms": pct(entry_to_bridge, 99),
             "slowest_answer_to_bridge": [c for _, c in sorted(slowest, reverse=True)[:3]],
-            "never_bridged": sorted(self.calls - set(self.bridged))[:5],
+            "never_bridged": sorted(self.calls - set(self.bridged) - self.gave_up)[:5],
         }
 
 
@@ -146,8 +158,10 @@ async def follow(ami: Ami, timeline: Timeline) -> None:
 
 
 async def caller(ami: Ami, timeline: Timeline, call_id: str, context: str, talk_s: float,
-                 patience_s: float) -> None:
-    """One caller: dials, waits to be bridged (at most `patience_s`), talks, hangs up."""
+                 patience_s: float, gives_up: bool) -> None:
+    """One caller: dials, waits to be bridged (at most `patience_s`), talks, hangs up.
+    A caller who `gives_up` is counted so (the daemon must record an abandoned call);
+    one who does not was lost when never bridged."""
     timeline.calls.add(call_id)
     bridged = timeline.waiting[call_id] = asyncio.get_running_loop().create_future()
     await ami.originate_caller(number=BANDUNG_DID, caller_id=f'"Bench" <+62812{call_id[-7:]}>',
@@ -156,7 +170,8 @@ async def caller(ami: Ami, timeline: Timeline, call_id: str, context: str, talk_
         await asyncio.wait_for(bridged, patience_s)
         await asyncio.sleep(talk_s)
     except TimeoutError:
-        pass  # counted lost: never bridged
+        if gives_up:
+            timeline.gave_up.add(call_id)
     caller_side = timeline.channel.get(f"c-{call_id}")
     if caller_side:
         with contextlib.suppress(AssertionError):  # gone already
@@ -164,7 +179,7 @@ async def caller(ami: Ami, timeline: Timeline, call_id: str, context: str, talk_
 
 
 async def load(ami: Ami, context: str, rate: float, seconds: float, talk_s: float,
-               patience_s: float) -> Timeline:
+               patience_s: float, gives_up: bool = False) -> Timeline:
     timeline = Timeline()
     follower = asyncio.create_task(follow(ami, timeline))
     try:
@@ -174,7 +189,8 @@ async def load(ami: Ami, context: str, rate: float, seconds: float, talk_s: floa
             for i in range(n):
                 await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
                 call_id = f"bn-{uuid.uuid4().hex[:10]}"
-                tasks.create_task(caller(ami, timeline, call_id, context, talk_s, patience_s))
+                tasks.create_task(caller(ami, timeline, call_id, context, talk_s, patience_s,
+                                         gives_up))
         await asyncio.sleep(2)  # the last hang-ups' events
     finally:
         follower.cancel()
@@ -195,19 +211,57 @@ async def quiesce(box: Sandbox, timeout: float = 60.0) -> None:
     await asyncio.sleep(3)
 
 
+async def ledger(dsn: str, timeline: Timeline, timeout: float = 120.0) -> dict[str, Any]:
+    """What acd117 wrote of the run's calls, against what Asterisk showed: every call has
+    its row, answered if it was bridged, abandoned if its caller gave up (`unrecorded`,
+    `misrecorded`); no phone rung for two calls at once, no call ringing two phones at once
+    (the bench's queue rings one agent at a time), no call answered twice
+    (`double_offers`)."""
+    import asyncpg
+
+    ids = sorted(timeline.calls)
+    conn = await asyncpg.connect(dsn)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:  # the writer journals first and flushes in batches
+            rows = await conn.fetch("SELECT call_id, outcome FROM calls WHERE call_id = ANY($1)"
+                                    " AND outcome IS NOT NULL", ids)
+            if len(rows) == len(ids) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(1)
+        outcome = {r["call_id"]: r["outcome"] for r in rows}
+        wrong = [c for c in ids if c in outcome and outcome[c] != (
+            "answered" if c in timeline.bridged else "abandoned")]
+        overlapping = """
+            SELECT count(*) FROM call_offers a JOIN call_offers b
+              ON a.{same} = b.{same} AND a.offer_id < b.offer_id
+             AND a.offered_at < b.ended_at AND b.offered_at < a.ended_at
+             WHERE a.call_id = ANY($1)"""
+        phone_twice = await conn.fetchval(overlapping.format(same="agent_id"), ids)
+        call_twice = await conn.fetchval(overlapping.format(same="call_id"), ids)
+        answered_twice = await conn.fetchval(
+            "SELECT count(*) FROM (SELECT call_id FROM call_offers WHERE call_id = ANY($1)"
+            " AND result = 'answered' GROUP BY call_id HAVING count(*) > 1) t", ids)
+    finally:
+        await conn.close()
+    return {"unrecorded": len(ids) - len(outcome), "misrecorded": len(wrong),
+            "misrecorded_calls": wrong[:5],
+            "double_offers": phone_twice + call_twice + answered_twice}
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def bench(phones: int, seconds: float, rates: list[float], talk_s: float,
-                dsn: str, app_queue: bool) -> dict[str, Any]:
+                dsn: str, app_queue: bool, patience_s: float | None) -> dict[str, Any]:
     with asterisk_ports():  # waits for any test run using the machine's Asterisk ports
-        return await _bench(phones, seconds, rates, talk_s, dsn, app_queue)
+        return await _bench(phones, seconds, rates, talk_s, dsn, app_queue, patience_s)
 
 
 async def _bench(phones: int, seconds: float, rates: list[float], talk_s: float,
-                 dsn: str, app_queue: bool) -> dict[str, Any]:
+                 dsn: str, app_queue: bool, patience_s: float | None) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="acd117-bench-"))
     box = create_bed(work, phones)
     await box.start()
@@ -216,8 +270,10 @@ async def _bench(phones: int, seconds: float, rates: list[float], talk_s: float,
                     "600", "sine", "440", "vol", "0.1"], check=True)
     rack: PhoneRack | None = None
     ami = Ami("127.0.0.1", 5038, TEST_AMI_USER, TEST_AMI_SECRET)
-    out: dict[str, Any] = {"phones": phones, "seconds_per_rate": seconds, "talk_s": talk_s}
-    patience = seconds + 60
+    out: dict[str, Any] = {"phones": phones, "seconds_per_rate": seconds, "talk_s": talk_s,
+                           "patience_s": patience_s}
+    # Without a patience, callers wait out the run and its drain: any never bridged is lost.
+    patience, gives_up = (seconds + 60, False) if patience_s is None else (patience_s, True)
     acd = Acd117(work, box, dsn, write_bench_flows(work / "flows", phones),
                  ACD117_LOG_LEVEL="info")
     try:  # whatever fails, nothing is left running (Asterisk's ports are fixed)
@@ -230,15 +286,17 @@ async def _bench(phones: int, seconds: float, rates: list[float], talk_s: float,
             await quiesce(box)
             assert acd.proc is not None
             cpu0 = cpu_seconds(acd.proc.pid)
-            timeline = await load(ami, "acd117-from-trunk", rate, seconds, talk_s, patience)
-            figures = timeline.figures()
+            timeline = await load(ami, "acd117-from-trunk", rate, seconds, talk_s, patience,
+                                  gives_up)
+            figures = {**timeline.figures(), **await ledger(dsn, timeline)}
             figures["cpu_per_call_ms"] = round(
                 (cpu_seconds(acd.proc.pid) - cpu0) * 1000 / max(1, figures["calls"]), 2)
             out[f"acd117@{rate:g}"] = figures
             print(f"acd117 {rate:g} calls/s: {json.dumps(figures)}", flush=True)
             if app_queue:  # acd117 stays up, idle: app_queue's calls never enter Stasis
                 await quiesce(box)
-                timeline = await load(ami, APP_QUEUE_CONTEXT, rate, seconds, talk_s, patience)
+                timeline = await load(ami, APP_QUEUE_CONTEXT, rate, seconds, talk_s, patience,
+                                      gives_up)
                 out[f"app_queue@{rate:g}"] = figures = timeline.figures()
                 print(f"app_queue {rate:g} calls/s: {json.dumps(figures)}", flush=True)
     finally:
@@ -263,7 +321,10 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
             "answer_to_bridge_p99_ms": r["answer_to_bridge_p99_ms"],
             "real_asterisk_calls_per_s": float(key.split("@")[1]),
             "cpu_per_call_ms": r["cpu_per_call_ms"],
-            "real_asterisk_lost_calls": sum(result[k]["lost"] for k in runs)}
+            "real_asterisk_lost_calls": sum(
+                result[k]["lost"] + result[k]["unrecorded"] + result[k]["misrecorded"]
+                for k in runs),
+            "real_asterisk_double_offers": sum(result[k]["double_offers"] for k in runs)}
 
 
 async def with_database(args: argparse.Namespace) -> dict[str, Any]:
@@ -282,7 +343,7 @@ async def with_database(args: argparse.Namespace) -> dict[str, Any]:
             dsn = server.dsn_for_schema(schema)
             await migrate_dsn(dsn)
             return await bench(args.phones, args.seconds, args.rates, args.talk, dsn,
-                               not args.no_app_queue)
+                               not args.no_app_queue, args.patience)
         finally:
             await conn.execute(f"DROP SCHEMA {schema} CASCADE")
             await conn.close()
@@ -295,6 +356,8 @@ def main() -> None:
     p.add_argument("--rates", type=lambda s: [float(x) for x in s.split(",")],
                    default=[2.0, 15.0, 30.0])
     p.add_argument("--talk", type=float, default=2.0, help="seconds a bridged call lasts")
+    p.add_argument("--patience", type=float, default=None,
+                   help="seconds a caller waits before giving up (default: never)")
     p.add_argument("--no-app-queue", action="store_true")
     args = p.parse_args()
     lacking = missing()

@@ -54,7 +54,7 @@ def main() -> None:
     print("the real Asterisk: 117 callers to SIP phones, acd117 and app_queue")
     figures.update(script("answer_speed.py", (
         "first_ring_p99_ms", "answer_to_bridge_p99_ms", "real_asterisk_calls_per_s",
-        "cpu_per_call_ms", "real_asterisk_lost_calls")))
+        "cpu_per_call_ms", "real_asterisk_lost_calls", "real_asterisk_double_offers")))
     print("sign-in flood: the call path beside 150 argon2 checks, and kill -9 in it")
     figures.update(script("signin_flood.py", (
         "validate_during_flood_max_s", "writer_backlog_max", "crash_calls_settled_lost")))
