@@ -67,6 +67,7 @@ class OutsideLeg:
     answered: bool = False
     stopped: bool = False  # ended by the core (HangUp outside): report nothing more
     reported: bool = False
+    originating: bool = False  # POST /channels not answered yet: Asterisk may not list it
 
 
 class Legs:

@@ -148,6 +148,12 @@ class Resync:
                 agent.answered = True
                 if not agent.stopped:
                     self.emit(RingAnswered(offer_id=agent.offer_id))
+        for outside in list(self.legs.outside.values()):
+            if outside.leg_id not in channels and not outside.originating:
+                # Its ChannelDestroyed was lost with the websocket [07]: report the end
+                # it missed, and drop the index entry that nothing else would.
+                self.endings.outside_ended(outside, cause=None)
+                self.endings.forget_outside(outside)
         for pid in list(self.legs.playbacks):
             try:
                 await self.client.get_playback(pid)

@@ -74,7 +74,8 @@ class TransferCommands:
             await self.requests.answer_transfer(agent.channel_id, done=False)
 
     async def dial_out(self, cmd: DialOut) -> None:
-        outside = self.legs.outside[cmd.leg_id] = OutsideLeg(cmd.leg_id, cmd.call_id)
+        outside = self.legs.outside[cmd.leg_id] = OutsideLeg(cmd.leg_id, cmd.call_id,
+                                                             originating=True)
         try:
             await self.client.originate(
                 cmd.dial, app=self.app, app_args=("outside", cmd.call_id),
@@ -85,6 +86,8 @@ class TransferCommands:
             self.legs.outside.pop(cmd.leg_id, None)
             if not outside.stopped:
                 self.emit(OutsideFailed(leg_id=cmd.leg_id, reason="failed"))
+        finally:
+            outside.originating = False
 
     async def connect_outside(self, cmd: ConnectOutside) -> None:
         leg = self.legs.call(cmd.call_id)

@@ -41,15 +41,13 @@ from acd.vocabulary.events import (
     HoldEnded,
     HoldStarted,
     OutsideAnswered,
-    OutsideFailed,
-    OutsideHungUp,
     PromptFinished,
     RingAnswered,
     TransferRequested,
 )
 from ari.arrival import Arrivals
 from ari.bridge_recording import BridgeRecording
-from ari.endings import RING_FAILURE_BY_CAUSE, Endings
+from ari.endings import Endings
 from ari.feature_calls import FeatureCalls
 from ari.handoff import HandOff
 from ari.legs import Legs
@@ -192,8 +190,8 @@ class EventTranslation:
         if agent is not None:
             self.endings.agent_ended(agent, cause=None)
             return
-        if cid in self.legs.outside:
-            self._outside_ended(cid, cause=None)
+        if (outside := self.legs.outside.get(cid)) is not None:
+            self.endings.outside_ended(outside, cause=None)
             return
         if cid in self.features.sessions:
             self.features.cancel(cid)  # hung up during the dialog
@@ -209,24 +207,13 @@ class EventTranslation:
         if agent is not None:
             self.endings.agent_ended(agent, cause=ev.cause)
             self.endings.forget_agent(agent)
-        elif cid in self.legs.outside:
-            self._outside_ended(cid, cause=ev.cause)
-            del self.legs.outside[cid]
+        elif (outside := self.legs.outside.get(cid)) is not None:
+            self.endings.outside_ended(outside, cause=ev.cause)
+            self.endings.forget_outside(outside)
         elif self.supervisor.owns(cid):
             self.supervisor.on_channel_gone(cid)
         elif (leg := self.legs.call(cid)) is not None and leg.in_stasis:
             self.on_stasis_end(StasisEnd(type="StasisEnd", channel=ev.channel))
-
-    def _outside_ended(self, channel_id: str, cause: int | None) -> None:
-        outside = self.legs.outside[channel_id]
-        if outside.reported or outside.stopped:
-            return
-        outside.reported = True
-        if outside.answered:
-            self.emit(OutsideHungUp(call_id=outside.call_id))
-        else:
-            reason = RING_FAILURE_BY_CAUSE.get(cause, "failed") if cause else "no_answer"
-            self.emit(OutsideFailed(leg_id=outside.leg_id, reason=reason))
 
     def on_transfer(self, ev: ChannelTransfer) -> None:
         if ev.state not in ("", "invalid"):

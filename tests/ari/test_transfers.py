@@ -1,19 +1,31 @@
 """The phone's Transfer button through the Stasis adapter and the in-process Asterisk:
 a blind REFER to a centre re-queues the caller in the call's bridge-less wait and rings the
 centre's agent, answered with NOTIFY 200; one to a destination not listed is declined and
-changes nothing. (The proof on the real Asterisk: tests/integration/test_transfers.py.)"""
+changes nothing; an outside number's leg whose end was lost with the events websocket is
+reported and forgotten at the resync. (The proof on the real Asterisk:
+tests/integration/test_transfers.py.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from acd.vocabulary.events import RingAnswered, TransferRequested
+from acd.vocabulary.events import (
+    AgentLoggedIn,
+    OutsideAnswered,
+    OutsideFailed,
+    OutsideHungUp,
+    RingAnswered,
+    TransferRequested,
+)
 from config.models import Transfers
 from tests.ari.routing import RealCore, call_flows
 from tests.fakes.asterisk import FakeAsterisk
 
 FLOWS = call_flows().model_copy(update={"transfers": Transfers.model_validate({
-    "destinations": [{"code": "3200", "label": "Jawa Barat", "centre": "jabar"}]})})
+    "trunk": "agency-out", "ring_timeout_s": 5,
+    "destinations": [{"code": "3200", "label": "Jawa Barat", "centre": "jabar"},
+                     {"code": "113", "label": "Damkar", "number": "113"}]})})
+FIRE_BRIGADE = "PJSIP/113@agency-out"
 
 
 async def test_the_phones_transfer_to_a_centre_rings_it_and_tells_the_phone(
@@ -56,3 +68,56 @@ async def test_a_destination_not_listed_is_declined_and_the_call_stays(
         "once: the ChannelTransfer reporting our own answer is not a new request")
     assert sorted(peer.bridges[f"acd117-{call}"].channels) == sorted([call, "offer-1"])
     assert peer.rejected == []
+
+
+async def _handed_to_113(peer: FakeAsterisk, rig_factory: Any, answer: str) -> tuple[Any, str]:
+    """A call answered by 1001 and handed to 113 with the phone's Transfer button; the
+    rig and the outside leg's channel id."""
+    peer.register("PJSIP/1001")
+    peer.register(FIRE_BRIGADE, answer=answer)  # type: ignore[arg-type]
+    rig = await rig_factory(RealCore(["1001"], flows=FLOWS))
+    await peer.incoming_call()
+    await peer.wait_for(lambda: RingAnswered("offer-1") in rig.events, what="answer")
+    await peer.phone_transfers("offer-1", "113")
+    await peer.wait_for(lambda: rig.app.legs.outside, what="113 dialled")
+    await rig.settle()
+    (leg_id,) = rig.app.legs.outside
+    return rig, leg_id
+
+
+async def _gone_during_an_outage(peer: FakeAsterisk, rig: Any, channel_id: str) -> None:
+    """The events websocket drops; `channel_id` ends meanwhile (its StasisEnd and
+    ChannelDestroyed are lost [07]); the websocket comes back and acd117 resyncs."""
+    await peer.drop_websocket(refuse_s=0.3)
+    await peer.wait_for(lambda: peer.active_socket is None, what="websocket down")
+    await peer.agent_hangs_up(channel_id)
+    assert any(e.get("type") == "ChannelDestroyed" for e in peer.events_missed)
+    await peer.wait_for(lambda: rig.stream.stats.connects == 2, 3, "reconnected")
+    await rig.settle()
+
+
+async def test_a_number_that_hung_up_unseen_ends_the_call_at_the_resync(
+    peer: FakeAsterisk, rig_factory: Any
+) -> None:
+    rig, leg_id = await _handed_to_113(peer, rig_factory, "auto")
+    call = next(iter(rig.app.calls))
+    assert OutsideAnswered(leg_id) in rig.events
+    await _gone_during_an_outage(peer, rig, leg_id)
+    await peer.wait_for(lambda: rig.core.outcomes.get(call) == "answered", what="call ended")
+    assert OutsideHungUp(call) in rig.events
+    assert rig.app.legs.outside == {}, "the leg's index entry is dropped"
+    assert peer.channels[call].gone, "the caller, left alone, is hung up"
+
+
+async def test_a_ringing_number_gone_unseen_brings_the_call_back_to_the_queue(
+    peer: FakeAsterisk, rig_factory: Any
+) -> None:
+    rig, leg_id = await _handed_to_113(peer, rig_factory, "manual")
+    call = next(iter(rig.app.calls))
+    peer.register("PJSIP/1002")
+    rig.core.emit(AgentLoggedIn("1002", "PJSIP/1002"))
+    await _gone_during_an_outage(peer, rig, leg_id)
+    assert OutsideFailed(leg_id, "no_answer") in rig.events
+    assert rig.app.legs.outside == {}
+    await peer.wait_for(lambda: RingAnswered("offer-3") in rig.events, what="1002 rung")
+    assert not peer.channels[call].gone
