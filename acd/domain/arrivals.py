@@ -228,7 +228,9 @@ class Arrivals(CoreState):
         self._set_state(agent, AgentState.AFTER_CALL_WORK, now)
         agent.wrap_up_until = now + wrap_up_s
         if wrap_up_s <= 0:
-            self._wrap_up_over(agent, now)
+            # No after-call time: over at once, unless only a classification ends it.
+            if self.may_end_wrap_up(agent):
+                self._wrap_up_over(agent, now)
         else:
             self._timers.set(now + wrap_up_s, TimerKind.WRAP_UP, agent.id, agent.token)
 

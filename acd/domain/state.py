@@ -131,6 +131,9 @@ class CoreState:
     def _wrap_up_over(self, agent: Agent, now: float) -> None:
         raise NotImplementedError
 
+    def may_end_wrap_up(self, agent: Agent) -> bool:
+        raise NotImplementedError
+
     # acd.domain.arrivals
     def _settle_hold(self, call: Call, now: float) -> None:
         raise NotImplementedError
