@@ -7,6 +7,7 @@ from acd.vocabulary.events import (
     AgentHungUp,
     OutsideFailed,
     OutsideHungUp,
+    PartyAgentHungUp,
     RingFailed,
     RingFailure,
 )
@@ -44,7 +45,10 @@ class Endings:
             self.supervisor.on_agent_gone(agent.channel_id)
         if not (agent.reported or agent.stopped):
             agent.reported = True
-            if agent.answered:
+            if agent.answered and agent.party:
+                self.emit(PartyAgentHungUp(call_id=agent.call_id, offer_id=agent.offer_id,
+                                           agent_id=agent.agent_id))
+            elif agent.answered:
                 self.emit(AgentHungUp(call_id=agent.call_id))
             else:
                 # cause None: it vanished while the websocket was down; a ringing leg

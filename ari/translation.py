@@ -8,13 +8,14 @@
 | StasisStart         | args `snoop,..` / `supervisor,..`          | monitor (supervisor)      |
 | StasisEnd           | caller channel                             | CallerHungUp (1)          |
 | StasisEnd           | answered agent leg                         | AgentHungUp (1)           |
+| StasisEnd           | answered leg of a centre's agent consulted | PartyAgentHungUp (1)      |
 | ChannelDestroyed    | agent leg never answered                   | RingFailed (2)            |
 | PlaybackFinished    | any state, `failed` on hang-up [05]        | PromptFinished            |
 | StasisStart         | args `outside,<call>` (a transfer's number)| OutsideAnswered(leg)      |
 | StasisEnd           | answered outside leg                       | OutsideHungUp (1)         |
 | ChannelDestroyed    | outside leg never answered                 | OutsideFailed (2)         |
 | ChannelTransfer     | answered agent leg: the phone's Transfer   | TransferRequested         |
-| ChannelHold/Unhold  | answered agent leg                         | HoldStarted / HoldEnded   |
+| ChannelHold/Unhold  | answered agent leg (not a consulted one)   | HoldStarted / HoldEnded   |
 | ChannelDtmfReceived | feature call                               | digits for the dialog     |
 | Recording*          | bridge recording Started/Finished/Failed   | recording hooks           |
 
@@ -221,9 +222,9 @@ class EventTranslation:
         agent = self.legs.agent_at(ev.channel.id)
         dialled = ev.refer_to.requested_destination
         if (agent is None or not agent.answered or agent.stopped or agent.ended
-                or not dialled.destination):
+                or agent.party or not dialled.destination):
             why = ("an attended transfer from the phone (use the console)"
-                   if dialled.protocol_id else "not an agent on a call")
+                   if dialled.protocol_id else "not the agent of a call")
             log.info("transfer from %s declined: %s", ev.channel.name, why)
             self.background.spawn(self.requests.answer_transfer(ev.channel.id, done=False))
             return
@@ -250,12 +251,13 @@ class EventTranslation:
 
     def on_hold(self, ev: ChannelHold) -> None:
         agent = self.legs.agent_at(ev.channel.id)
-        if agent is not None and agent.answered and not agent.stopped:
+        # A consulted agent's hold button holds nobody's call: the caller is not theirs.
+        if agent is not None and agent.answered and not agent.stopped and not agent.party:
             self.emit(HoldStarted(call_id=agent.call_id))
 
     def on_unhold(self, ev: ChannelUnhold) -> None:
         agent = self.legs.agent_at(ev.channel.id)
-        if agent is not None and agent.answered and not agent.stopped:
+        if agent is not None and agent.answered and not agent.stopped and not agent.party:
             self.emit(HoldEnded(call_id=agent.call_id))
 
     def on_dtmf(self, ev: ChannelDtmfReceived) -> None:

@@ -179,7 +179,11 @@ class Arrivals(CoreState):
 
     def _on_agent_hung_up(self, e: ev.AgentHungUp, now: float) -> None:
         call = self.calls.get(e.call_id)
-        if call is not None and call.state is CallState.CONNECTED \
+        if call is not None:
+            self._handle_agent_hung_up(call, now)
+
+    def _handle_agent_hung_up(self, call: Call, now: float) -> None:
+        if call.state is CallState.CONNECTED \
                 and not self._agent_left_party(call, now) \
                 and not self._agent_left_after_refusal(call, now):
             self._end_conversation(call, now, hang_up="caller")
@@ -251,5 +255,5 @@ class Arrivals(CoreState):
         call.state = CallState.ENDED
         del self.calls[call.id]  # ended calls leave memory; the records carry their story
         for leg in (call.outside, call.party):
-            if leg is not None:
+            if isinstance(leg, OutsideTransfer):
                 self.outside_legs.pop(leg.leg_id, None)

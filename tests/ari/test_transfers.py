@@ -10,10 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from acd.vocabulary.events import (
+    AgentHungUp,
     AgentLoggedIn,
+    ConsultEnded,
+    ConsultRequested,
     OutsideAnswered,
     OutsideFailed,
     OutsideHungUp,
+    PartyAgentHungUp,
     RingAnswered,
     TransferRequested,
 )
@@ -120,4 +124,75 @@ async def test_a_ringing_number_gone_unseen_brings_the_call_back_to_the_queue(
     assert OutsideFailed(leg_id, "no_answer") in rig.events
     assert rig.app.legs.outside == {}
     await peer.wait_for(lambda: RingAnswered("offer-3") in rig.events, what="1002 rung")
+    assert not peer.channels[call].gone
+
+
+async def _consulting_the_province(peer: FakeAsterisk, rig_factory: Any,
+                                   conference: bool = False) -> tuple[Any, str]:
+    """1001 answers a call, then consults Jawa Barat from the console: 2001 answers."""
+    peer.register("PJSIP/1001")
+    peer.register("PJSIP/2001")
+    rig = await rig_factory(RealCore(["1001", "2001"], flows=FLOWS))
+    call = await peer.incoming_call()
+    assert call is not None
+    await peer.wait_for(lambda: RingAnswered("offer-1") in rig.events, what="answer")
+    await rig.settle()
+    rig.core.emit(ConsultRequested(call, "1001", "3200", conference))
+    await peer.wait_for(lambda: RingAnswered("offer-2") in rig.events, what="2001 answers")
+    await rig.settle()
+    return rig, call
+
+
+async def test_a_consultation_with_the_province_is_completed_on_the_same_bridge(
+    peer: FakeAsterisk, rig_factory: Any
+) -> None:
+    rig, call = await _consulting_the_province(peer, rig_factory)
+    bridge = peer.bridges[f"acd117-{call}"]
+    assert sorted(bridge.channels) == ["offer-1", "offer-2"], "the two agents talk"
+    assert peer.channels[call].moh, "the caller hears music meanwhile"
+    originate = peer.requests_to("POST", "/ari/channels")[1]
+    assert originate.body["variables"]["PJSIP_TRANSFER_HANDLING()"] == "ari-only"
+
+    rig.core.emit(ConsultEnded(call, "1001", complete=True))
+    await peer.wait_for(lambda: peer.channels["offer-1"].gone, what="1001 released")
+    await rig.settle()
+    assert sorted(bridge.channels) == sorted([call, "offer-2"])
+    assert not peer.channels[call].moh
+    assert peer.channels[call].variables["ACD117_ANSWERED_BY"] == "2001"
+    assert AgentHungUp(call) not in rig.events, "1001's leg was ended by acd117"
+    assert rig.app.legs.connected_agent(call) is rig.app.offers["offer-2"]
+
+    await peer.agent_hangs_up("offer-2")  # now the call's agent: the call ends
+    await peer.wait_for(lambda: rig.core.outcomes.get(call) == "answered", what="call ended")
+    assert AgentHungUp(call) in rig.events
+    assert peer.rejected == []
+
+
+async def test_the_province_hanging_up_a_consultation_gives_the_caller_back(
+    peer: FakeAsterisk, rig_factory: Any
+) -> None:
+    rig, call = await _consulting_the_province(peer, rig_factory)
+    await peer.agent_hangs_up("offer-2")
+    await peer.wait_for(lambda: PartyAgentHungUp(call, "offer-2", "2001") in rig.events,
+                        what="the party's hang-up")
+    await peer.wait_for(lambda: call in peer.bridges[f"acd117-{call}"].channels,
+                        what="the caller back")
+    await rig.settle()
+    assert sorted(peer.bridges[f"acd117-{call}"].channels) == sorted([call, "offer-1"])
+    assert not peer.channels[call].moh and not peer.channels[call].gone
+    assert AgentHungUp(call) not in rig.events
+    assert peer.rejected == []
+
+
+async def test_a_conference_with_the_province_puts_three_in_the_bridge(
+    peer: FakeAsterisk, rig_factory: Any
+) -> None:
+    rig, call = await _consulting_the_province(peer, rig_factory, conference=True)
+    bridge = peer.bridges[f"acd117-{call}"]
+    assert sorted(bridge.channels) == sorted([call, "offer-1", "offer-2"])
+    await peer.agent_hangs_up("offer-1")  # the first agent leaves: 2001 has the caller
+    await peer.wait_for(lambda: rig.app.legs.connected_agent(call) is rig.app.offers.get(
+        "offer-2"), what="handed to 2001")
+    await rig.settle()
+    assert sorted(bridge.channels) == sorted([call, "offer-2"])
     assert not peer.channels[call].gone
