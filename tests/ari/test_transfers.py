@@ -12,6 +12,7 @@ from typing import Any
 from acd.vocabulary.events import (
     AgentHungUp,
     AgentLoggedIn,
+    CallAdopted,
     ConsultEnded,
     ConsultRequested,
     OutsideAnswered,
@@ -196,3 +197,27 @@ async def test_a_conference_with_the_province_puts_three_in_the_bridge(
     await rig.settle()
     assert sorted(bridge.channels) == sorted([call, "offer-2"])
     assert not peer.channels[call].gone
+
+
+async def test_a_restart_during_a_consultation_gives_the_caller_back_to_their_agent(
+    peer: FakeAsterisk, rig_factory: Any
+) -> None:
+    """acd117 dies while 1001 consults the province (the caller out of the bridge, on
+    music): the next process adopts the call with 1001, not with the agent consulted, whose
+    leg is ended, and brings the caller back into the call's bridge."""
+    first, call = await _consulting_the_province(peer, rig_factory)
+    assert call not in peer.bridges[f"acd117-{call}"].channels
+    await first.stop()
+    await peer.drop_websocket()
+    second = await rig_factory(RealCore(["2001"], flows=FLOWS, offer_prefix="new"))
+    await second.settle()
+    (adopted,) = [e for e in second.events if isinstance(e, CallAdopted)]
+    assert (adopted.call_id, adopted.agent_id) == (call, "1001")
+    await peer.wait_for(lambda: peer.channels["offer-2"].gone, what="the consulted leg ended")
+    await peer.wait_for(lambda: call in peer.bridges[f"acd117-{call}"].channels,
+                        what="the caller back in the bridge")
+    assert sorted(peer.bridges[f"acd117-{call}"].channels) == sorted([call, "offer-1"])
+    assert not peer.channels[call].moh and not peer.channels[call].gone
+    await peer.caller_hangs_up(call)
+    await peer.wait_for(lambda: peer.channels["offer-1"].gone, what="1001's leg hung up")
+    assert peer.rejected == []

@@ -1,15 +1,15 @@
 """Consulting another centre, on a real Asterisk with real phones: the Bandung agent (1002,
 at the console) brings the province (Jawa Barat, agent 2001's baresip phone) into a 117
 call: an attended transfer completed, one cancelled, and a three-way conference the first
-agent leaves. The caller is never cut off; the record says who, to where and how it
-ended."""
+agent leaves; and a consultation cut by a crash of acd117. The caller is never cut off;
+the record says who, to where and how it ended."""
 
 from __future__ import annotations
 
 import asyncio
 
-from tests.integration.scenario import call_row, ready_agent, rows, until_agent
-from tests.integration.test_transfers import at_the_console_on_a_call
+from tests.integration.scenario import call_row, ready_agent, rows, until_agent, until_call
+from tests.integration.test_transfers import TRANSFERS, at_the_console_on_a_call
 
 PROVINCE = "3200"  # bpbd-jawa-barat in test_transfers.TRANSFERS
 
@@ -104,3 +104,27 @@ async def test_a_conference_with_the_province_goes_on_when_the_first_agent_leave
     assert (transfer["mode"], transfer["result"]) == ("conference", "connected")
     call = await call_row(db, call_id)
     assert (call["outcome"], call["agent_id"]) == ("answered", "2001")
+
+
+async def test_a_consultation_cut_by_an_acd117_crash_gives_the_caller_back_to_the_agent(
+        acd117, phones, ami, db, migrated_dsn):
+    """kill -9 while 1002 consults the fire brigade (113), the caller on music out of the
+    bridge: the next acd117 adopts the call with 1002, ends the consulted leg and brings
+    the caller back; the consultation itself is not carried over."""
+    acd, agency, _desk, token, call_id = await at_the_console_on_a_call(
+        acd117, phones, ami, migrated_dsn)
+    mark, agency_mark = ami.mark(), agency.mark()
+    assert (await acd.post("/api/agent/consult", {"to": "113"}, token=token))[0] == 202
+    await ami.wait_event("MusicOnHoldStart", after=mark, Uniqueid=call_id)
+    await agency.wait_event("CALL_ESTABLISHED", after=agency_mark, timeout=15)
+    await acd.kill()
+    mark = ami.mark()
+    again = await acd117(TRANSFERS)
+    await until_call(again, call_id, state="connected")
+    await agency.wait_event("CALL_CLOSED", after=agency_mark, timeout=10)
+    await ami.rejoined(call_id, "PJSIP/1002-", after=mark, timeout=10)
+    await asyncio.sleep(1.0)
+    assert ami.together(call_id, "PJSIP/1002-", 0) is not None, "caller and agent talk"
+    await ami.hang_up_caller(call_id)
+    call = await call_row(db, call_id)
+    assert (call["outcome"], call["agent_id"]) == ("answered", "1002")
