@@ -3,9 +3,16 @@ caller and every agent leg have gone."""
 
 from __future__ import annotations
 
-from acd.vocabulary.events import AgentHungUp, RingFailed, RingFailure
+from acd.vocabulary.events import (
+    AgentHungUp,
+    OutsideFailed,
+    OutsideHungUp,
+    PartyAgentHungUp,
+    RingFailed,
+    RingFailure,
+)
 from ari.client import AriClient
-from ari.legs import AgentLeg, CallerLeg, Legs
+from ari.legs import AgentLeg, CallerLeg, Legs, OutsideLeg
 from ari.requests import Background, Emit, quietly
 from ari.supervisor import Supervisor
 
@@ -38,7 +45,10 @@ class Endings:
             self.supervisor.on_agent_gone(agent.channel_id)
         if not (agent.reported or agent.stopped):
             agent.reported = True
-            if agent.answered:
+            if agent.answered and agent.party:
+                self.emit(PartyAgentHungUp(call_id=agent.call_id, offer_id=agent.offer_id,
+                                           agent_id=agent.agent_id))
+            elif agent.answered:
                 self.emit(AgentHungUp(call_id=agent.call_id))
             else:
                 # cause None: it vanished while the websocket was down; a ringing leg
@@ -55,6 +65,21 @@ class Endings:
         leg = self.legs.drop_agent(agent)
         if leg is not None:
             self.finish_call_if_done(leg)
+
+    def outside_ended(self, outside: OutsideLeg, cause: int | None) -> None:
+        """An outside leg is gone: StasisEnd (answered), ChannelDestroyed, or missing at a
+        resync (`cause` None: it vanished while the websocket was down)."""
+        if outside.reported or outside.stopped:
+            return
+        outside.reported = True
+        if outside.answered:
+            self.emit(OutsideHungUp(call_id=outside.call_id))
+        else:
+            reason = RING_FAILURE_BY_CAUSE.get(cause, "failed") if cause else "no_answer"
+            self.emit(OutsideFailed(leg_id=outside.leg_id, reason=reason))
+
+    def forget_outside(self, outside: OutsideLeg) -> None:
+        self.legs.outside.pop(outside.leg_id, None)
 
     def finish_call_if_done(self, leg: CallerLeg) -> None:
         """Forget a call once the caller and every agent leg have gone."""

@@ -8,6 +8,7 @@
 | RingAgent      | POST /channels?endpoint=<device>&app=acd117&appArgs=agent,<call>,     |
 |                |   <agent>&callerId=&timeout=&channelId=<offer> + body variables       |
 | StopRinging    | DELETE /channels/{offer}?reason=answered_elsewhere|no_answer|normal   |
+|                |   (also the leg of a centre's agent consulted, when cancelled)        |
 | Bridge         | at once: [stop MOH, prompts], POST /bridges?bridgeId=acd117-<call>;   |
 |                |   then POST /bridges/{b}/addChannel?channel=<call>,<offer>            |
 | StartRecording | POST /bridges/{b}/record?name=&format=&ifExists=,                     |
@@ -22,7 +23,10 @@
 | ConnectOutside | [stop MOH, prompts] POST /bridges/{b}/addChannel?channel=[<call>,]<leg>|
 | HoldCaller     | POST /bridges/{b}/removeChannel?channel=<call>, then music on hold    |
 | ResumeCaller   | DELETE /channels/{call}/moh, POST /bridges/{b}/addChannel?channel=<call>|
-| LeaveCall      | DELETE /channels/{agent}?reason=normal                                |
+| JoinCall       | POST /bridges/{b}/addChannel?channel=<offer> (a centre's agent        |
+|                |   consulted joins whoever is in the call)                             |
+| LeaveCall      | DELETE /channels/{agent}?reason=normal [, POST /channels/{call}/      |
+|                |   variable ACD117_ANSWERED_BY=<the agent it is handed to>]            |
 | MuteAgent      | POST or DELETE /channels/{agent}/mute?direction=in                    |
 | Fallback       | POST /channels/{call}/continue?context=acd117-fallback&extension=s&    |
 |                |   priority=1 (the national fallback queue [08])                       |
@@ -49,6 +53,7 @@ from acd.vocabulary.commands import (
     Fallback,
     HangUp,
     HoldCaller,
+    JoinCall,
     LeaveCall,
     MuteAgent,
     PlayPrompt,
@@ -84,6 +89,7 @@ HANGUP_REASON_FOR_STOP: dict[StopReason, HangupReason] = {
     "no_answer": "no_answer",
     "caller_left": "normal",
     "logged_out": "normal",
+    "cancelled": "normal",
 }
 
 
@@ -219,6 +225,7 @@ class CommandExecution(TransferCommands):
             call_id=cmd.call_id,
             agent_id=cmd.agent_id,
             device=cmd.device,
+            party=cmd.party,
         )
         self.legs.add_agent(agent)
         variables = {
@@ -370,6 +377,7 @@ COMMANDS: dict[type, _Runner] = {
     ConnectOutside: CommandExecution.connect_outside,
     HoldCaller: CommandExecution.hold_caller,
     ResumeCaller: CommandExecution.resume_caller,
+    JoinCall: CommandExecution.join_call,
     LeaveCall: CommandExecution.leave_call,
     MuteAgent: CommandExecution.mute_agent,
     Fallback: CommandExecution.fallback,

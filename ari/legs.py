@@ -2,7 +2,8 @@
 is an agent's leg (one per offer), the bridge of each call, and whose each playback is.
 
 * a call's id is its caller channel id (the channel that entered `Stasis(acd117,inbound,..)`);
-* an agent leg is originated with `channelId=<offer id>`, so its channel id is the offer id;
+* an agent leg is originated with `channelId=<offer id>`, so its channel id is the offer id
+  (also the leg of another centre's agent consulted on a call: `AgentLeg.party`);
 * an outside leg (a transfer to a number) is originated with `channelId=<leg id>`;
 * a call gets one mixing bridge (`acd117-<call id>`) when it is first connected, kept
   until the call ends: a caller taken out of it (hold, a transfer) comes back to it;
@@ -56,6 +57,9 @@ class AgentLeg:
     reported: bool = False  # the final RingFailed / AgentHungUp went out
     ended: bool = False
     refer_pending: bool = False  # the phone's Transfer (REFER) waits for acd117's answer
+    # Rung as a third party (another centre's agent consulted): not the call's agent until
+    # the call is handed to it (LeaveCall to_offer); its hang-up is the party's.
+    party: bool = False
 
 
 @dataclass(slots=True)
@@ -67,6 +71,7 @@ class OutsideLeg:
     answered: bool = False
     stopped: bool = False  # ended by the core (HangUp outside): report nothing more
     reported: bool = False
+    originating: bool = False  # POST /channels not answered yet: Asterisk may not list it
 
 
 class Legs:

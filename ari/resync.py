@@ -101,17 +101,18 @@ class Resync:
             if args[:1] == ["feature"]:
                 # A feature call that came in during the reconnect: serve it.
                 self.features.start(c, args[1:])
-        agents_by_call: dict[str, Channel] = {}
+        agents_by_call: dict[str, list[Channel]] = {}
         outside_by_call: dict[str, Channel] = {}  # a number the call was handed to
         for c in unknown:
             args = stasis_args(c, self.app)
             if args[:1] == ["agent"] and len(args) >= 3:
-                agents_by_call.setdefault(args[1], c)
+                agents_by_call.setdefault(args[1], []).append(c)
             elif args[:1] == ["outside"] and len(args) >= 2 and c.state == "Up":
                 outside_by_call.setdefault(args[1], c)
+        bridge_ids = {b.id for b in bridges}
         for channel in callers:
-            await self._adopt_caller(channel, agents_by_call.get(channel.id),
-                                     outside_by_call.get(channel.id), bridge_of)
+            await self._adopt_caller(channel, agents_by_call.get(channel.id, []),
+                                     outside_by_call.get(channel.id), bridge_of, bridge_ids)
         adopted = self._known_now()
         for c in unknown:
             if c.id not in adopted:
@@ -148,6 +149,12 @@ class Resync:
                 agent.answered = True
                 if not agent.stopped:
                     self.emit(RingAnswered(offer_id=agent.offer_id))
+        for outside in list(self.legs.outside.values()):
+            if outside.leg_id not in channels and not outside.originating:
+                # Its ChannelDestroyed was lost with the websocket [07]: report the end
+                # it missed, and drop the index entry that nothing else would.
+                self.endings.outside_ended(outside, cause=None)
+                self.endings.forget_outside(outside)
         for pid in list(self.legs.playbacks):
             try:
                 await self.client.get_playback(pid)
@@ -166,8 +173,8 @@ class Resync:
             self.endings.finish_call_if_done(leg)
 
     async def _adopt_caller(
-        self, channel: Channel, agent_channel: Channel | None,
-        outside_channel: Channel | None, bridge_of: dict[str, str]
+        self, channel: Channel, agent_channels: list[Channel],
+        outside_channel: Channel | None, bridge_of: dict[str, str], bridge_ids: set[str]
     ) -> None:
         args = stasis_args(channel, self.app)
         caller, ingress = parse_ingress(args)
@@ -190,17 +197,29 @@ class Resync:
             # Facts never saved: the channel's creation is the next best arrival time
             # (StasisStart followed within 5 ms for a trunk call [14]).
             arrived_at = parse_ari_time(channel.creationtime) or self.clock()
+        # A caller out of the call's bridge while it was answered was on hold, or in a
+        # consultation (the agent talking to a third party in the bridge): the bridge is
+        # still theirs, found by its name (`acd117-<call id>`, kept until the call ends).
+        own_bridge = f"acd117-{channel.id}"
+        held = (channel.id not in bridge_of and facts.answered_at is not None
+                and own_bridge in bridge_ids)
         leg = CallerLeg(
             call_id=channel.id,
             caller=caller or channel.caller.number,
             ingress=ingress,
             arrived_at=arrived_at,
             up=channel.state == "Up",
-            bridge_id=bridge_of.get(channel.id),
+            bridge_id=own_bridge if held else bridge_of.get(channel.id),
             recording=facts.recording,
             facts_saved=facts.arrived_at is not None,
         )
         self.legs.add_call(leg)
+        # The call's own agent (ACD117_ANSWERED_BY), not another centre's agent who was
+        # being consulted: that leg, like a number consulted, is not adopted and is hung
+        # up (the consultation ends with the restart; the caller is back with the agent).
+        agent_channel = next(
+            (c for c in agent_channels if stasis_args(c, self.app)[2:3] == [facts.answered_by]),
+            agent_channels[0] if agent_channels else None)
         agent: AgentLeg | None = None
         if (
             agent_channel is not None
@@ -219,6 +238,9 @@ class Resync:
             )
             self.legs.add_agent(agent)
             leg.connected_offer = agent.offer_id
+        if held and agent is None:
+            held = False  # its agent is gone too: it waits again, its bridge is not kept
+            leg.bridge_id = None
         outside: OutsideLeg | None = None
         if (agent is None and outside_channel is not None and leg.bridge_id is not None
                 and bridge_of.get(outside_channel.id) == leg.bridge_id):
@@ -257,3 +279,8 @@ class Resync:
         if agent is None and outside is None:
             # MOH is not visible over ARI [03]; (re)start it for a waiting caller.
             self.moh.reconcile_soon(leg.call_id)
+        elif held and leg.bridge_id is not None:
+            # Back with the agent (the core knows of no hold or consultation): the music
+            # the first process started, unseen over ARI [03], stopped at a guess.
+            await quietly(self.client.stop_moh(leg.call_id))
+            await quietly(self.client.add_channels(leg.bridge_id, [leg.call_id]))

@@ -15,6 +15,7 @@ from acd.vocabulary.commands import (
     ConnectOutside,
     DialOut,
     HoldCaller,
+    JoinCall,
     LeaveCall,
     MuteAgent,
     Requeue,
@@ -22,6 +23,7 @@ from acd.vocabulary.commands import (
     TransferRefused,
 )
 from acd.vocabulary.events import OutsideFailed
+from ari import adoption
 from ari.client import AriClient, AriError
 from ari.legs import CallerLeg, Legs, OutsideLeg
 from ari.moh import MusicOnHold
@@ -74,7 +76,8 @@ class TransferCommands:
             await self.requests.answer_transfer(agent.channel_id, done=False)
 
     async def dial_out(self, cmd: DialOut) -> None:
-        outside = self.legs.outside[cmd.leg_id] = OutsideLeg(cmd.leg_id, cmd.call_id)
+        outside = self.legs.outside[cmd.leg_id] = OutsideLeg(cmd.leg_id, cmd.call_id,
+                                                             originating=True)
         try:
             await self.client.originate(
                 cmd.dial, app=self.app, app_args=("outside", cmd.call_id),
@@ -85,6 +88,8 @@ class TransferCommands:
             self.legs.outside.pop(cmd.leg_id, None)
             if not outside.stopped:
                 self.emit(OutsideFailed(leg_id=cmd.leg_id, reason="failed"))
+        finally:
+            outside.originating = False
 
     async def connect_outside(self, cmd: ConnectOutside) -> None:
         leg = self.legs.call(cmd.call_id)
@@ -116,17 +121,49 @@ class TransferCommands:
                 await self.moh.off(leg)
             await self.client.add_channels(leg.bridge_id, [cmd.call_id])
 
+    async def join_call(self, cmd: JoinCall) -> None:
+        leg = self.legs.call(cmd.call_id)
+        agent = self.legs.offer(cmd.offer_id)
+        if leg is None or agent is None or not leg.in_stasis or agent.ended \
+                or leg.bridge_id is None:
+            log.info("join %s/%s: a leg has already gone", cmd.call_id, cmd.offer_id)
+            return
+        async with self.locks(cmd.call_id):
+            try:
+                await self.client.add_channels(leg.bridge_id, [agent.channel_id])
+            except AriError as exc:
+                if agent.ended or agent.stopped or not leg.in_stasis:
+                    return  # it left meanwhile: its own event tells the core
+                # The two agents cannot talk: end the consulted leg, whose hang-up gives
+                # the caller back to the first agent; the caller is never touched.
+                log.warning("joining %s to %s failed: %s", cmd.offer_id, cmd.call_id, exc)
+                await self.requests.hangup_quietly(agent.channel_id, "normal")
+
     async def leave_call(self, cmd: LeaveCall) -> None:
         agent = self.legs.connected_agent(cmd.call_id)
         leg = self.legs.call(cmd.call_id)
-        if agent is None or leg is None:
+        successor = self.legs.offer(cmd.to_offer) if cmd.to_offer else None
+        if leg is None or (agent is None and successor is None):
             return
-        agent.stopped = True  # its hang-up is ours: no AgentHungUp
-        # The caller now talks to the number: keep music off (the outside leg is connected).
-        leg.connected_offer = next(
-            (o.leg_id for o in self.legs.outside.values() if o.call_id == cmd.call_id), None)
-        async with self.locks(agent.offer_id):
-            await self.requests.hangup_quietly(agent.channel_id, "normal")
+        if successor is not None:
+            # The centre's agent consulted has the call now: their hang-up, hold and
+            # Transfer button are the call's from here on.
+            successor.party = False
+            leg.connected_offer = successor.offer_id
+        else:
+            # The caller now talks to the number: keep music off (the outside leg is
+            # connected).
+            leg.connected_offer = next(
+                (o.leg_id for o in self.legs.outside.values() if o.call_id == cmd.call_id),
+                None)
+        if agent is not None:
+            agent.stopped = True  # its hang-up is ours: no AgentHungUp
+            async with self.locks(agent.offer_id):
+                await self.requests.hangup_quietly(agent.channel_id, "normal")
+        if successor is not None and leg.in_stasis:
+            async with self.locks(cmd.call_id):  # for a re-adoption: whose call it is now
+                await self.requests.set_call_variables(
+                    leg, {adoption.ANSWERED_BY_VAR: successor.agent_id})
 
     async def mute_agent(self, cmd: MuteAgent) -> None:
         agent = self.legs.connected_agent(cmd.call_id)

@@ -8,13 +8,14 @@
 | StasisStart         | args `snoop,..` / `supervisor,..`          | monitor (supervisor)      |
 | StasisEnd           | caller channel                             | CallerHungUp (1)          |
 | StasisEnd           | answered agent leg                         | AgentHungUp (1)           |
+| StasisEnd           | answered leg of a centre's agent consulted | PartyAgentHungUp (1)      |
 | ChannelDestroyed    | agent leg never answered                   | RingFailed (2)            |
 | PlaybackFinished    | any state, `failed` on hang-up [05]        | PromptFinished            |
 | StasisStart         | args `outside,<call>` (a transfer's number)| OutsideAnswered(leg)      |
 | StasisEnd           | answered outside leg                       | OutsideHungUp (1)         |
 | ChannelDestroyed    | outside leg never answered                 | OutsideFailed (2)         |
 | ChannelTransfer     | answered agent leg: the phone's Transfer   | TransferRequested         |
-| ChannelHold/Unhold  | answered agent leg                         | HoldStarted / HoldEnded   |
+| ChannelHold/Unhold  | answered agent leg (not a consulted one)   | HoldStarted / HoldEnded   |
 | ChannelDtmfReceived | feature call                               | digits for the dialog     |
 | Recording*          | bridge recording Started/Finished/Failed   | recording hooks           |
 
@@ -41,15 +42,13 @@ from acd.vocabulary.events import (
     HoldEnded,
     HoldStarted,
     OutsideAnswered,
-    OutsideFailed,
-    OutsideHungUp,
     PromptFinished,
     RingAnswered,
     TransferRequested,
 )
 from ari.arrival import Arrivals
 from ari.bridge_recording import BridgeRecording
-from ari.endings import RING_FAILURE_BY_CAUSE, Endings
+from ari.endings import Endings
 from ari.feature_calls import FeatureCalls
 from ari.handoff import HandOff
 from ari.legs import Legs
@@ -192,8 +191,8 @@ class EventTranslation:
         if agent is not None:
             self.endings.agent_ended(agent, cause=None)
             return
-        if cid in self.legs.outside:
-            self._outside_ended(cid, cause=None)
+        if (outside := self.legs.outside.get(cid)) is not None:
+            self.endings.outside_ended(outside, cause=None)
             return
         if cid in self.features.sessions:
             self.features.cancel(cid)  # hung up during the dialog
@@ -209,24 +208,13 @@ class EventTranslation:
         if agent is not None:
             self.endings.agent_ended(agent, cause=ev.cause)
             self.endings.forget_agent(agent)
-        elif cid in self.legs.outside:
-            self._outside_ended(cid, cause=ev.cause)
-            del self.legs.outside[cid]
+        elif (outside := self.legs.outside.get(cid)) is not None:
+            self.endings.outside_ended(outside, cause=ev.cause)
+            self.endings.forget_outside(outside)
         elif self.supervisor.owns(cid):
             self.supervisor.on_channel_gone(cid)
         elif (leg := self.legs.call(cid)) is not None and leg.in_stasis:
             self.on_stasis_end(StasisEnd(type="StasisEnd", channel=ev.channel))
-
-    def _outside_ended(self, channel_id: str, cause: int | None) -> None:
-        outside = self.legs.outside[channel_id]
-        if outside.reported or outside.stopped:
-            return
-        outside.reported = True
-        if outside.answered:
-            self.emit(OutsideHungUp(call_id=outside.call_id))
-        else:
-            reason = RING_FAILURE_BY_CAUSE.get(cause, "failed") if cause else "no_answer"
-            self.emit(OutsideFailed(leg_id=outside.leg_id, reason=reason))
 
     def on_transfer(self, ev: ChannelTransfer) -> None:
         if ev.state not in ("", "invalid"):
@@ -234,9 +222,9 @@ class EventTranslation:
         agent = self.legs.agent_at(ev.channel.id)
         dialled = ev.refer_to.requested_destination
         if (agent is None or not agent.answered or agent.stopped or agent.ended
-                or not dialled.destination):
+                or agent.party or not dialled.destination):
             why = ("an attended transfer from the phone (use the console)"
-                   if dialled.protocol_id else "not an agent on a call")
+                   if dialled.protocol_id else "not the agent of a call")
             log.info("transfer from %s declined: %s", ev.channel.name, why)
             self.background.spawn(self.requests.answer_transfer(ev.channel.id, done=False))
             return
@@ -263,12 +251,13 @@ class EventTranslation:
 
     def on_hold(self, ev: ChannelHold) -> None:
         agent = self.legs.agent_at(ev.channel.id)
-        if agent is not None and agent.answered and not agent.stopped:
+        # A consulted agent's hold button holds nobody's call: the caller is not theirs.
+        if agent is not None and agent.answered and not agent.stopped and not agent.party:
             self.emit(HoldStarted(call_id=agent.call_id))
 
     def on_unhold(self, ev: ChannelUnhold) -> None:
         agent = self.legs.agent_at(ev.channel.id)
-        if agent is not None and agent.answered and not agent.stopped:
+        if agent is not None and agent.answered and not agent.stopped and not agent.party:
             self.emit(HoldEnded(call_id=agent.call_id))
 
     def on_dtmf(self, ev: ChannelDtmfReceived) -> None:

@@ -10,10 +10,16 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
 
 from acd.domain.core import Output
-from acd.domain.model import AgentState, CallState
+from acd.domain.model import AgentParty, AgentState, CallState, OutsideTransfer
 from acd.store.logins import LoginBook
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
@@ -164,7 +170,7 @@ class CoreMachine(RuleBasedStateMachine):
                                   after: float) -> None:
         ringing = sorted(leg.leg_id for c in self.h.acd.calls.values()
                          for leg in (c.outside, c.party)
-                         if leg is not None and not leg.connected)
+                         if isinstance(leg, OutsideTransfer) and not leg.connected)
         if ringing:
             leg = data.draw(st.sampled_from(ringing))
             self._send(ev.OutsideAnswered(leg) if answer else ev.OutsideFailed(leg, "busy"),
@@ -173,7 +179,7 @@ class CoreMachine(RuleBasedStateMachine):
     @rule(data=st.data(), after=st.floats(0, 10))
     def the_number_hangs_up(self, data: st.DataObject, after: float) -> None:
         talking = sorted(c.id for c in self.h.acd.calls.values()
-                         if any(leg is not None and leg.connected
+                         if any(isinstance(leg, OutsideTransfer) and leg.connected
                                 for leg in (c.outside, c.party)))
         if talking:
             call_id = data.draw(st.sampled_from(talking))
@@ -181,15 +187,40 @@ class CoreMachine(RuleBasedStateMachine):
                 self.hung_up.add(call_id)
             self._send(ev.OutsideHungUp(call_id), after)
 
-    @rule(data=st.data(), conference=st.booleans(), after=st.floats(0, 10))
-    def agent_consults_or_conferences(self, data: st.DataObject, conference: bool,
+    @rule(data=st.data(), conference=st.booleans(), code=st.sampled_from(["113", "3200", "9000"]),
+          after=st.floats(0, 10))
+    def agent_consults_or_conferences(self, data: st.DataObject, conference: bool, code: str,
                                       after: float) -> None:
+        """A number, or a centre (one of its agents is rung as a third party)."""
         connected = sorted(c.id for c in self.h.acd.calls.values()
                            if c.state is CallState.CONNECTED)
         if connected:
             call = self.h.acd.calls[data.draw(st.sampled_from(connected))]
-            self._send(ev.ConsultRequested(call.id, call.agent_id or "", "113", conference),
+            self._send(ev.ConsultRequested(call.id, call.agent_id or "", code, conference),
                        after)
+
+    @rule(data=st.data(), answer=st.booleans(), after=st.floats(0, 10))
+    def the_agent_consulted_answers_or_not(self, data: st.DataObject, answer: bool,
+                                           after: float) -> None:
+        ringing = sorted(c.party.offer.id for c in self.h.acd.calls.values()
+                         if isinstance(c.party, AgentParty) and not c.party.connected
+                         and c.party.offer is not None)
+        if ringing:
+            offer_id = data.draw(st.sampled_from(ringing))
+            if not answer:
+                self.live_offers.pop(offer_id, None)
+            self._send(ev.RingAnswered(offer_id) if answer
+                       else ev.RingFailed(offer_id, "no_answer"), after)
+
+    @rule(data=st.data(), after=st.floats(0, 10))
+    def the_agent_consulted_hangs_up(self, data: st.DataObject, after: float) -> None:
+        talking = sorted((c.id, c.party.offer.id, c.party.offer.agent_id)
+                         for c in self.h.acd.calls.values()
+                         if isinstance(c.party, AgentParty) and c.party.connected
+                         and c.party.offer is not None)
+        if talking:
+            call_id, offer_id, agent_id = data.draw(st.sampled_from(talking))
+            self._send(ev.PartyAgentHungUp(call_id, offer_id, agent_id), after)
 
     @rule(data=st.data(), complete=st.booleans(), after=st.floats(0, 10))
     def agent_completes_or_cancels(self, data: st.DataObject, complete: bool,
@@ -314,8 +345,25 @@ class CoreMachine(RuleBasedStateMachine):
     def the_outside_legs_index_names_exactly_the_legs_of_live_calls(self) -> None:
         acd = self.h.acd
         legs = {leg.leg_id: c.id for c in acd.calls.values()
-                for leg in (c.outside, c.party) if leg is not None}
+                for leg in (c.outside, c.party) if isinstance(leg, OutsideTransfer)}
         assert acd.outside_legs == legs
+
+    @invariant()
+    def a_centre_consulted_rings_or_talks_with_exactly_one_of_its_agents(self) -> None:
+        acd = self.h.acd
+        rings = {}
+        for call in acd.calls.values():
+            party = call.party
+            if not isinstance(party, AgentParty):
+                continue
+            assert party.offer is not None, "nobody left to ring gives the caller back"
+            rings[party.offer.id] = call.id
+            there = acd.agents[party.offer.agent_id]
+            assert there.centre_id == party.centre_id != call.centre_id
+            assert there.call_id == call.id and there.offer_id == party.offer.id
+            assert there.state is (AgentState.ON_CALL if party.connected
+                                   else AgentState.RINGING), (there.id, there.state)
+        assert acd.party_offers == rings
 
     @invariant()
     def an_agent_never_has_two_calls(self) -> None:
@@ -326,6 +374,9 @@ class CoreMachine(RuleBasedStateMachine):
         for call in acd.calls.values():
             if call.state is CallState.CONNECTED:
                 load[call.agent_id or ""] = load.get(call.agent_id or "", 0) + 1
+            if isinstance(call.party, AgentParty) and call.party.offer is not None:
+                there = call.party.offer.agent_id  # rung or talking as a third party
+                load[there] = load.get(there, 0) + 1
         assert all(n <= 1 for n in load.values()), load
         for agent_ in acd.agents.values():
             busy = agent_.state in (AgentState.RINGING, AgentState.ON_CALL)
@@ -404,6 +455,23 @@ class RingAll(CoreMachine):
     variant = "ring_all"
 
 
+class CallsConnectedFirst(CoreMachine):
+    """Every agent logged in and a call connected at each regency first, so that the
+    random steps often hand calls on, consult and conference between centres."""
+
+    @initialize()
+    def everyone_logs_in_and_two_calls_connect(self) -> None:
+        for agent_id in AGENTS:
+            self._send(ev.AgentLoggedIn(agent_id, f"PJSIP/{agent_id}"))
+        for n, region in enumerate(("32.73", "72.71"), start=1):
+            self._send(ev.CallArrived(f"first{n}", CALLERS[0], from_region(region)))
+            call = self.h.acd.calls[f"first{n}"]
+            self._send(ev.PromptFinished(call.id, call.prompt or ""))
+            for offer_id in sorted(o for o, c in self.live_offers.items() if c == call.id):
+                self._send(ev.RingAnswered(offer_id))
+            assert self.h.acd.calls[call.id].state is CallState.CONNECTED
+
+
 SETTINGS = settings(max_examples=250, stateful_step_count=80, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 TestWidenLongestIdle = CoreMachine.TestCase
@@ -412,3 +480,5 @@ TestMoveWithoutUnstaffedSkip = MoveAndNoUnstaffedSkip.TestCase
 TestMoveWithoutUnstaffedSkip.settings = SETTINGS
 TestRingAll = RingAll.TestCase
 TestRingAll.settings = SETTINGS
+TestCallsConnectedFirst = CallsConnectedFirst.TestCase
+TestCallsConnectedFirst.settings = SETTINGS

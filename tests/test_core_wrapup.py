@@ -8,7 +8,7 @@ from typing import Any
 from acd.domain.model import AgentState
 from acd.vocabulary import events as ev
 from acd.vocabulary import records as rec
-from tests.support import Harness, build_flows, of
+from tests.support import Harness, build_flows, centre, of, queue
 
 CLASSES: dict[str, Any] = {
     "classes": [{"code": "emergency", "label": "Laporan darurat", "report": True},
@@ -98,3 +98,17 @@ def test_logging_out_ends_an_unclassified_wrap_up_instead_of_waiting_for_ever():
     out = h.send(ev.AgentLoggedOut("1001", "supervisor"), after=60)
     assert of(out, rec.WrapUpEnded) and h.acd.agents["1001"].state is AgentState.LOGGED_OUT
     assert not of(out, rec.Classification)
+
+
+def test_a_queue_without_wrap_up_time_still_waits_for_a_required_classification():
+    h = Harness(build_flows(centres=[centre("bdg", "32.73", queues=[queue(wrap_up_s=0)]),
+                                     centre("jabar", "32"), centre("bnpb", "ID")],
+                            wrapup={**CLASSES, "required": True}))
+    h.login("1001")
+    h.call("c1")
+    h.answer("c1")
+    out = h.send(ev.CallerHungUp("c1"), after=40)
+    assert not of(out, rec.WrapUpEnded)
+    assert h.acd.agents["1001"].state is AgentState.AFTER_CALL_WORK
+    out = h.send(classified(), after=5)
+    assert of(out, rec.WrapUpEnded) and h.acd.agents["1001"].state is AgentState.AVAILABLE

@@ -179,7 +179,11 @@ class Arrivals(CoreState):
 
     def _on_agent_hung_up(self, e: ev.AgentHungUp, now: float) -> None:
         call = self.calls.get(e.call_id)
-        if call is not None and call.state is CallState.CONNECTED \
+        if call is not None:
+            self._handle_agent_hung_up(call, now)
+
+    def _handle_agent_hung_up(self, call: Call, now: float) -> None:
+        if call.state is CallState.CONNECTED \
                 and not self._agent_left_party(call, now) \
                 and not self._agent_left_after_refusal(call, now):
             self._end_conversation(call, now, hang_up="caller")
@@ -228,7 +232,9 @@ class Arrivals(CoreState):
         self._set_state(agent, AgentState.AFTER_CALL_WORK, now)
         agent.wrap_up_until = now + wrap_up_s
         if wrap_up_s <= 0:
-            self._wrap_up_over(agent, now)
+            # No after-call time: over at once, unless only a classification ends it.
+            if self.may_end_wrap_up(agent):
+                self._wrap_up_over(agent, now)
         else:
             self._timers.set(now + wrap_up_s, TimerKind.WRAP_UP, agent.id, agent.token)
 
@@ -249,5 +255,5 @@ class Arrivals(CoreState):
         call.state = CallState.ENDED
         del self.calls[call.id]  # ended calls leave memory; the records carry their story
         for leg in (call.outside, call.party):
-            if leg is not None:
+            if isinstance(leg, OutsideTransfer):
                 self.outside_legs.pop(leg.leg_id, None)

@@ -50,6 +50,7 @@ class Acd(Arrivals, Waiting, Offers, Agents, Transfers, Parties, Reload):
         self._last_call = OrderedDict()  # for the repeat-caller class
         self.nuisance_listed = {}  # kept across reloads: the supervisors', not the flows'
         self.outside_legs = {}
+        self.party_offers = {}
         self._call_seq = 0
         self._offer_seq = 0
         self._out = []
@@ -63,6 +64,7 @@ class Acd(Arrivals, Waiting, Offers, Agents, Transfers, Parties, Reload):
             ev.RingAnswered: self._on_ring_answered,
             ev.RingFailed: self._on_ring_failed,
             ev.AgentHungUp: self._on_agent_hung_up,
+            ev.PartyAgentHungUp: self._on_party_agent_hung_up,
             ev.HoldStarted: self._on_hold_started,
             ev.HoldEnded: self._on_hold_ended,
             ev.TransferRequested: self._on_transfer_requested,

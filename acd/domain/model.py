@@ -53,6 +53,25 @@ class OutsideTransfer:
 
 
 @dataclass(slots=True, eq=False)
+class AgentParty:
+    """An agent of another centre consulted or conferenced on a connected call: rung as an
+    offer of that centre's queue (one agent at a time, each at most once), then talking
+    with the call's agent (and the caller, in a conference). Completed, the call is theirs
+    and its story goes on at their centre."""
+
+    code: str
+    centre_id: str
+    queue: QueueKey
+    agent_id: str  # the agent who asked
+    from_centre: str | None
+    requested_at: float
+    mode: TransferMode
+    offer: Offer | None = None  # the agent there, ringing or (connected) talking
+    connected: bool = False
+    tried: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True, eq=False)
 class Call:
     id: str
     caller: str
@@ -94,7 +113,8 @@ class Call:
     # of later calls, never the steps (indexed by `step`) of a call in flight.
     ladder: tuple[Step, ...] = ()
     outside: OutsideTransfer | None = None  # handed to a number (state OUTSIDE)
-    party: OutsideTransfer | None = None  # a number consulted or conferenced (CONNECTED)
+    # A third party consulted or conferenced (CONNECTED): a number or another centre's agent.
+    party: OutsideTransfer | AgentParty | None = None
     refused_at: float | None = None  # the agent's last transfer was refused then
 
     @property

@@ -76,6 +76,9 @@ class Offers(CoreState):
         self._timers.set(now + timeout + RING_GUARD_S, TimerKind.RING_GUARD, offer.id)
 
     def _on_ring_answered(self, e: ev.RingAnswered, now: float) -> None:
+        if e.offer_id in self.party_offers:  # another centre's agent, consulted
+            self._party_ring_answered(e.offer_id, now)
+            return
         offer = self.offers.pop(e.offer_id, None)
         if offer is None:
             # Answered after it was withdrawn (ring-all race, caller gone): drop that leg.
@@ -109,11 +112,20 @@ class Offers(CoreState):
                                           agent.id, offer.queue[0], offer.tier))
 
     def _on_ring_failed(self, e: ev.RingFailed, now: float) -> None:
+        if e.offer_id in self.party_offers:
+            self._party_ring_failed(e.offer_id, e.reason, now)
+            return
         offer = self.offers.get(e.offer_id)
         if offer is not None:
             self._ring_failed(offer, e.reason, now)
 
     def _on_ring_guard(self, t: Timer) -> None:
+        if (call_id := self.party_offers.get(t.subject)) is not None:
+            party = self.calls[call_id].party
+            if party is not None and not party.connected:
+                self._emit(cmd.StopRinging(t.subject, "no_answer"))
+                self._party_ring_failed(t.subject, "no_answer", t.at)
+            return
         offer = self.offers.get(t.subject)
         if offer is not None:
             self._emit(cmd.StopRinging(offer.id, "no_answer"))
@@ -143,6 +155,9 @@ class Offers(CoreState):
 
     def _withdraw_ring(self, agent: Agent, now: float) -> None:
         """The agent paused or logged out while their phone rang: give the call to others."""
+        if (agent.offer_id or "") in self.party_offers:
+            self._withdraw_party_ring(agent, now)
+            return
         offer = self.offers.pop(agent.offer_id or "")
         call = self.calls[offer.call_id]
         call.offers.discard(offer.id)

@@ -1,31 +1,33 @@
 """A third party on a connected call, and the agent's own hold and mute.
 
 * **Consult** (an attended transfer): the caller is put on hold with music while the agent
-  talks to an outside number; the agent then completes (the caller is connected to it and
-  the agent goes to wrap-up) or cancels (the number is hung up, the caller comes back).
+  talks to an outside number (or another centre's agent: `acd.domain.consults`); the
+  agent then completes (the caller is connected to it and the agent goes to wrap-up) or
+  cancels (the number is hung up, the caller comes back).
   An agent who hangs up during a connected consult completes it, as on a PBX.
 * **Conference**: the number joins the caller and the agent; any party may leave. When the
   agent leaves, the caller and the number talk on (the call is handed to the number);
   when the caller leaves, the call ends.
 
-Only `number` destinations take part (a centre is reached by a transfer to its queue).
-Each consult or conference is one `CallTransferred` record (mode `attended` or
-`conference`) written when its outcome is known.
+A `number` destination is dialled as an outside leg; a `centre` destination rings one of
+its agents (`acd.domain.consults`). Each consult or conference is one `CallTransferred`
+record (mode `attended` or `conference`) written when its outcome is known.
 """
 
 from __future__ import annotations
 
-from acd.domain.model import Call, CallState, OutsideTransfer
+from acd.domain.consults import CentreConsults
+from acd.domain.model import AgentParty, Call, CallState, OutsideTransfer
 from acd.domain.offers import RING_GUARD_S
-from acd.domain.state import CoreState
 from acd.domain.timers import TimerKind
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
 from acd.vocabulary import records as rec
 
 
-class Parties(CoreState):
-    def party_refusal(self, call_id: str, agent_id: str, code: str) -> str | None:
+class Parties(CentreConsults):
+    def party_refusal(self, call_id: str, agent_id: str, code: str,
+                      now: float) -> str | None:
         """Why this agent cannot bring destination `code` into this call (None: they can)."""
         call = self.calls.get(call_id)
         if call is None or call.state is not CallState.CONNECTED or call.agent_id != agent_id:
@@ -35,8 +37,8 @@ class Parties(CoreState):
         target = self.flows.transfers.target(code)
         if target is None:
             return f"'{code}' is not a transfer destination"
-        if target.number is None:
-            return "only a number can be consulted or conferenced; transfer to a centre"
+        if target.centre is not None:
+            return self.centre_party_refusal(call, target, now)
         return None
 
     def _agent_call(self, call_id: str, agent_id: str) -> Call | None:
@@ -46,13 +48,17 @@ class Parties(CoreState):
         return call
 
     def _on_consult_requested(self, e: ev.ConsultRequested, now: float) -> None:
-        why = self.party_refusal(e.call_id, e.agent_id, e.code)
+        why = self.party_refusal(e.call_id, e.agent_id, e.code, now)
         if why is not None:
             self._emit(cmd.TransferRefused(e.call_id, e.agent_id, why))
             return
         call = self.calls[e.call_id]
         target = self.flows.transfers.target(e.code)
-        assert target is not None and target.number is not None
+        assert target is not None
+        if target.centre is not None:
+            self._consult_centre(call, e, target, now)
+            return
+        assert target.number is not None
         leg_id = self._ids()
         self.outside_legs[leg_id] = call.id
         call.party = OutsideTransfer(leg_id, e.code, target.number, e.agent_id, call.centre_id,
@@ -74,7 +80,7 @@ class Parties(CoreState):
             self._drop_party(call, "cancelled", now)
 
     def _party_answered(self, call: Call, now: float) -> None:
-        assert call.party is not None
+        assert isinstance(call.party, OutsideTransfer)
         call.party.connected = True
         self._emit(cmd.ConnectOutside(call.id, call.party.leg_id, with_caller=False))
 
@@ -91,6 +97,9 @@ class Parties(CoreState):
                     hang_up: bool = True) -> None:
         party = call.party
         assert party is not None
+        if isinstance(party, AgentParty):
+            self._drop_centre_party(call, party, result, now, hang_up)
+            return
         call.party = None
         self.outside_legs.pop(party.leg_id, None)
         if hang_up:
@@ -104,6 +113,9 @@ class Parties(CoreState):
         leaving a conference): the call goes on as one handed to that number."""
         party = call.party
         assert party is not None
+        if isinstance(party, AgentParty):
+            self._hand_to_centre_agent(call, party, now)
+            return
         if call.hold_started is not None:
             self._emit(cmd.ResumeCaller(call.id))
         self._emit(cmd.LeaveCall(call.id))

@@ -11,11 +11,12 @@ from typing import Any
 
 from acd.domain.callers import CallerPolicy
 from acd.domain.ingress import IngressResolver
-from acd.domain.model import Agent, AgentState, Call, Offer, QueueKey
+from acd.domain.model import Agent, AgentParty, AgentState, Call, Offer, QueueKey
 from acd.domain.phones import PhonePolicy
 from acd.domain.queues import QueueState
 from acd.domain.timers import Timer, TimerKind, Timers
 from acd.vocabulary import commands as cmd
+from acd.vocabulary import events as ev
 from acd.vocabulary import records as rec
 from acd.vocabulary.alerts import Alert
 from acd.vocabulary.tiers import Tier
@@ -43,6 +44,7 @@ class CoreState:
     _last_call: OrderedDict[str, float]  # for the repeat-caller class
     nuisance_listed: dict[str, float]  # numbers listed at run time -> until (epoch)
     outside_legs: dict[str, str]  # an outside number's leg -> its call (see _outside_call)
+    party_offers: dict[str, str]  # the ring of another centre's agent consulted -> its call
     _call_seq: int
     _offer_seq: int
     _out: list[Output]
@@ -131,6 +133,9 @@ class CoreState:
     def _wrap_up_over(self, agent: Agent, now: float) -> None:
         raise NotImplementedError
 
+    def may_end_wrap_up(self, agent: Agent) -> bool:
+        raise NotImplementedError
+
     # acd.domain.arrivals
     def _settle_hold(self, call: Call, now: float) -> None:
         raise NotImplementedError
@@ -142,6 +147,9 @@ class CoreState:
         raise NotImplementedError
 
     def _finish(self, call: Call, outcome: rec.Outcome, now: float) -> None:
+        raise NotImplementedError
+
+    def _handle_agent_hung_up(self, call: Call, now: float) -> None:
         raise NotImplementedError
 
     # acd.domain.transfers
@@ -169,4 +177,31 @@ class CoreState:
         raise NotImplementedError
 
     def _party_left(self, call: Call, now: float) -> None:
+        raise NotImplementedError
+
+    def _hold(self, call: Call, now: float) -> None:
+        raise NotImplementedError
+
+    def _resume(self, call: Call, now: float) -> None:
+        raise NotImplementedError
+
+    # acd.domain.consults
+    def _drop_centre_party(self, call: Call, party: AgentParty, result: rec.TransferResult,
+                           now: float, hang_up: bool) -> None:
+        raise NotImplementedError
+
+    def _hand_to_centre_agent(self, call: Call, party: AgentParty, now: float) -> None:
+        raise NotImplementedError
+
+    def _party_ring_answered(self, offer_id: str, now: float) -> None:
+        raise NotImplementedError
+
+    def _party_ring_failed(self, offer_id: str, reason: ev.RingFailure, now: float) -> None:
+        raise NotImplementedError
+
+    def _withdraw_party_ring(self, agent: Agent, now: float) -> None:
+        raise NotImplementedError
+
+    # acd.domain.offers
+    def _record_offer(self, offer: Offer, result: rec.OfferResult, now: float) -> None:
         raise NotImplementedError

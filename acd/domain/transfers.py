@@ -118,7 +118,7 @@ class Transfers(CoreState):
         c = self.calls.get(self.outside_legs.get(leg_id, ""))
         if c is not None:
             for leg in (c.outside, c.party):
-                if leg is not None and leg.leg_id == leg_id:
+                if isinstance(leg, OutsideTransfer) and leg.leg_id == leg_id:
                     return c, leg
         return None
 
@@ -161,7 +161,7 @@ class Transfers(CoreState):
         call = self.calls.get(e.call_id)
         if call is None:
             return
-        if call.party is not None:
+        if isinstance(call.party, OutsideTransfer):
             self._party_left(call, now)
         elif call.outside is not None and call.outside.connected:
             self._emit(cmd.HangUp(call.id, "caller"))

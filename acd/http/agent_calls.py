@@ -1,7 +1,8 @@
 """The call taker's buttons on a connected call: transfer (blind), consult and conference
-(a number joins, the caller on hold or not), complete or cancel, hold and mute. Each asks
-the core first, so a refusal is a 409 with the reason, and becomes an event for the
-switchboard, as the phone's own buttons do; transfers and consultations are audited.
+(a number or another centre's agent joins, the caller on hold or not), complete or
+cancel, hold and mute. Each asks the core first, so a refusal is a 409 with the reason,
+and becomes an event for the switchboard, as the phone's own buttons do; transfers and
+consultations are audited.
 
 - `GET /api/transfers`: where a call may be handed on (the call flows' `transfers`);
 - `POST /api/agent/transfer {to}`, `POST /api/agent/consult {to, conference}`,
@@ -65,11 +66,13 @@ async def agent_transfer(request: web.Request) -> web.Response:
 
 
 async def agent_consult(request: web.Request) -> web.Response:
-    """Bring a number into the call: a consultation (the caller on hold) or a conference."""
+    """Bring a number, or an agent of another centre, into the call: a consultation (the
+    caller on hold) or a conference."""
     session, agent_id, call_id = await _call(request)
     data = await body(request)
     code, conference = _code(data), _flag(data, "conference")
-    why = daemon_of(request).acd.party_refusal(call_id, agent_id, code)
+    d = daemon_of(request)
+    why = d.acd.party_refusal(call_id, agent_id, code, d.live.clock())
     return await _ask(request, session, "call.conference" if conference else "call.consult",
                       why, code, ev.ConsultRequested(call_id, agent_id, code, conference),
                       call_id)
@@ -93,7 +96,7 @@ async def consult_end(request: web.Request) -> web.Response:
         raise json_error(409, "no consultation or conference on this call")
     complete = request.path.endswith("/complete")
     if complete and not call.party.connected:
-        raise json_error(409, "the number has not answered yet")
+        raise json_error(409, "the number (or the agent there) has not answered yet")
     daemon_of(request).switchboard.post(ev.ConsultEnded(call_id, agent_id, complete))
     await audit(request, session.user, "call.consult_" + ("complete" if complete else "cancel"),
                 "ok", target=call.party.code, detail={"call_id": call_id})

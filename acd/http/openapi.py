@@ -179,18 +179,21 @@ def document() -> Schema:
                        "409": _err("no connected call, or the destination cannot take it")},
             auth=True, body=_obj(["to"], to=CODE))},
         "/api/agent/consult": {"post": _op(
-            "bring a number destination into the call: a consultation (the caller on hold) "
-            "or, with conference, a three-way call", "agents",
+            "bring a destination into the call: a number is dialled, a centre rings one of "
+            "its free agents; a consultation (the caller on hold) or, with conference, a "
+            "three-way call", "agents",
             {"202": _json(_obj(call_id=STR, to=STR)),
              "409": _err("no connected call, or the destination cannot join it")},
             auth=True, body=_obj(["to"], to=CODE, conference=BOOL))},
         "/api/agent/consult/complete": {"post": _op(
-            "leave the caller with the number consulted or conferenced (attended transfer)",
+            "leave the caller with the number or the centre's agent consulted or "
+            "conferenced (attended transfer)",
             "agents", {"202": _json(_obj(call_id=STR, complete=BOOL)),
-                       "409": _err("no consultation, or the number has not answered")},
+                       "409": _err("no consultation, or the third party has not answered")},
             auth=True)},
         "/api/agent/consult/cancel": {"post": _op(
-            "hang up the number consulted or conferenced; the caller is back with the agent",
+            "hang up the third party consulted or conferenced; the caller is back with the "
+            "agent",
             "agents", {"202": _json(_obj(call_id=STR, complete=BOOL)),
                        "409": _err("no consultation on the call")}, auth=True)},
         "/api/agent/hold": {"post": _op(

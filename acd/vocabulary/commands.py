@@ -38,9 +38,13 @@ class RingAgent:
     region_name: str
     tier: Tier
     timeout_s: float
+    # Rung to be consulted (or conferenced) by the call's agent, not to take the call:
+    # its hang-up is the third party's, until the call is handed to it (`LeaveCall`).
+    party: bool = False
 
 
-StopReason = Literal["answered_elsewhere", "no_answer", "caller_left", "logged_out"]
+StopReason = Literal["answered_elsewhere", "no_answer", "caller_left", "logged_out",
+                     "cancelled"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,11 +132,22 @@ class ResumeCaller:
 
 
 @dataclass(frozen=True, slots=True)
-class LeaveCall:
-    """The agent's leg leaves a call that goes on without them (to the number they
-    consulted or conferenced)."""
+class JoinCall:
+    """Put the agent leg of a third party (another centre's agent who answered a
+    consultation or conference) into the call, with whoever is in it now."""
 
     call_id: str
+    offer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveCall:
+    """The agent's leg leaves a call that goes on without them: to the number they
+    consulted or conferenced, or (`to_offer`) to the agent of that offer, who now has the
+    call."""
+
+    call_id: str
+    to_offer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,4 +171,4 @@ class Fallback:
 
 Command = (Answer | PlayPrompt | RingAgent | StopRinging | Bridge | StartRecording | HangUp
            | Requeue | TransferRefused | DialOut | ConnectOutside | HoldCaller | ResumeCaller
-           | LeaveCall | MuteAgent | Fallback)
+           | JoinCall | LeaveCall | MuteAgent | Fallback)

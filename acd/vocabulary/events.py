@@ -101,6 +101,16 @@ class AgentHungUp:
 
 
 @dataclass(frozen=True, slots=True)
+class PartyAgentHungUp:
+    """Another centre's agent, rung for a consultation or conference on this call
+    (`RingAgent.party`), hung up after answering."""
+
+    call_id: str
+    offer_id: str
+    agent_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class HoldStarted:
     call_id: str
 
@@ -122,8 +132,9 @@ class TransferRequested:
 
 @dataclass(frozen=True, slots=True)
 class ConsultRequested:
-    """The agent brings a number into the call: a consultation (the caller on hold) or,
-    with `conference`, a three-way call."""
+    """The agent brings a destination into the call (a number, or an agent of another
+    centre): a consultation (the caller on hold) or, with `conference`, a three-way
+    call."""
 
     call_id: str
     agent_id: str
@@ -133,8 +144,9 @@ class ConsultRequested:
 
 @dataclass(frozen=True, slots=True)
 class ConsultEnded:
-    """The agent completes a consultation (hands the caller to the number) or cancels it
-    (the number is hung up); either ends a conference's ringing or the third party."""
+    """The agent completes a consultation (hands the caller to the number or the other
+    centre's agent) or cancels it (the third party is hung up); either ends a
+    conference's ringing or the third party."""
 
     call_id: str
     agent_id: str
@@ -267,6 +279,7 @@ Event = (
     | RingAnswered
     | RingFailed
     | AgentHungUp
+    | PartyAgentHungUp
     | HoldStarted
     | HoldEnded
     | TransferRequested

@@ -1,5 +1,5 @@
 // The call taker's console: sign in at a phone, available / pause / log out, screen pop,
-// the call's buttons: hold, mute, transfer, consult or conference a number, and the
+// the call's buttons: hold, mute, transfer, consult or conference a number or a centre, and the
 // classification of the call at wrap-up.
 "use strict";
 import {api, ApiError, el, every, label, lang, problem, secs, session, show, start, stateLabel,
@@ -53,10 +53,11 @@ function showCall(call, me) {
   show("call-actions", connected);
   show("transfer", connected && !call.party && destinations.length > 0);
   show("party", connected && Boolean(call.party));
-  const numbers = new Set(destinations.filter(d => d.kind === "number").map(d => d.code));
+  // Any destination may be consulted: a number is dialled, a centre rings one of its agents.
+  const listed = new Set(destinations.map(d => d.code));
   const chosen = document.getElementById("transfer-to").value;
   for (const id of ["consult-button", "conference-button"]) {
-    document.getElementById(id).disabled = !numbers.has(chosen);
+    document.getElementById(id).disabled = !listed.has(chosen);
   }
   const hold = document.getElementById("hold");
   hold.textContent = t(call.on_hold ? "agent.resume" : "agent.hold");
