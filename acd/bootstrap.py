@@ -43,7 +43,7 @@ from acd.people.demo import DemoTraffic, SimulatedTelephony
 from acd.service import nuisance
 from acd.service.health import Health, connections_watch
 from acd.service.live import LiveFigures, LiveSink
-from acd.service.ports import Telephony
+from acd.service.ports import Database, Telephony
 from acd.service.settings import Settings
 from acd.service.supervisor import Supervisor
 from acd.service.switchboard import Switchboard
@@ -82,6 +82,7 @@ class Daemon:
     metrics: Metrics
     writer: StoreWriter | None
     users: Users | None
+    database: Database | None  # owns the pool the users and the HTTP reads share
     supervision: Supervision | None
     logins: LoginKeeper | None = None  # None: the logins are not kept (the demo)
     started_at: float = field(default_factory=time.time)
@@ -195,6 +196,8 @@ class Daemon:
             self.logins.flush()  # the final logins, after the last events were applied
         if self.users is not None:
             await self.users.close()
+        if self.database is not None:
+            await self.database.close()
         log.info("acd117 stopped")
 
     async def _restore(self) -> None:
@@ -222,10 +225,10 @@ class Daemon:
                  skipped=len(found.logins) - len(back), source=found.source)
 
     async def _restore_nuisance_list(self) -> bool:
-        if self.users is None:
+        if self.database is None:
             return True
         try:
-            listed = await nuisance.in_force(await self.users.pool(), self.live.clock())
+            listed = await nuisance.in_force(await self.database.pool(), self.live.clock())
         except Exception as exc:  # any database trouble: start without it, say so
             log.warning("nuisance list not restored yet", error=str(exc))
             return False
@@ -271,12 +274,15 @@ def bootstrap(settings: Settings, telephony: Telephony | None = None, *,
     acd = Acd(flows, regions, ids=lambda: f"o-{uuid.uuid4().hex}")
     writer: StoreWriter | None = None
     users: Users | None = None
+    database: Database | None = None
     if settings.dsn:
         from acd.service.users import Users
+        from acd.store.database import PostgresDatabase
         from acd.store.writer import StoreWriter, WriterConfig
 
         writer = StoreWriter(WriterConfig(dsn=settings.dsn, spool_dir=settings.spool_dir))
-        users = Users(settings.dsn, session_ttl_s=settings.session_ttl_s, clock=clock)
+        database = PostgresDatabase(settings.dsn)
+        users = Users(database, session_ttl_s=settings.session_ttl_s, clock=clock)
         # The audit trail goes the way of the call records: journalled, then written.
         users.journal = writer.submit
     live = LiveFigures(acd, service_level_s=settings.service_level_s,
@@ -300,7 +306,8 @@ def bootstrap(settings: Settings, telephony: Telephony | None = None, *,
     supervision = telephony.supervision
     return Daemon(settings=settings, flows=flows, regions=regions, acd=acd,
                   switchboard=switchboard, telephony=telephony, health=health, live=live,
-                  metrics=metrics, writer=writer, users=users, supervision=supervision,
+                  metrics=metrics, writer=writer, users=users, database=database,
+                  supervision=supervision,
                   logins=logins)
 
 

@@ -14,6 +14,7 @@ import os
 import sys
 
 from acd.service.users import PasswordPolicyError, UserError, Users
+from acd.store.database import PostgresDatabase
 
 
 def arguments(p: argparse.ArgumentParser) -> None:
@@ -63,7 +64,8 @@ def _read_password(username: str) -> str | None:
 
 
 async def _act(args: argparse.Namespace, password: str | None) -> int:
-    users = Users(args.dsn)
+    database = PostgresDatabase(args.dsn)
+    users = Users(database)
     # Audited like the API's actions; the actor is whoever ran the command on this host.
     by = {"via": "cli", "os_user": getpass.getuser()}
     try:
@@ -101,3 +103,4 @@ async def _act(args: argparse.Namespace, password: str | None) -> int:
         return 0
     finally:
         await users.close()
+        await database.close()

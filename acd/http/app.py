@@ -25,7 +25,7 @@ from acd.http import (
 from acd.http.metrics import Metrics
 from acd.service.health import Health
 from acd.service.live import LiveFigures
-from acd.service.ports import JournalStats
+from acd.service.ports import Database, JournalStats
 from acd.service.settings import Settings
 from acd.service.supervision import Supervision
 from acd.service.switchboard import Switchboard
@@ -41,7 +41,8 @@ class Journal(Protocol):
 
 class Service(Protocol):
     """The running daemon as the HTTP handlers see it (acd.bootstrap.Daemon is one): the
-    core to read and the switchboard to post to, the settings, the live figures, users and
+    core to read and the switchboard to post to, the settings, the live figures, users, the
+    database (for the reads: reports, recordings, history, reviews, the nuisance list) and
     the journal. The handlers reach nothing else of it."""
 
     settings: Settings
@@ -53,6 +54,7 @@ class Service(Protocol):
     live: LiveFigures
     metrics: Metrics
     users: Users | None
+    database: Database | None
     supervision: Supervision | None
     started_at: float
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from acd.service.ports import Database
 from acd.service.users import Role, Session, User, Users
 
 if TYPE_CHECKING:
@@ -68,6 +69,15 @@ def users_of(request: web.Request) -> Users:
     if users is None:
         raise json_error(503, "no user database: set ACD117_DSN")
     return users
+
+
+def database_of(request: web.Request) -> Database:
+    """The database the HTTP reads use (reports, recordings, history, reviews, nuisance
+    list): the daemon's, which owns the pool; 503 without one, as for the users."""
+    database: Database | None = daemon_of(request).database
+    if database is None:
+        raise json_error(503, "no user database: set ACD117_DSN")
+    return database
 
 
 def token_of(request: web.Request) -> str | None:

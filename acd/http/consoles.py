@@ -21,7 +21,7 @@ from aiohttp import web
 
 from acd.domain.model import CallState
 from acd.http.api import own_call
-from acd.http.auth import daemon_of, json_error, users_of
+from acd.http.auth import daemon_of, database_of, json_error
 from acd.http.openapi import EXTRA_PATHS, INT, NUM, STR, _err, _json, _obj, _op
 
 PAGES = ("agent", "supervisor", "admin")
@@ -113,7 +113,7 @@ async def agent_call_history(request: web.Request) -> web.Response:
     if call is None or call.caller_e164 is None:
         return web.json_response({"calls": []})
     since = datetime.fromtimestamp(d.live.clock() - HISTORY_S, UTC)
-    pool = await users_of(request).pool()
+    pool = await database_of(request).pool()
     rows = await pool.fetch(HISTORY_SQL, call.caller_e164, call.id, since, timeout=5.0)
     return web.json_response({"calls": [
         {"call_id": r["call_id"], "arrived_at": r["arrived_at"].timestamp(),

@@ -1,7 +1,10 @@
 """Prometheus metrics: one `CollectorRegistry` per daemon (tests run several at once).
 
-Counters and histograms are fed by the records as they flow (`Metrics.observe`) and by the
-alerts (`Metrics.alert`); gauges are read from the live state at scrape time. Names:
+Everything a series says of the calls, agents and centres is the read model's
+(acd.service.live: its call counters since the start, its rolling figures, the core's state
+now), read at scrape time; this module only names and shapes it. Of its own it keeps the
+histograms, fed by the records as they flow (`Metrics.observe`), and the alerts
+(`Metrics.alert`), reloads and unreadable recordings. Names:
 
 | metric | labels | what |
 |---|---|---|
@@ -58,15 +61,14 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from acd.domain.escalations import Escalations, counts_offered
-from acd.domain.model import CallState
+from acd.service.callcounts import CALL_COUNTERS, ended_tier
+from acd.service.corestate import AGENT_STATES
 from acd.service.health import Health
-from acd.service.live import LiveFigures, agent_counts
+from acd.service.live import LiveFigures
 from acd.service.ports import JournalStats
 from acd.vocabulary import records as rec
 from acd.vocabulary.alerts import Alert
 from acd.vocabulary.tiers import Tier
-from escalation.policy import is_open
 
 disable_created_metrics()  # type: ignore[no-untyped-call]  # the _created series only add noise to every counter
 
@@ -97,7 +99,6 @@ class Metrics:
         self.store_stats = store_stats
         self.clock = clock
         self.loop_lag_s = 0.0
-        self._escalations = Escalations()  # the reports' definition (acd.domain.escalations)
         r = self.registry = CollectorRegistry(auto_describe=True)
         # Per centre and tier: plain sums exported by a collector, not Counter children,
         # because a scrape at national scale (553 centres, each at 0 from the start) spends
@@ -144,17 +145,9 @@ class Metrics:
                 self.wait.labels(outcome, tier.value)
 
     def observe(self, r: rec.Record) -> None:
-        if isinstance(r, rec.TierHop):
-            if counts_offered(r):
-                self.calls.add("offered", r.centre_id, r.tier.value)
-            if self._escalations.is_escalation(r):
-                self.calls.add("escalated", r.centre_id, r.tier.value)
-        elif isinstance(r, rec.CallEnded):
-            self._escalations.ended(r.call_id)
-            tier = (r.answered_tier or r.tier).value if r.outcome == "answered" \
-                else r.tier.value
-            self.calls.add(r.outcome, r.centre_id or "", tier)
-            self.wait.labels(r.outcome, tier).observe(r.wait_s)
+        """The histograms (the call counters are the read model's, fed beside this)."""
+        if isinstance(r, rec.CallEnded):
+            self.wait.labels(r.outcome, ended_tier(r)).observe(r.wait_s)
         elif isinstance(r, rec.OfferEnded) and r.result == "answered":
             self.ring.labels(r.tier.value).observe(max(0.0, r.ended_at - r.offered_at))
 
@@ -181,35 +174,20 @@ class Metrics:
             self.loop_lag_s = max(lag for _, lag in recent)
 
 
-CALL_COUNTERS = {
-    "offered": "Calls that joined a queue",
-    "answered": "Calls answered",
-    "abandoned": "Callers who hung up waiting",
-    "blocked": "Listed nuisance callers who hung up unanswered",
-    "handed_off": "Calls given back to the dialplan's fallback queue after a failure in acd117",
-    "escalated": "Calls escalated to this queue from a lower tier",
-}
-
-
 class _CallCounters(Collector):
     """acd117_calls_{offered,...}_total by (centre, tier): every centre of the call flows in
     force at 0 or more, and any other pair that has counted (a centre since removed)."""
 
     def __init__(self, metrics: Metrics) -> None:
         self.m = metrics
-        self.counts: dict[str, dict[tuple[str, str], float]] = {k: {} for k in CALL_COUNTERS}
-
-    def add(self, name: str, centre: str, tier: str) -> None:
-        counts = self.counts[name]
-        counts[(centre, tier)] = counts.get((centre, tier), 0.0) + 1.0
 
     def collect(self) -> Iterator[CounterMetricFamily]:
-        acd = self.m.live.acd
-        known = [(c.id, acd.centre_tier[c.id].value) for c in acd.flows.centres]
+        live = self.m.live
+        known = [(c.id, c.tier) for c in live.centres(self.m.clock())]
         for name, help_ in CALL_COUNTERS.items():
             family = CounterMetricFamily(f"acd117_calls_{name}", help_,
                                          labels=("centre", "tier"))
-            counts = self.counts[name]
+            counts = live.counts.counts[name]
             # nothing escalates to the lowest tier: no series that can never count
             shown = [k for k in known if name != "escalated" or k[1] != Tier.KABKOTA.value]
             for key in shown:
@@ -228,28 +206,24 @@ class _StateCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         m = self.m
         live = m.live
-        acd = live.acd
         now = m.clock()
+        centres = live.centres(now)
         waiting = GaugeMetricFamily("acd117_calls_waiting", "Calls waiting now",
                                     labels=("centre", "tier"))
         longest = GaugeMetricFamily("acd117_longest_wait_seconds",
                                     "Longest wait among the calls waiting now",
                                     labels=("centre", "tier"))
         rows = live.rows(now)
-        for centre in acd.flows.centres:
+        for centre in centres:
             row = rows[centre.id]
-            tier = acd.centre_tier[centre.id].value
-            waiting.add_metric((centre.id, tier), row.waiting)
-            longest.add_metric((centre.id, tier), row.longest_wait_s)
+            waiting.add_metric((centre.id, centre.tier), row.waiting)
+            longest.add_metric((centre.id, centre.tier), row.longest_wait_s)
         yield waiting
         yield longest
 
         states = GaugeMetricFamily("acd117_calls_in_progress", "Calls held by the core",
                                    labels=("state",))
-        by_state = {s.value: 0 for s in CallState if s is not CallState.ENDED}
-        for call in acd.calls.values():
-            by_state[call.state.value] = by_state.get(call.state.value, 0) + 1
-        for state, n in by_state.items():
+        for state, n in live.calls_by_state().items():
             states.add_metric((state,), n)
         yield states
 
@@ -257,11 +231,10 @@ class _StateCollector(Collector):
                                    labels=("centre", "state"))
         logged_in = GaugeMetricFamily("acd117_agents_logged_in", "Agents logged in",
                                       labels=("centre",))
-        counts = agent_counts(acd)
-        for centre in acd.flows.centres:
+        counts = live.agents_by_state()
+        for centre in centres:
             total = 0
-            for state in ("logged_out", "available", "ringing", "on_call",
-                          "after_call_work", "paused"):
+            for state in AGENT_STATES:
                 n = counts[(centre.id, state)]
                 agents.add_metric((centre.id, state), n)
                 if state != "logged_out":
@@ -274,12 +247,9 @@ class _StateCollector(Collector):
                                   labels=("centre",))
         configured = GaugeMetricFamily("acd117_centre_agents_configured",
                                        "Agents on the centre's roster", labels=("centre",))
-        roster: dict[str, int] = {}
-        for a in acd.flows.agents:
-            roster[a.centre] = roster.get(a.centre, 0) + 1
-        for centre in acd.flows.centres:
-            open_.add_metric((centre.id,), 1.0 if is_open(centre, now) else 0.0)
-            configured.add_metric((centre.id,), roster.get(centre.id, 0))
+        for centre in centres:
+            open_.add_metric((centre.id,), 1.0 if centre.open else 0.0)
+            configured.add_metric((centre.id,), centre.roster)
         yield open_
         yield configured
 
@@ -290,7 +260,7 @@ class _StateCollector(Collector):
                                      "Calls counted in acd117_service_level_ratio",
                                      labels=("centre",))
         rolling = live.rolling_service_level(now)
-        for centre in acd.flows.centres:
+        for centre in centres:
             level, n = rolling.get(centre.id, (1.0, 0))
             sl.add_metric((centre.id,), level)
             sl_calls.add_metric((centre.id,), n)
@@ -304,7 +274,7 @@ class _StateCollector(Collector):
                                      "Calls counted in acd117_abandon_rate_ratio",
                                      labels=("centre",))
         abandons = live.rolling_abandon_rate(now)
-        for centre in acd.flows.centres:
+        for centre in centres:
             rate, n = abandons.get(centre.id, (0.0, 0))
             ab.add_metric((centre.id,), rate)
             ab_calls.add_metric((centre.id,), n)

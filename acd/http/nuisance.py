@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from acd.domain.callers import parse_caller
-from acd.http.auth import audit, body, clean, daemon_of, json_error, require, users_of
+from acd.http.auth import audit, body, clean, daemon_of, database_of, json_error, require
 from acd.http.inputs import body_text, whole_number
 from acd.http.openapi import EXTRA_PATHS, NUM, STR, _err, _json, _obj, _op
 from acd.service import nuisance
@@ -40,7 +40,7 @@ def _number(raw: object) -> str:
 async def listed(request: web.Request) -> web.Response:
     await require(request, "supervisor", "admin")
     d = daemon_of(request)
-    rows = await nuisance.in_force(await users_of(request).pool(), d.live.clock())
+    rows = await nuisance.in_force(await database_of(request).pool(), d.live.clock())
     flows = [{"number": n.number, "reason": n.reason, "until": end_of_local_day(n.until)}
              for n in d.acd.flows.callers.nuisance]
     return web.json_response({"listed": rows, "call_flows": flows})
@@ -55,7 +55,7 @@ async def add(request: web.Request) -> web.Response:
     assert reason is not None and days is not None
     d = daemon_of(request)
     until = d.live.clock() + days * 86400
-    await nuisance.put(await users_of(request).pool(), number, reason, until,
+    await nuisance.put(await database_of(request).pool(), number, reason, until,
                        session.user.username)
     d.switchboard.post(ev.NuisanceListed(number, until))
     await audit(request, session.user, "nuisance.add", "ok", target=number,
@@ -67,7 +67,7 @@ async def remove(request: web.Request) -> web.Response:
     session = await require(request, "supervisor", "admin")
     number = _number(request.match_info["number"])
     d = daemon_of(request)
-    if not await nuisance.end(await users_of(request).pool(), number, d.live.clock()):
+    if not await nuisance.end(await database_of(request).pool(), number, d.live.clock()):
         if any(n.number == number for n in d.acd.flows.callers.nuisance):
             raise json_error(409, "listed in the call flows (callers.yaml): remove it there")
         raise json_error(404, f"{number} is not on the nuisance list")

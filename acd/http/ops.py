@@ -7,7 +7,6 @@ from typing import Any
 
 from aiohttp import web
 
-from acd.domain.model import CallState
 from acd.http.auth import daemon_of
 from acd.http.metrics import CONTENT_TYPE
 
@@ -48,37 +47,9 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 def state_json(d: Any, now: float) -> dict[str, Any]:
-    acd = d.acd
-    live = d.live.snapshot(now)
-    queues = []
-    for (centre, service), q in acd.queues.items():
-        queues.append({
-            "centre": centre, "service": service, "tier": acd.centre_tier[centre].value,
-            "strategy": q.config.strategy.value, "waiting": len(q.waiting_ids),
-            "agents_eligible": len(q.agent_ids), "agents_logged_in": q.logged_in,
-            "expected_wait_s": None if q.ewma_wait_s is None else round(q.ewma_wait_s, 1),
-        })
-    calls = []
-    for c in acd.calls.values():
-        calls.append({
-            "id": c.id, "caller": c.caller, "caller_class": c.caller_class,
-            "region": c.region, "region_name": c.region_name, "service": c.service,
-            "state": c.state.value, "arrived_at": c.arrived_at,
-            "waited_s": round(now - c.arrived_at, 1) if c.state is not CallState.CONNECTED
-            else round((c.answered_at or now) - c.arrived_at, 1),
-            "tier": c.hops[-1].tier.value if c.hops else None,
-            "centre": c.hops[-1].centre_id if c.hops else None,
-            "agent_id": c.agent_id, "escalations": max(len(c.hops) - 1, 0),
-        })
-    agents = []
-    for a in acd.agents.values():
-        agents.append({
-            "id": a.id, "centre": a.centre_id, "state": a.state.value, "device": a.device,
-            "since": a.state_since if a.state_since else None, "call_id": a.call_id,
-            "pause_reason": a.pause_reason, "calls_answered": a.calls_answered,
-        })
-    return {"at": now, "centres": live["centres"], "tiers": live["tiers"],
-            "total": live["total"], "queues": queues, "calls": calls, "agents": agents}
+    """GET /api/state: the read model's state view (acd.service.live)."""
+    state: dict[str, Any] = d.live.state(now)
+    return state
 
 
 def setup(app: web.Application) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from acd.domain.callers import parse_caller
-from acd.http.auth import audit, daemon_of, json_error, require, users_of
+from acd.http.auth import audit, daemon_of, database_of, json_error, require
 from acd.http.inputs import attachment, clean, in_range, query_text, time_zone
 from acd.http.openapi import (
     EXTRA_PATHS,
@@ -110,7 +110,7 @@ async def search(request: web.Request) -> web.Response:
            "size_bytes, sha256, caller, caller_e164, service, region_code FROM "
            "recording_search" + (" WHERE " + " AND ".join(where) if where else "") +
            f" ORDER BY started_at DESC LIMIT {MAX_ROWS}")
-    pool = await users_of(request).pool()
+    pool = await database_of(request).pool()
     rows = await pool.fetch(sql, *args)
     await audit(request, session.user, "recording.search", "ok",
                 detail={**criteria, "results": len(rows)})
@@ -132,7 +132,7 @@ async def _file(request: web.Request, download: bool) -> web.StreamResponse:
     action = "recording.download" if download else "recording.play"
     rel = _path_of(request.match_info["rec_id"])
     session = await _guard(request, action, rel)
-    pool = await users_of(request).pool()
+    pool = await database_of(request).pool()
     row = await pool.fetchrow("SELECT path, format, call_id FROM recordings WHERE path = $1",
                               rel)
     root = Path(daemon_of(request).settings.recordings_dir).resolve()

@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from acd.domain.forecast import IntervalHistory, forecast
-from acd.http.auth import daemon_of, json_error, require, users_of
+from acd.http.auth import daemon_of, database_of, json_error, require
 from acd.http.inputs import in_range, number, query_text, time_zone
 from acd.http.openapi import (
     EXTRA_PATHS,
@@ -53,7 +53,7 @@ async def calls(request: web.Request) -> web.StreamResponse:
     unit, start, end, tz = _params(request)
     settings = daemon_of(request).settings
     short = number(request, "short_abandon_s", settings.short_abandon_s)
-    pool = await users_of(request).pool()
+    pool = await database_of(request).pool()
     async with pool.acquire() as conn:
         rows = await reports.call_report(conn, unit, start, end, tz=tz, short_abandon_s=short,
                                          service_level_s=settings.service_level_s)
@@ -67,7 +67,7 @@ def _report(name: str, report: Any) -> Any:
     async def handler(request: web.Request) -> web.StreamResponse:
         await require(request, "supervisor", "admin")
         unit, start, end, tz = _params(request)
-        pool = await users_of(request).pool()
+        pool = await database_of(request).pool()
         async with pool.acquire() as conn:
             rows = await report(conn, unit, start, end, tz=tz)
         return _respond(request, name, rows)
@@ -86,7 +86,7 @@ async def staffing(request: web.Request) -> web.StreamResponse:
     if step is None:
         raise json_error(400, "the forecast needs unit 15min, 30min or hour")
     centre = query_text(request, "centre") or None
-    pool = await users_of(request).pool()
+    pool = await database_of(request).pool()
     async with pool.acquire() as conn:
         history = await reports.history_for_forecast(conn, unit, start, end, tz=tz,
                                                      centre_id=centre)

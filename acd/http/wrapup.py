@@ -20,7 +20,7 @@ from aiohttp import web
 
 from acd.domain.model import AgentState
 from acd.http.api import signed_in_agent
-from acd.http.auth import body, daemon_of, field, json_error, require, users_of
+from acd.http.auth import body, daemon_of, database_of, field, json_error, require
 from acd.http.inputs import body_text, query_text, whole_number
 from acd.http.openapi import (
     ACCEPTED,
@@ -126,7 +126,7 @@ async def reviews(request: web.Request) -> web.Response:
         raise json_error(400, "'days' is a number of days, more than 0 and at most 366")
     codes = [c.code for c in d.acd.flows.wrapup.classes if c.review]
     since = datetime.fromtimestamp(d.live.clock() - days * 86400, UTC)
-    pool = await users_of(request).pool()
+    pool = await database_of(request).pool()
     rows = await pool.fetch(REVIEW_SQL, codes, since, timeout=5.0)
     calls = [{"call_id": r["call_id"], "code": r["code"], "notes": r["notes"],
               "agent_id": r["agent_id"], "classified_at": r["classified_at"].timestamp(),

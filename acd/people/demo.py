@@ -1,13 +1,14 @@
 """Simulated telephony in real time: callers and agents without Asterisk.
 
 `SimulatedTelephony` stands where the Asterisk adapters will: it takes the core's commands
-(`Telephony.execute`) and, like the people and phones behind them, posts events back to the
+(`Telephony.execute`) and hands them to the people behind the phones (acd.people.behaviour,
+the model `acd117 simulate` plays on its virtual clock), whose events it posts back to the
 switchboard some seconds later — an agent picks up after a few seconds of ringing (or lets
 it ring out now and then), a conversation lasts its handle time, a caller who waits too
-long hangs up. Its `run()` brings callers at a steady rate and logs the roster in.
+long hangs up. Its `run()` brings callers at a steady rate, logs part of the roster in and
+sends an agent on a short break now and then.
 
-The same ideas as the virtual-clock simulator (acd.people.simulate), on the wall clock; every
-delay is multiplied by `time_scale`, so tests can play minutes in a second.
+Every delay is multiplied by `time_scale`, so tests can play minutes in a second.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from acd.people.calltaker import classification, form_s
-from acd.people.simulate import lognormal_params
+from acd.people.behaviour import Manner, People
 from acd.service.health import Health
 from acd.service.ports import TelephonyBase
 from acd.service.supervision import RecordingSupervision
@@ -64,15 +64,19 @@ class SimulatedTelephony(TelephonyBase):
                  seed: int | None = None, time_scale: float = 1.0,
                  health: Health | None = None) -> None:
         self.flows = flows
-        self.traffic = traffic or DemoTraffic()
+        self.traffic = tr = traffic or DemoTraffic()
         self.rng = random.Random(seed)
         self.time_scale = time_scale
         self.health = health
         self._post: Callable[[ev.Event], None] | None = None
         self._handles: set[asyncio.TimerHandle] = set()
-        self._ringing: set[str] = set()  # offer ids
-        self._connected: set[str] = set()  # call ids
-        self._announced: set[str] = set()
+        manner = Manner(
+            trunk=tr.trunk, region_header=tr.region_header, welcome_s=tr.welcome_s,
+            answer_delay_s=tr.answer_delay_s, no_answer_share=tr.no_answer_share,
+            talk_mean_s=tr.talk_mean_s, talk_sd_s=tr.talk_sd_s,
+            patience_mean_s=tr.patience_mean_s, patience_after_welcome=True,
+            unpause_after_s=tr.unpause_after_s)
+        self.people = People(manner, self.rng, lambda: flows.wrapup, self)
         self._seq = 0
         # Call ids are the calls table's key: a counter alone would start again at 1 after a
         # restart on the same database and merge new calls into old rows. Not from `rng`,
@@ -89,36 +93,10 @@ class SimulatedTelephony(TelephonyBase):
 
     async def execute(self, command: cmd.Command) -> None:
         self.executed += 1
-        tr = self.traffic
-        if isinstance(command, cmd.PlayPrompt):
-            if command.call_id not in self._announced:  # the first prompt is the welcome
-                self._announced.add(command.call_id)
-                self._later(tr.welcome_s, ev.PromptFinished(command.call_id, command.prompt))
-        elif isinstance(command, cmd.RingAgent):
-            self._ringing.add(command.offer_id)
-            if self.rng.random() < tr.no_answer_share:
-                self._later(command.timeout_s, ev.RingFailed(command.offer_id, "no_answer"),
-                            offer_id=command.offer_id, agent_id=command.agent_id)
-            else:
-                self._later(self.rng.uniform(*tr.answer_delay_s),
-                            ev.RingAnswered(command.offer_id), offer_id=command.offer_id)
-        elif isinstance(command, cmd.StopRinging):
-            self._ringing.discard(command.offer_id)
-        elif isinstance(command, cmd.Bridge):
-            self._connected.add(command.call_id)
-            mu, sigma = lognormal_params(tr.talk_mean_s, tr.talk_sd_s)
-            talk_s = self.rng.lognormvariate(mu, sigma)
-            self._later(talk_s, ev.AgentHungUp(command.call_id))
-            classified = classification(self.rng, self.flows.wrapup, command.agent_id,
-                                        command.call_id)
-            if classified is not None:
-                self._later(talk_s + form_s(self.rng), classified)
-        elif isinstance(command, cmd.HangUp):
-            self._forget(command.call_id)
-        elif isinstance(command, cmd.Fallback):
+        if isinstance(command, cmd.Fallback):
             log.warning("call sent to the dialplan fallback", call_id=command.call_id,
                         reason=command.reason)
-            self._forget(command.call_id)
+        self.people.respond(command)
 
     # --- the callers and the roster -----------------------------------------------------
 
@@ -158,51 +136,20 @@ class SimulatedTelephony(TelephonyBase):
                 self._post(ev.AgentLoggedIn(agent_id, f"PJSIP/{agent_id}"))
 
     def _arrive(self, region: str) -> None:
-        assert self._post is not None
         self._seq += 1
         self.calls_placed += 1
-        call_id = f"sim-{self._run}-{self._seq}"
-        if self.rng.random() < 0.85:
-            caller = f"+628{self.rng.randrange(11, 99)}{self.rng.randrange(10**7, 10**8)}"
-        else:
-            caller = f"+6222{self.rng.randrange(10**6, 10**7)}"
-        tr = self.traffic
-        ingress = ev.Ingress(trunk=tr.trunk, headers=((tr.region_header, region),))
-        self._post(ev.CallArrived(call_id, caller, ingress))
-        patience = self.rng.expovariate(1.0 / tr.patience_mean_s)
-        self._schedule(tr.welcome_s + patience, lambda: self._give_up(call_id))
-
-    def _give_up(self, call_id: str) -> None:
-        if call_id in self._announced and call_id not in self._connected:
-            self._forget(call_id)
-            self._emit(ev.CallerHungUp(call_id))
+        self.people.arrive(f"sim-{self._run}-{self._seq}", region)
 
     def _take_a_break(self) -> None:
         agent = self.rng.choice(self.flows.agents).id if self.flows.agents else None
         if agent is None:
             return
-        self._emit(ev.AgentPaused(agent, "break"))
-        self._later(self.traffic.break_s, ev.AgentUnpaused(agent))
+        self.emit(ev.AgentPaused(agent, "break"))
+        self.later(self.traffic.break_s, lambda: self.emit(ev.AgentUnpaused(agent)))
 
-    def _forget(self, call_id: str) -> None:
-        self._connected.discard(call_id)
-        self._announced.discard(call_id)
+    # --- the wall clock (acd.people.behaviour.Clock) ---------------------------------------
 
-    # --- scheduling -------------------------------------------------------------------
-
-    def _later(self, delay_s: float, event: ev.Event, *, offer_id: str | None = None,
-               agent_id: str | None = None) -> None:
-        def fire() -> None:
-            if offer_id is not None:
-                if offer_id not in self._ringing:
-                    return  # the ring was stopped meanwhile
-                self._ringing.discard(offer_id)
-            self._emit(event)
-            if agent_id is not None:  # rang out: the core pauses them; back after a while
-                self._later(self.traffic.unpause_after_s, ev.AgentUnpaused(agent_id))
-        self._schedule(delay_s, fire)
-
-    def _schedule(self, delay_s: float, action: Callable[[], None]) -> None:
+    def later(self, delay_s: float, action: Callable[[], None]) -> None:
         loop = asyncio.get_running_loop()
         handle: asyncio.TimerHandle
 
@@ -212,7 +159,6 @@ class SimulatedTelephony(TelephonyBase):
         handle = loop.call_later(delay_s * self.time_scale, run)
         self._handles.add(handle)
 
-    def _emit(self, event: ev.Event) -> None:
+    def emit(self, event: ev.Event) -> None:
         if self._post is not None:
             self._post(event)
-

@@ -1,9 +1,11 @@
 """A day of 117 traffic on a virtual clock, driven through the real core.
 
-The simulator plays the callers, the agents and Asterisk: it turns the core's commands
-into the events Asterisk and people would produce (an agent answers after a few seconds of
-ringing, a caller gives up after their patience runs out, a conversation lasts its handle
-time) and reads the core's records to build the report. Same seed, same day.
+The simulator plays the callers, the agents and Asterisk with the demo's model of them
+(acd.people.behaviour) on a virtual clock: the core's commands become the events Asterisk
+and people would produce (an agent answers after a few seconds of ringing, a caller gives up
+after their patience runs out, a conversation lasts its handle time). Arrivals follow the
+traffic's hourly profile, agents its shifts; the core's records make the report. Same seed,
+same day.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from acd.domain.core import Acd, Output
 from acd.domain.model import AgentState
-from acd.people.calltaker import classification, form_s
+from acd.people.behaviour import Manner, People
 from acd.service.figures import abandon_rate, answered_in_time, service_level, short_abandon
 from acd.service.settings import SERVICE_LEVEL_S, SHORT_ABANDON_S
 from acd.vocabulary import commands as cmd
@@ -176,13 +178,18 @@ class Simulation:
         self.rng = random.Random(seed)
         ids = iter(range(1, 1 << 62))
         self.core = Acd(flows, regions, ids=lambda: f"o{next(ids)}")
-        self._heap: list[tuple[float, int, Callable[[float], None]]] = []
+        self._heap: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = 0
         self._calls = 0
-        self._live_offers: dict[str, str] = {}  # offer id -> call id
-        self._connected: set[str] = set()
-        self._announced: set[str] = set()
-        self._recent_callers: list[str] = []
+        self.now = 0.0  # the virtual clock
+        manner = Manner(
+            trunk=traffic.trunk, region_header=traffic.region_header,
+            mobile_share=traffic.mobile_share, repeat_share=traffic.repeat_share,
+            welcome_s=traffic.welcome_s, answer_delay_s=traffic.answer_delay_s,
+            no_answer_share=traffic.no_answer_share, talk_mean_s=traffic.handle_time_mean_s,
+            talk_sd_s=traffic.handle_time_sd_s, patience_mean_s=traffic.patience_mean_s,
+            unpause_after_s=traffic.unpause_after_s)
+        self.people = People(manner, self.rng, lambda: self.core.flows.wrapup, self)
         self._roster = {c.id: [a.id for a in flows.agents if a.centre == c.id]
                         for c in flows.centres}
         self._agent_state: dict[str, tuple[str, float]] = {}
@@ -201,9 +208,16 @@ class Simulation:
 
     # --- scheduling --------------------------------------------------------------------
 
-    def _at(self, t: float, action: Callable[[float], None]) -> None:
+    def _at(self, t: float, action: Callable[[], None]) -> None:
         self._seq += 1
         heapq.heappush(self._heap, (t, self._seq, action))
+
+    def later(self, delay_s: float, action: Callable[[], None]) -> None:
+        """acd.people.behaviour.Clock: on the virtual clock."""
+        self._at(self.now + delay_s, action)
+
+    def emit(self, event: ev.Event) -> None:
+        self._event(event, self.now)
 
     def run(self, hours: float) -> Report:
         self.report = Report(hours, self.service_level_s)
@@ -214,12 +228,13 @@ class Simulation:
             next_event = self._heap[0][0] if self._heap else math.inf
             due = self.core.next_due()
             if due is not None and due <= next_event and due <= end:
+                self.now = due
                 self._apply(self.core.advance(due), due)
                 continue
             if next_event > end:
                 break
-            t, _, action = heapq.heappop(self._heap)
-            action(t)
+            self.now, _, action = heapq.heappop(self._heap)
+            action()
         self._close_agent_time(end)
         return self.report
 
@@ -247,28 +262,10 @@ class Simulation:
             if t >= end:
                 return
 
-    def _arrive(self, now: float) -> None:
+    def _arrive(self) -> None:
         self._calls += 1
-        call_id = f"c{self._calls}"
         region = self._codes[min(bisect_left(self._cum, self.rng.random()), len(self._codes) - 1)]
-        tr = self.traffic
-        if self._recent_callers and self.rng.random() < tr.repeat_share:
-            caller = self.rng.choice(self._recent_callers)
-        elif self.rng.random() < tr.mobile_share:
-            caller = f"+628{self.rng.randrange(11, 99)}{self.rng.randrange(10**7, 10**8)}"
-        else:
-            caller = f"+6222{self.rng.randrange(10**6, 10**7)}"
-        self._recent_callers.append(caller)
-        if len(self._recent_callers) > 200:
-            del self._recent_callers[:100]
-        ingress = ev.Ingress(trunk=tr.trunk, headers=((tr.region_header, region),))
-        patience = self.rng.expovariate(1.0 / tr.patience_mean_s)
-        self._event(ev.CallArrived(call_id, caller, ingress), now)
-        self._at(now + patience, lambda t: self._caller_gives_up(call_id, t))
-
-    def _caller_gives_up(self, call_id: str, now: float) -> None:
-        if call_id not in self._connected and call_id in self.core.calls:
-            self._event(ev.CallerHungUp(call_id), now)
+        self.people.arrive(f"c{self._calls}", region)
 
     def _schedule_staffing(self, end: float) -> None:
         for centre_id, agents in self._roster.items():
@@ -281,9 +278,10 @@ class Simulation:
                     wanted = sum(s.agents for s in shifts if s.start_hour <= hour < s.end_hour)
                     self._at(day_start + hour * 3600.0, self._staffing(agents, wanted))
 
-    def _staffing(self, agents: list[str], wanted: int) -> Callable[[float], None]:
+    def _staffing(self, agents: list[str], wanted: int) -> Callable[[], None]:
         """Log the first `wanted` agents of a centre in and the others out."""
-        def staff(now: float) -> None:
+        def staff() -> None:
+            now = self.now
             for i, agent_id in enumerate(agents):
                 logged_in = self.core.agents[agent_id].state is not AgentState.LOGGED_OUT
                 if i < wanted and not logged_in:
@@ -295,53 +293,14 @@ class Simulation:
     # --- what the core asks for ----------------------------------------------------------
 
     def _apply(self, outputs: list[Output], now: float) -> None:
-        tr = self.traffic
         for out in outputs:
-            kind = type(out)
-            if kind is cmd.PlayPrompt:
-                assert isinstance(out, cmd.PlayPrompt)
-                if out.call_id not in self._announced:  # the first prompt is the welcome
-                    self._announced.add(out.call_id)
-                    self._at(now + tr.welcome_s,
-                             self._later(ev.PromptFinished(out.call_id, out.prompt)))
-            elif kind is cmd.RingAgent:
-                assert isinstance(out, cmd.RingAgent)
-                self._live_offers[out.offer_id] = out.call_id
-                if self.rng.random() < tr.no_answer_share:
-                    rings_out = ev.RingFailed(out.offer_id, "no_answer")
-                    self._at(now + out.timeout_s, self._if_ringing(out.offer_id, rings_out))
-                else:
-                    delay = self.rng.uniform(*tr.answer_delay_s)
-                    self._at(now + delay,
-                             self._if_ringing(out.offer_id, ev.RingAnswered(out.offer_id)))
-            elif kind is cmd.StopRinging:
-                assert isinstance(out, cmd.StopRinging)
-                self._live_offers.pop(out.offer_id, None)
-            elif kind is cmd.Bridge:
-                assert isinstance(out, cmd.Bridge)
-                self._connected.add(out.call_id)
-                talk = self.rng.lognormvariate(*lognormal_params(tr.handle_time_mean_s,
-                                                           tr.handle_time_sd_s))
-                self._at(now + talk, self._later(ev.AgentHungUp(out.call_id)))
-                classified = classification(self.rng, self.core.flows.wrapup, out.agent_id,
-                                            out.call_id)
-                if classified is not None:
-                    self._at(now + talk + form_s(self.rng), self._later(classified))
-            elif kind is Alert:
+            if isinstance(out, cmd.Command):
+                self.people.respond(out)
+            elif type(out) is Alert:
                 assert isinstance(out, Alert)
                 self.report.alerts[out.kind] += 1
             elif isinstance(out, rec.Record):
                 self._observe(out)
-
-    def _later(self, event: ev.Event) -> Callable[[float], None]:
-        return lambda t: self._event(event, t)
-
-    def _if_ringing(self, offer_id: str, event: ev.Event) -> Callable[[float], None]:
-        """The phone's answer or ring-out, unless the ring was stopped meanwhile."""
-        def act(t: float) -> None:
-            if self._live_offers.pop(offer_id, None) is not None:
-                self._event(event, t)
-        return act
 
     # --- what happened -------------------------------------------------------------------
 
@@ -349,8 +308,6 @@ class Simulation:
         report = self.report
         if type(r) is rec.CallEnded:
             assert isinstance(r, rec.CallEnded)
-            self._connected.discard(r.call_id)
-            self._announced.discard(r.call_id)
             report.escalations += r.escalations
             if r.outcome == "answered":
                 report.answered += 1
@@ -373,17 +330,7 @@ class Simulation:
             if previous is not None:
                 report.agent_time[previous[0]] += r.at - previous[1]
             self._agent_state[r.agent_id] = (r.state, r.at)
-            if r.state == "paused" and r.reason in ("ring_no_answer", "ring_failed"):
-                self._at(r.at + self.traffic.unpause_after_s,
-                         self._later(ev.AgentUnpaused(r.agent_id)))
 
     def _close_agent_time(self, end: float) -> None:
         for state, since in self._agent_state.values():
             self.report.agent_time[state] += max(0.0, end - since)
-
-
-def lognormal_params(mean: float, sd: float) -> tuple[float, float]:
-    """mu and sigma of the lognormal distribution with this mean and standard deviation."""
-    sigma2 = math.log(1 + (sd / mean) ** 2)
-    return math.log(mean) - sigma2 / 2, math.sqrt(sigma2)
-

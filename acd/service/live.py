@@ -1,9 +1,12 @@
-"""Live figures for the wallboard, the state API and the metrics.
+"""The read model: the live state as the wallboard, the state API, the consoles and the
+metrics read it, one object (`LiveFigures`) for them all.
 
 Two sources: the core's state as it is now (calls waiting and for how long, agents by
-state), and the records as they flow to the store (`LiveSink` wraps the record sink), for
-what happened today (offered, answered, abandoned, service level, abandon rate; the local
-day in WIB) and in the last hour (escalations, the rolling service level).
+state, queues, centres open: acd.service.corestate), and the records as they flow to the
+store (`LiveSink` wraps the record sink), for what happened today (offered, answered,
+abandoned, service level, abandon rate; the local day in WIB), in the last hour
+(escalations, the rolling service level and abandon rate) and since the start (the
+metrics' call counters: acd.service.callcounts).
 
 Counting follows the store's rules (sql/003), so the wallboard and the reports agree: a
 call is offered to each queue (centre at a tier) it joins; an answered call is counted at
@@ -24,6 +27,8 @@ import structlog
 from acd.domain.core import Acd
 from acd.domain.escalations import Escalations, counts_offered
 from acd.domain.model import AgentState, CallState
+from acd.service import corestate
+from acd.service.callcounts import CallCounts
 from acd.service.figures import abandon_rate, answered_in_time, service_level, short_abandon
 from acd.service.settings import SERVICE_LEVEL_S, SHORT_ABANDON_S
 from acd.service.switchboard import RecordSink
@@ -128,6 +133,7 @@ class LiveFigures:
         self._today: dict[tuple[str, Tier], Tally] = {}
         self._escalations: deque[tuple[float, str, Tier]] = deque()
         self._escalated = Escalations()  # the reports' definition (acd.domain.escalations)
+        self.counts = CallCounts()  # since the start, for the metrics' counters
         # (ended at, centre, answered within the threshold, counts towards the rates
         # (not a short abandon), abandoned)
         self._ended: deque[tuple[float, str, bool, bool, bool]] = deque()
@@ -142,8 +148,10 @@ class LiveFigures:
         if isinstance(r, rec.TierHop):
             if counts_offered(r):
                 self._tally(r.at, r.centre_id, r.tier).offered += 1
+                self.counts.add("offered", r.centre_id, r.tier.value)
             if self._escalated.is_escalation(r):
                 self._escalations.append((r.at, r.centre_id, r.tier))
+                self.counts.add("escalated", r.centre_id, r.tier.value)
         elif isinstance(r, rec.CallStarted):
             self._arrivals[r.call_id] = r.arrived_at
         elif isinstance(r, rec.OfferEnded):
@@ -156,6 +164,7 @@ class LiveFigures:
         elif isinstance(r, rec.CallEnded):
             self._arrivals.pop(r.call_id, None)
             self._escalated.ended(r.call_id)
+            self.counts.ended(r)
             if r.call_id in self._counted:
                 self._counted.discard(r.call_id)
             else:
@@ -291,10 +300,24 @@ class LiveFigures:
             "centres": centres,
         }
 
+    def state(self, now: float | None = None) -> dict[str, Any]:
+        """The state API's view (GET /api/state): the wallboard's figures, and the queues,
+        calls and agents one by one."""
+        now = self.clock() if now is None else now
+        live = self.snapshot(now)
+        acd = self.acd
+        return {"at": now, "centres": live["centres"], "tiers": live["tiers"],
+                "total": live["total"], "queues": corestate.queues(acd),
+                "calls": corestate.calls(acd, now), "agents": corestate.agents(acd)}
 
-def agent_counts(acd: Acd) -> Counter[tuple[str, str]]:
-    """(centre, state) -> agents, for the metrics."""
-    return Counter((a.centre_id, a.state.value) for a in acd.agents.values())
+    def centres(self, now: float | None = None) -> list[corestate.CentreNow]:
+        return corestate.centres(self.acd, self.clock() if now is None else now)
+
+    def calls_by_state(self) -> dict[str, int]:
+        return corestate.calls_by_state(self.acd)
+
+    def agents_by_state(self) -> Counter[tuple[str, str]]:
+        return corestate.agents_by_state(self.acd)
 
 
 class LiveSink:
@@ -316,4 +339,4 @@ class LiveSink:
             self._inner.submit(record)
 
 
-__all__ = ["AgentState", "LiveFigures", "LiveSink", "Row", "Tally", "agent_counts"]
+__all__ = ["AgentState", "LiveFigures", "LiveSink", "Row", "Tally"]

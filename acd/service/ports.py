@@ -1,4 +1,5 @@
-"""The ports: what the service layer asks of its adapters, declared in one place.
+"""The ports: what the service layer asks of its adapters, declared in one place
+(`Telephony`, `Database`, `JournalStats`).
 
 `Telephony` is the daemon's view of the phones, whichever adapter carries them (the Asterisk
 side in ari/telephony.py, the simulated callers and agents in acd/people/demo.py):
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
@@ -47,6 +48,27 @@ class Telephony(Protocol):
     def connection_details(self) -> dict[str, str]: ...
 
     def keep_call_facts(self, hop: rec.TierHop) -> None: ...
+
+
+class Database(Protocol):
+    """The database beside the record journal, as the service layer and the HTTP reads use
+    it (acd.store.database on PostgreSQL): it owns the one connection pool of the daemon.
+
+    - `pool()` is the pool (asyncpg's interface: fetch, fetchrow, fetchval, execute,
+      acquire), made at first use;
+    - `listen(channel, on_notice)` keeps a connection listening for NOTIFY on a channel;
+      False when it cannot (asked again later);
+    - `is_duplicate(exc)` says whether an error is a unique constraint refusing a row;
+    - `close()` closes the pool and the listening connection, at shutdown.
+    """
+
+    async def pool(self) -> Any: ...
+
+    async def listen(self, channel: str, on_notice: Callable[[], None]) -> bool: ...
+
+    def is_duplicate(self, exc: BaseException) -> bool: ...
+
+    async def close(self) -> None: ...
 
 
 class JournalStats(Protocol):

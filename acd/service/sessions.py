@@ -30,6 +30,8 @@ from typing import Any, Literal
 
 import structlog
 
+from acd.service.ports import Database
+
 log = structlog.get_logger("acd117.users")
 
 Role = Literal["agent", "supervisor", "admin"]
@@ -56,7 +58,7 @@ class Session:
 class StoredSessions:
     """The session half of `acd.service.users.Users`, which sets these up."""
 
-    dsn: str
+    database: Database
     session_ttl_s: float
     clock: Callable[[], float]
     _sessions: dict[str, Session]  # sha256(token) -> session
@@ -64,7 +66,6 @@ class StoredSessions:
     _unstored: set[str]  # digests the database could not take (memory only)
     _loaded: bool  # the stored sessions were read (load_sessions)
     _wake: asyncio.Event  # a NOTIFY on NOTIFY_CHANNEL: resync now
-    _listener: Any
 
     async def pool(self) -> Any:
         raise NotImplementedError
@@ -209,17 +210,7 @@ class StoredSessions:
 
     async def _listen(self) -> None:
         """Keep a connection LISTENing on NOTIFY_CHANNEL (best effort: resync runs anyway)."""
-        if self._listener is not None and not self._listener.is_closed():
-            return
-        import asyncpg
-
-        try:
-            conn = await asyncpg.connect(self.dsn, timeout=5.0)
-            await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
-        except Exception as e:
-            log.warning("not listening for ended sessions", error=f"{type(e).__name__}: {e}")
-            return
-        self._listener = conn
+        await self.database.listen(NOTIFY_CHANNEL, self._wake.set)
 
     async def run(self, resync_s: float = RESYNC_S) -> None:
         """A supervisor job: drop sessions ended elsewhere at once (NOTIFY) or within

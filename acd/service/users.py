@@ -1,6 +1,7 @@
 """Users of the HTTP API: roles, argon2 password hashes, expiring sessions, the audit log.
 
-Users live in PostgreSQL (`users`, sql/004); their sessions are acd.service.sessions'.
+Users live in PostgreSQL (`users`, sql/004), reached through the `Database` port
+(acd.service.ports) whose pool the daemon owns; their sessions are acd.service.sessions'.
 Password checks run argon2 in a pool of their own
 (acd.service.hashing), never in asyncio's default executor that the record journal's fsync uses, and
 at most `max_waiting` unauthenticated checks are admitted at once.
@@ -24,6 +25,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from acd.service.hashing import HashPool
+from acd.service.ports import Database
 from acd.service.sessions import ROLES, Role, Session, StoredSessions, User
 
 __all__ = ["ROLES", "PasswordPolicyError", "Role", "Session", "User", "UserError",
@@ -36,7 +38,6 @@ log = structlog.get_logger("acd117.users")
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 _DUMMY_HASH_INPUT = "acd117-not-a-user"
 SIGN_IN_QUERY_S = 2.0  # a sign-in's database read; beyond it the answer is 503
-CLOSE_S = 2.0  # closing the database connections at shutdown, then they are cut
 
 
 class PasswordPolicyError(ValueError):
@@ -72,15 +73,13 @@ def check_password_policy(password: str) -> None:
 
 
 class Users(StoredSessions):
-    def __init__(self, dsn: str, *, session_ttl_s: float = 8 * 3600.0,
+    def __init__(self, database: Database, *, session_ttl_s: float = 8 * 3600.0,
                  clock: Callable[[], float] = time.time,
                  hasher: PasswordHasher | None = None) -> None:
-        self.dsn = dsn
+        self.database = database
         self.session_ttl_s = session_ttl_s
         self.clock = clock
         self.hasher = hasher or PasswordHasher()
-        self._pool: Any = None
-        self._pool_lock = asyncio.Lock()
         self._sessions: dict[str, Session] = {}  # sha256(token) -> session
         self._dummy_hash: str | None = None
         self.guard = SignInGuard(clock=clock)
@@ -89,7 +88,6 @@ class Users(StoredSessions):
         self._unstored: set[str] = set()  # digests the database could not take (memory only)
         self._loaded = False  # the stored sessions were read (load_sessions)
         self._wake = asyncio.Event()  # a NOTIFY on NOTIFY_CHANNEL: resync now
-        self._listener: Any = None
         # Where audit lines go when set (the daemon's `StoreWriter.submit`): see `audit`.
         self.journal: Callable[[AuditEntry], None] | None = None
         self._queries: set[asyncio.Task[Any]] = set()  # sign-in queries (see `_bounded`)
@@ -97,27 +95,13 @@ class Users(StoredSessions):
     # --- the database -------------------------------------------------------------------
 
     async def pool(self) -> Any:
-        import asyncpg
-
-        async with self._pool_lock:
-            if self._pool is None:
-                self._pool = await asyncpg.create_pool(
-                    self.dsn, min_size=0, max_size=4, timeout=5.0,
-                    server_settings={"application_name": "acd117-api"})
-            return self._pool
+        return await self.database.pool()
 
     async def close(self) -> None:
+        """Stop the sign-in queries in flight and the hashing threads; the database is its
+        owner's to close (the daemon's, the CLI's), after this."""
         for task in list(self._queries):
             task.cancel()
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            try:  # a graceful close waits on every connection, answered or not
-                await asyncio.wait_for(pool.close(), CLOSE_S)
-            except TimeoutError:
-                pool.terminate()
-        listener, self._listener = self._listener, None
-        if listener is not None and not listener.is_closed():
-            await listener.close(timeout=CLOSE_S)
         self.hashes.close()
 
     async def add(self, username: str, password: str, role: Role, *,
@@ -139,11 +123,11 @@ class Users(StoredSessions):
                     "password_hash = EXCLUDED.password_hash, agent_id = EXCLUDED.agent_id, "
                     "display_name = EXCLUDED.display_name, disabled = false, "
                     "password_changed_at = now()")
-        import asyncpg
-
         try:
             await pool.execute(sql, username, role, hashed, agent_id, display_name)
-        except asyncpg.UniqueViolationError:
+        except Exception as e:
+            if not self.database.is_duplicate(e):
+                raise
             raise UserExistsError(f"user {username} (or agent {agent_id}) exists already"
                                   ) from None
         if replace:  # a reset password or role: the old sessions end with the old one

@@ -20,6 +20,7 @@ from acd.service.ports import TelephonyBase
 from acd.service.settings import EXAMPLE_CONFIG
 from acd.service.supervision import RecordingSupervision
 from acd.service.users import PasswordPolicyError, Users, password_problems
+from acd.store.database import PostgresDatabase
 from acd.vocabulary import commands as cmd
 from acd.vocabulary import events as ev
 from tests.ops.support import audit_log, serving, settings, until
@@ -88,7 +89,7 @@ def test_the_password_policy_wants_eight_characters_mixing_cases_and_digits() ->
 
 
 async def test_passwords_are_stored_as_argon2_hashes(migrated_dsn: str) -> None:
-    users = Users(migrated_dsn, hasher=FAST)
+    users = Users(PostgresDatabase(migrated_dsn), hasher=FAST)
     try:
         await users.add("sup2", "Sekret117", "supervisor")
         with pytest.raises(PasswordPolicyError):
@@ -102,11 +103,13 @@ async def test_passwords_are_stored_as_argon2_hashes(migrated_dsn: str) -> None:
         assert stored.startswith("$argon2id$") and "Sekret117" not in stored
     finally:
         await users.close()
+        await users.database.close()
 
 
 async def test_sessions_expire(migrated_dsn: str) -> None:
     now = [1000.0]
-    users = Users(migrated_dsn, session_ttl_s=60, clock=lambda: now[0], hasher=FAST)
+    users = Users(PostgresDatabase(migrated_dsn), session_ttl_s=60, clock=lambda: now[0],
+                  hasher=FAST)
     try:
         user = await users.add("sup4", "Sekret117", "supervisor")
         token, _ = await users.open_session(user)
@@ -115,6 +118,7 @@ async def test_sessions_expire(migrated_dsn: str) -> None:
         assert users.session(token) is None
     finally:
         await users.close()
+        await users.database.close()
 
 
 async def test_the_state_needs_a_supervisor(api: tuple[Daemon, Client, Phones]) -> None:
@@ -293,12 +297,13 @@ async def test_acd117_user_add_stores_a_user_who_can_sign_in(migrated_dsn: str) 
                            migrated_dsn], input="sekret\n", capture_output=True, text=True,
                           timeout=60)
     assert weak.returncode == 1 and "at least 8 characters" in weak.stderr
-    users = Users(migrated_dsn)
+    users = Users(PostgresDatabase(migrated_dsn))
     try:
         user = await users.authenticate("op-jkt", "Sekret117")
         assert user is not None and user.role == "admin"
     finally:
         await users.close()
+        await users.database.close()
 
 
 async def test_a_supervisor_pauses_an_agent_and_it_is_audited(

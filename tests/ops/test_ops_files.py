@@ -40,6 +40,7 @@ def scrape() -> str:
                             1, 0, 0, 0),
               rec.OfferEnded("o", "c", "1001", "bdg", Tier.KABKOTA, "d", h.now, h.now,
                              "answered")):
+        live.observe(r)
         m.observe(r)
 
     m.alert(Alert("national_long_wait", "x", h.now))

@@ -23,6 +23,7 @@ from acd.service.ports import TelephonyBase
 from acd.service.settings import EXAMPLE_CONFIG
 from acd.service.signin_guard import Limits, SignInGuard
 from acd.service.users import Users
+from acd.store.database import PostgresDatabase
 from tests.ops.support import audit_log, serving, settings
 
 FAST = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)  # argon2id, test-sized
@@ -260,7 +261,8 @@ async def test_the_cli_disabling_a_user_ends_their_sessions_in_the_running_daemo
 
 async def test_a_session_ended_in_the_database_is_dropped_at_the_next_resync(
         migrated_dsn: str) -> None:
-    here, elsewhere = Users(migrated_dsn, hasher=FAST), Users(migrated_dsn, hasher=FAST)
+    here = Users(PostgresDatabase(migrated_dsn), hasher=FAST)
+    elsewhere = Users(PostgresDatabase(migrated_dsn), hasher=FAST)
     try:
         user = await here.add("sup5", "Sekret117", "supervisor")
         token, _ = await here.open_session(user)
@@ -271,7 +273,9 @@ async def test_a_session_ended_in_the_database_is_dropped_at_the_next_resync(
         assert here.session(token) is None and here.session(kept) is not None
     finally:
         await here.close()
+        await here.database.close()
         await elsewhere.close()
+        await elsewhere.database.close()
 
 
 # --- other sites, headers ---------------------------------------------------------------
