@@ -135,7 +135,7 @@ class Timeline:
         return {
             "calls": len(self.calls), "bridged": len(self.bridged),
             "gave_up": len(self.gave_up),
-            "lost": len(self.calls) - len(self.bridged) - len(self.gave_up),
+            "lost": len(self.calls - set(self.bridged) - self.gave_up),
             "first_ring_p50_ms": pct(first_ring, 50), "first_ring_p99_ms": pct(first_ring, 99),
             "answer_to_bridge_p50_ms": pct(answer_to_bridge, 50),
             "answer_to_bridge_p99_ms": pct(answer_to_bridge, 99),
@@ -170,7 +170,7 @@ async def caller(ami: Ami, timeline: Timeline, call_id: str, context: str, talk_
         await asyncio.wait_for(bridged, patience_s)
         await asyncio.sleep(talk_s)
     except TimeoutError:
-        if gives_up:
+        if gives_up and call_id not in timeline.bridged:  # not bridged as the wait ran out
             timeline.gave_up.add(call_id)
     caller_side = timeline.channel.get(f"c-{call_id}")
     if caller_side:
@@ -230,7 +230,7 @@ async def ledger(dsn: str, timeline: Timeline, timeout: float = 120.0) -> dict[s
                 break
             await asyncio.sleep(1)
         outcome = {r["call_id"]: r["outcome"] for r in rows}
-        wrong = [c for c in ids if c in outcome and outcome[c] != (
+        wrong = [f"{c}: {outcome[c]}" for c in ids if c in outcome and outcome[c] != (
             "answered" if c in timeline.bridged else "abandoned")]
         overlapping = """
             SELECT count(*) FROM call_offers a JOIN call_offers b
