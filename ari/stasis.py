@@ -137,6 +137,7 @@ class StasisApp:
             endings=endings, arrivals=arrivals, features=self.features, moh=moh,
             recording=recording, supervisor=self.supervisor,
             playback_finished=self.translation.on_playback_finished,
+            second_call_ended=phone_consults.ended,
         )
 
     # --- what tests and the daemon look at ------------------------------------------------

@@ -176,3 +176,25 @@ async def test_a_second_call_from_a_phone_with_no_117_call_is_rejected(
     await rig.settle()
     assert not any(isinstance(e, ConsultRequested) for e in rig.events)
     assert sorted(peer.bridges[f"acd117-{call}"].channels) == sorted([call, "offer-1"])
+
+
+async def test_a_second_call_survives_a_websocket_outage_and_its_hang_up_then_cancels(
+    peer: FakeAsterisk, rig_factory: Any
+) -> None:
+    rig, call = await _on_a_call(peer, rig_factory)
+    second = await _second_call(peer, rig, "113")
+    (leg_id,) = rig.app.legs.outside
+    await peer.wait_for(lambda: OutsideAnswered(leg_id) in rig.events, what="113 answers")
+    await peer.drop_websocket(refuse_s=0.3)
+    await peer.wait_for(lambda: rig.stream.stats.connects == 2, 3, "reconnected")
+    await rig.settle()
+    assert not peer.channels[second].gone, "the resync knows the phone's second call"
+    await peer.drop_websocket(refuse_s=0.3)
+    await peer.wait_for(lambda: peer.active_socket is None, what="websocket down")
+    await peer.agent_hangs_up(second)  # the phone hangs it up, unseen
+    assert any(e.get("type") == "StasisEnd" for e in peer.events_missed)
+    await peer.wait_for(lambda: rig.stream.stats.connects == 3, 3, "reconnected")
+    await peer.wait_for(lambda: peer.channels[leg_id].gone, what="113 hung up")
+    await rig.settle()
+    assert ConsultEnded(call, "1001", complete=False) in rig.events
+    assert sorted(peer.bridges[f"acd117-{call}"].channels) == sorted([call, "offer-1"])
