@@ -76,6 +76,7 @@ from ari.handoff import HandOff
 from ari.legs import AgentLeg, CallerLeg, Legs
 from ari.media import PromptMedia
 from ari.moh import MusicOnHold
+from ari.phone_consults import PhoneConsults
 from ari.requests import Emit, KeyedLocks, Requests, quietly
 from ari.transfer_commands import TransferCommands
 
@@ -135,6 +136,7 @@ class CommandExecution(TransferCommands):
         moh: MusicOnHold,
         recording: BridgeRecording,
         handoff: HandOff,
+        phone_consults: PhoneConsults,
         prompt_media: PromptMedia,
         language: str | None,
         moh_grace_s: float,
@@ -150,6 +152,7 @@ class CommandExecution(TransferCommands):
         self.moh = moh
         self.recording = recording
         self.handoff = handoff
+        self.phone_consults = phone_consults
         self.prompt_media = prompt_media
         self.language = language
         self.moh_grace_s = moh_grace_s
@@ -228,6 +231,8 @@ class CommandExecution(TransferCommands):
             party=cmd.party,
         )
         self.legs.add_agent(agent)
+        if cmd.party:  # a centre's agent rung for a consultation, maybe the phone's own
+            self.phone_consults.accepted(cmd.call_id)
         variables = {
             adoption.AGENT_CALL_ID_VAR: cmd.call_id,
             adoption.AGENT_ID_VAR: cmd.agent_id,
@@ -342,6 +347,7 @@ class CommandExecution(TransferCommands):
             return
         for agent in self.legs.answered_agents(cmd.call_id):
             agent.stopped = True
+            await self.phone_consults.drop(agent)
             async with self.locks(agent.offer_id):
                 await self.requests.hangup_quietly(agent.channel_id, "normal")
 

@@ -5,6 +5,8 @@ is an agent's leg (one per offer), the bridge of each call, and whose each playb
 * an agent leg is originated with `channelId=<offer id>`, so its channel id is the offer id
   (also the leg of another centre's agent consulted on a call: `AgentLeg.party`);
 * an outside leg (a transfer to a number) is originated with `channelId=<leg id>`;
+* an agent's phone's own second call during a call (`Stasis(acd117,consult,<code>)`, the
+  first half of the phone's attended transfer) is that agent leg's `consult`;
 * a call gets one mixing bridge (`acd117-<call id>`) when it is first connected, kept
   until the call ends: a caller taken out of it (hold, a transfer) comes back to it;
 * every playback gets an id chosen here, mapped back to (call, prompt).
@@ -45,6 +47,18 @@ class CallerLeg:
 
 
 @dataclass(slots=True)
+class PhoneConsult:
+    """A second call the agent's phone made during its 117 call (`ari.phone_consults`):
+    the agent's side of a consultation acd117 carries out with the code dialled."""
+
+    channel_id: str
+    protocol_id: str  # its SIP Call-ID: what the phone's attended REFER names to replace
+    code: str
+    accepted: bool = False  # the core dials (or rings) the destination
+    refer_pending: bool = False  # the phone's REFER came on this call, not on the first
+
+
+@dataclass(slots=True)
 class AgentLeg:
     offer_id: str
     channel_id: str
@@ -60,6 +74,7 @@ class AgentLeg:
     # Rung as a third party (another centre's agent consulted): not the call's agent until
     # the call is handed to it (LeaveCall to_offer); its hang-up is the party's.
     party: bool = False
+    consult: PhoneConsult | None = None  # the phone's own second call, if any
 
 
 @dataclass(slots=True)
@@ -83,6 +98,7 @@ class Legs:
         self.offers: dict[str, AgentLeg] = {}
         self.agent_channels: dict[str, AgentLeg] = {}
         self.outside: dict[str, OutsideLeg] = {}  # by leg id (= channel id)
+        self.consults: dict[str, AgentLeg] = {}  # a phone's second call's channel -> agent
         self.playbacks: dict[str, tuple[str, str]] = {}  # playback id -> (call id, prompt)
         self._ids = itertools.count(1)
 

@@ -276,17 +276,33 @@ class RecordingFailed(AriEvent):
     recording: LiveRecording
 
 
+class ReferParam(AriModel):
+    parameter_name: str
+    parameter_value: str
+
+
 class ReferDestination(AriModel):
-    destination: str = ""  # the user part dialled: a blind transfer
-    protocol_id: str = ""  # the SIP Call-ID to replace: an attended transfer
+    destination: str = ""  # the user part of Refer-To: what a blind transfer dialled
+    protocol_id: str = ""  # the SIP Call-ID its Replaces names: an attended transfer
+    # An attended transfer's Replaces tags: `from` and `to`.
+    additional_protocol_params: list[ReferParam] = Field(default_factory=list)
 
 
 class ReferTo(AriModel):
     requested_destination: ReferDestination = ReferDestination()
+    # An attended transfer whose Replaces names a dialog of this Asterisk: that dialog's
+    # channel, and (when it is in a bridge) the bridge and its one peer in a two-party
+    # bridge (res_pjsip_refer.c refer_incoming_ari_request, main/refer.c
+    # ast_refer_notify_transfer_request). Absent when the dialog is not Asterisk's.
+    destination_channel: Channel | None = None
+    connected_channel: Channel | None = None
+    bridge: Bridge | None = None
 
 
 class ReferredBy(AriModel):
     source_channel: Channel
+    connected_channel: Channel | None = None
+    bridge: Bridge | None = None
 
 
 class ChannelTransfer(AriEvent):

@@ -55,6 +55,7 @@ class Resync:
         recording: BridgeRecording,
         supervisor: Supervisor,
         playback_finished: Callable[[PlaybackFinished], None],
+        second_call_ended: Callable[[str], bool] = lambda channel_id: False,
     ) -> None:
         self.client = client
         self.legs = legs
@@ -69,6 +70,7 @@ class Resync:
         self.recording = recording
         self.supervisor = supervisor
         self.playback_finished = playback_finished
+        self.second_call_ended = second_call_ended  # ari.phone_consults: cancels its consult
 
     async def resync(self) -> None:
         """Reconcile with what Asterisk has, after a websocket (re)connect or a restart.
@@ -128,7 +130,7 @@ class Resync:
     def _known_now(self) -> set[str]:
         """Caller, agent, outside and feature channels this process knows, at this moment."""
         return (set(self.legs.calls) | set(self.legs.agent_channels) | set(self.legs.outside)
-                | set(self.features.sessions))
+                | set(self.features.sessions) | set(self.legs.consults))
 
     async def _ended_unseen(self, channels: dict[str, Channel]) -> None:
         """1. What ended (or answered) while we were not listening."""
@@ -137,6 +139,8 @@ class Resync:
                 leg.in_stasis = False
                 if not (leg.core_ended or leg.handed_off or leg.arriving):
                     self.emit(CallerHungUp(call_id=leg.call_id))
+        for cid in [c for c in self.legs.consults if c not in channels]:
+            self.second_call_ended(cid)  # the phone hung up its second call meanwhile
         for agent in list(self.legs.offers.values()):
             if agent.ended:
                 continue

@@ -39,6 +39,7 @@ from ari.handoff import FALLBACK, DialplanTarget, HandOff
 from ari.legs import AgentLeg, CallerLeg, Legs
 from ari.media import PromptMedia, default_prompt_media, prompt_media_for
 from ari.moh import MusicOnHold
+from ari.phone_consults import PhoneConsults
 from ari.requests import Background, Emit, KeyedLocks, Requests
 from ari.resync import Resync
 from ari.supervisor import MonitorMode, Supervisor
@@ -118,21 +119,25 @@ class StasisApp:
         arrivals = Arrivals(client, legs, endings, background, emit, clock=clock,
                             ingress_headers=ingress_headers,
                             header_timeout_s=header_timeout_s)
+        phone_consults = PhoneConsults(client, legs, requests, background, emit)
         self.translation = EventTranslation(
             legs, emit=emit, clock=clock, background=background, requests=requests,
             endings=endings, arrivals=arrivals, features=self.features, moh=moh,
             recording=recording, supervisor=self.supervisor, handoff=self.handoff,
+            phone_consults=phone_consults,
         )
         self.commands = CommandExecution(
             client, legs, app=app, emit=emit, clock=clock, locks=locks, requests=requests,
             endings=endings, moh=moh, recording=recording, handoff=self.handoff,
-            prompt_media=prompt_media, language=language, moh_grace_s=moh_grace_s,
+            phone_consults=phone_consults, prompt_media=prompt_media, language=language,
+            moh_grace_s=moh_grace_s,
         )
         self.resyncing = Resync(
             client, legs, app=app, emit=emit, clock=clock, requests=requests,
             endings=endings, arrivals=arrivals, features=self.features, moh=moh,
             recording=recording, supervisor=self.supervisor,
             playback_finished=self.translation.on_playback_finished,
+            second_call_ended=phone_consults.ended,
         )
 
     # --- what tests and the daemon look at ------------------------------------------------

@@ -27,6 +27,7 @@ from ari import adoption
 from ari.client import AriClient, AriError
 from ari.legs import CallerLeg, Legs, OutsideLeg
 from ari.moh import MusicOnHold
+from ari.phone_consults import PhoneConsults
 from ari.requests import Emit, KeyedLocks, Requests, quietly
 
 log = logging.getLogger("ari.stasis")  # one logger for the whole Stasis app
@@ -42,6 +43,7 @@ class TransferCommands:
     locks: KeyedLocks
     requests: Requests
     moh: MusicOnHold
+    phone_consults: PhoneConsults
 
     async def _connect(self, leg: CallerLeg, offer_or_leg: str, channel_id: str) -> None:
         raise NotImplementedError
@@ -74,8 +76,11 @@ class TransferCommands:
         if agent is not None and agent.refer_pending:
             agent.refer_pending = False
             await self.requests.answer_transfer(agent.channel_id, done=False)
+        elif agent is not None:  # a consultation from the phone's own second call
+            await self.phone_consults.refused(agent)
 
     async def dial_out(self, cmd: DialOut) -> None:
+        self.phone_consults.accepted(cmd.call_id)
         outside = self.legs.outside[cmd.leg_id] = OutsideLeg(cmd.leg_id, cmd.call_id,
                                                              originating=True)
         try:
@@ -101,6 +106,7 @@ class TransferCommands:
                 await self._connect(leg, cmd.leg_id, cmd.leg_id)
             elif leg.bridge_id is not None:  # a third party joins whoever is there
                 await self.client.add_channels(leg.bridge_id, [cmd.leg_id])
+                await self.phone_consults.put_through(cmd.call_id, leg.bridge_id)
 
     async def hold_caller(self, cmd: HoldCaller) -> None:
         leg = self.legs.call(cmd.call_id)
@@ -112,6 +118,10 @@ class TransferCommands:
         self.moh.reconcile_soon(cmd.call_id)
 
     async def resume_caller(self, cmd: ResumeCaller) -> None:
+        agent = self.legs.connected_agent(cmd.call_id)
+        if agent is not None and not (agent.refer_pending or (
+                agent.consult is not None and agent.consult.refer_pending)):
+            await self.phone_consults.drop(agent)  # the consultation is over: the caller back
         leg = self.legs.call(cmd.call_id)
         if leg is None or not leg.in_stasis or leg.bridge_id is None or not leg.held:
             return
@@ -138,6 +148,8 @@ class TransferCommands:
                 # the caller back to the first agent; the caller is never touched.
                 log.warning("joining %s to %s failed: %s", cmd.offer_id, cmd.call_id, exc)
                 await self.requests.hangup_quietly(agent.channel_id, "normal")
+                return
+            await self.phone_consults.put_through(cmd.call_id, leg.bridge_id)
 
     async def leave_call(self, cmd: LeaveCall) -> None:
         agent = self.legs.connected_agent(cmd.call_id)
@@ -158,6 +170,10 @@ class TransferCommands:
                 None)
         if agent is not None:
             agent.stopped = True  # its hang-up is ours: no AgentHungUp
+            if agent.refer_pending:  # the phone's attended transfer went through
+                agent.refer_pending = False
+                await self.requests.answer_transfer(agent.channel_id, done=True)
+            await self.phone_consults.completed(agent)
             async with self.locks(agent.offer_id):
                 await self.requests.hangup_quietly(agent.channel_id, "normal")
         if successor is not None and leg.in_stasis:

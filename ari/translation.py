@@ -5,6 +5,8 @@
 | StasisStart         | args `inbound,<caller>,<trunk>,<did>,k=v..`| CallArrived (ari.arrival) |
 | StasisStart         | args `agent,<call>,<agent>` (our originate)| RingAnswered(offer)       |
 | StasisStart         | args `feature,<code>[,<arg>]`              | feature dialog (features) |
+| StasisStart         | args `consult,<number>`: a phone's 2nd call| ConsultRequested (3)      |
+| StasisEnd           | that second call, hung up by the phone     | ConsultEnded(cancel) (3)  |
 | StasisStart         | args `snoop,..` / `supervisor,..`          | monitor (supervisor)      |
 | StasisEnd           | caller channel                             | CallerHungUp (1)          |
 | StasisEnd           | answered agent leg                         | AgentHungUp (1)           |
@@ -15,16 +17,19 @@
 | StasisEnd           | answered outside leg                       | OutsideHungUp (1)         |
 | ChannelDestroyed    | outside leg never answered                 | OutsideFailed (2)         |
 | ChannelTransfer     | answered agent leg: the phone's Transfer   | TransferRequested         |
+| ChannelTransfer     | with Replaces: the phone's attended one    | ConsultEnded(complete) (3)|
 | ChannelHold/Unhold  | answered agent leg (not a consulted one)   | HoldStarted / HoldEnded   |
 | ChannelDtmfReceived | feature call                               | digits for the dialog     |
 | Recording*          | bridge recording Started/Finished/Failed   | recording hooks           |
 
 (1) unless acd117 ended that leg itself (HangUp, StopRinging, hand-off to the dialplan).
 ChannelTransfer comes instead of Asterisk's own transfer because agent legs are originated
-with PJSIP_TRANSFER_HANDLING=ari-only; one acd117 cannot carry out (an attended transfer
-from the phone, which names a call to replace, or a REFER on any other leg) is declined at
-once and the call stays where it was.
+with PJSIP_TRANSFER_HANDLING=ari-only (and the phones' second calls get it in the
+dialplan); one acd117 cannot carry out (a REFER on any other leg, an attended one that
+names a call acd117 did not put through) is declined at once and the call stays where it
+was.
 (2) cause 17/21 -> busy, 18/19 -> no_answer, anything else -> failed (ari.endings).
+(3) the phone's own attended transfer: see ari.phone_consults.
 Not handled, on purpose: ChannelHangupRequest, Dial, ChannelStateChange, ChannelVarset,
 bridge and device/endpoint events (reasons next to `ARI_EVENTS`).
 
@@ -51,7 +56,7 @@ from ari.bridge_recording import BridgeRecording
 from ari.endings import Endings
 from ari.feature_calls import FeatureCalls
 from ari.handoff import HandOff
-from ari.legs import Legs
+from ari.legs import AgentLeg, Legs
 from ari.models import (
     ChannelDestroyed,
     ChannelDtmfReceived,
@@ -67,6 +72,7 @@ from ari.models import (
     parse_event,
 )
 from ari.moh import MusicOnHold
+from ari.phone_consults import PhoneConsults
 from ari.requests import Background, Emit, Requests
 from ari.supervisor import Supervisor
 
@@ -91,6 +97,7 @@ class EventTranslation:
         recording: BridgeRecording,
         supervisor: Supervisor,
         handoff: HandOff,
+        phone_consults: PhoneConsults,
     ) -> None:
         self.legs = legs
         self.emit = emit
@@ -104,6 +111,7 @@ class EventTranslation:
         self.recording = recording
         self.supervisor = supervisor
         self.handoff = handoff
+        self.phone_consults = phone_consults
 
     async def handle(self, raw: dict[str, Any]) -> None:
         """One event from the websocket (as decoded JSON). Never raises."""
@@ -163,6 +171,12 @@ class EventTranslation:
         elif kind == "feature":
             if channel.id not in self.features.sessions:  # may have been adopted at a resync
                 self.features.start(channel, ev.args[1:])
+        elif kind == "consult":
+            try:
+                self.phone_consults.arrived(channel, ev.args[1] if len(ev.args) > 1 else "")
+            except Exception:
+                log.exception("second call %s failed", channel.name)
+                self.handoff.to_dialplan_soon(channel.id)  # congestion: the caller untouched
         elif kind in ("snoop", "supervisor"):
             if self.supervisor.owns(channel.id):
                 self.supervisor.on_stasis_start(channel.id)
@@ -190,6 +204,9 @@ class EventTranslation:
         agent = self.legs.agent_at(cid)
         if agent is not None:
             self.endings.agent_ended(agent, cause=None)
+            self._end_second_call(agent)
+            return
+        if self.phone_consults.ended(cid):
             return
         if (outside := self.legs.outside.get(cid)) is not None:
             self.endings.outside_ended(outside, cause=None)
@@ -208,6 +225,7 @@ class EventTranslation:
         if agent is not None:
             self.endings.agent_ended(agent, cause=ev.cause)
             self.endings.forget_agent(agent)
+            self._end_second_call(agent)
         elif (outside := self.legs.outside.get(cid)) is not None:
             self.endings.outside_ended(outside, cause=ev.cause)
             self.endings.forget_outside(outside)
@@ -216,21 +234,31 @@ class EventTranslation:
         elif (leg := self.legs.call(cid)) is not None and leg.in_stasis:
             self.on_stasis_end(StasisEnd(type="StasisEnd", channel=ev.channel))
 
+    def _end_second_call(self, agent: AgentLeg) -> None:
+        """The agent's first leg is gone: their phone's second call has nobody to serve."""
+        if agent.consult is not None:
+            self.background.spawn(self.phone_consults.drop(agent))
+
     def on_transfer(self, ev: ChannelTransfer) -> None:
         if ev.state not in ("", "invalid"):
             return  # our own answer, reported back
-        agent = self.legs.agent_at(ev.channel.id)
+        source = ev.channel.id
+        agent = self.legs.agent_at(source)
         dialled = ev.refer_to.requested_destination
-        if (agent is None or not agent.answered or agent.stopped or agent.ended
+        if dialled.protocol_id or ev.refer_to.destination_channel is not None:
+            # Replaces: the phone's own attended transfer
+            why = self.phone_consults.attended(source, ev)
+        elif (agent is None or not agent.answered or agent.stopped or agent.ended
                 or agent.party or not dialled.destination):
-            why = ("an attended transfer from the phone (use the console)"
-                   if dialled.protocol_id else "not the agent of a call")
-            log.info("transfer from %s declined: %s", ev.channel.name, why)
-            self.background.spawn(self.requests.answer_transfer(ev.channel.id, done=False))
+            why = "not the agent of a call"
+        else:
+            agent.refer_pending = True  # answered by Requeue or TransferRefused
+            self.emit(TransferRequested(call_id=agent.call_id, agent_id=agent.agent_id,
+                                        code=dialled.destination))
             return
-        agent.refer_pending = True  # answered by Requeue or TransferRefused
-        self.emit(TransferRequested(call_id=agent.call_id, agent_id=agent.agent_id,
-                                    code=dialled.destination))
+        if why is not None:
+            log.info("transfer from %s declined: %s", ev.channel.name, why)
+            self.background.spawn(self.requests.answer_transfer(source, done=False))
 
     def on_playback_finished(self, ev: PlaybackFinished) -> None:
         pid = ev.playback.id

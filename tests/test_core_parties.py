@@ -151,3 +151,30 @@ def test_the_time_the_agent_was_muted_is_in_the_cdr():
     h.send(ev.MuteRequested("c1", "1001", True), after=20)
     (end,) = ended(h.send(ev.CallerHungUp("c1"), after=5))
     assert end.mute_s == 15
+
+
+def test_a_consultation_from_a_call_the_phone_held_counts_the_hold_from_the_phones_hold():
+    # The phone's attended transfer: the phone holds the call, then its second call asks
+    # for the consultation; the phone holding and resuming its calls meanwhile (as it does
+    # when the agent swaps between them) changes nothing: the consultation holds the caller.
+    h = harness()
+    connected(h, "c1", "1001")
+    h.send(ev.HoldStarted("c1"), after=10)
+    held_at = h.now
+    dial = consult(h)
+    assert h.acd.calls["c1"].hold_started == held_at
+    h.send(ev.OutsideAnswered(dial.leg_id), after=3)
+    assert h.send(ev.HoldEnded("c1"), after=1) == [] and h.send(ev.HoldStarted("c1")) == []
+    h.send(ev.ConsultEnded("c1", "1001", complete=True), after=6)
+    (end,) = ended(h.send(ev.OutsideHungUp("c1"), after=60))
+    assert end.hold_s == 20
+
+
+def test_completing_a_consultation_that_has_ended_is_refused():
+    # e.g. the phone's Transfer button just after the number hung up: the phone is told.
+    h = harness()
+    connected(h, "c1", "1001")
+    out = h.send(ev.ConsultEnded("c1", "1001", complete=True), after=5)
+    assert of(out, cmd.TransferRefused) == [
+        cmd.TransferRefused("c1", "1001", "no consultation to complete")]
+    assert h.acd.calls["c1"].state is CallState.CONNECTED

@@ -188,15 +188,20 @@ class Arrivals(CoreState):
                 and not self._agent_left_after_refusal(call, now):
             self._end_conversation(call, now, hang_up="caller")
 
+    # The phone's hold button. During a consultation or conference the caller's hold is the
+    # consultation's own (held from its start, resumed at its end): the phone holding or
+    # resuming its first call then (as it does around its own second call) changes nothing.
     def _on_hold_started(self, e: ev.HoldStarted, now: float) -> None:
         call = self.calls.get(e.call_id)
-        if call and call.state is CallState.CONNECTED and call.hold_started is None:
+        if call and call.state is CallState.CONNECTED and call.hold_started is None \
+                and call.party is None:
             call.hold_started = now
             self._record_agent(self.agents[call.agent_id or ""], "on_hold", now)
 
     def _on_hold_ended(self, e: ev.HoldEnded, now: float) -> None:
         call = self.calls.get(e.call_id)
-        if call and call.state is CallState.CONNECTED and call.hold_started is not None:
+        if call and call.state is CallState.CONNECTED and call.hold_started is not None \
+                and call.party is None:
             call.hold_s += now - call.hold_started
             call.hold_started = None
             self._record_agent(self.agents[call.agent_id or ""], "on_call", now)

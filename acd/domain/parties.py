@@ -73,6 +73,9 @@ class Parties(CentreConsults):
     def _on_consult_ended(self, e: ev.ConsultEnded, now: float) -> None:
         call = self._agent_call(e.call_id, e.agent_id)
         if call is None or call.party is None:
+            if e.complete:  # e.g. the phone's attended transfer, just after the party left
+                self._emit(cmd.TransferRefused(e.call_id, e.agent_id,
+                                               "no consultation to complete"))
             return
         if e.complete and call.party.connected:
             self._hand_to_party(call, now)
@@ -156,8 +159,9 @@ class Parties(CentreConsults):
 
     def _hold(self, call: Call, now: float) -> None:
         self._emit(cmd.HoldCaller(call.id))
-        call.hold_started = now
-        self._record_agent(self.agents[call.agent_id or ""], "on_hold", now)
+        if call.hold_started is None:  # not already held with the phone's hold button
+            call.hold_started = now
+            self._record_agent(self.agents[call.agent_id or ""], "on_hold", now)
 
     def _resume(self, call: Call, now: float) -> None:
         self._emit(cmd.ResumeCaller(call.id))

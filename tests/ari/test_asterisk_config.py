@@ -284,19 +284,23 @@ def test_pattern_rules_are_asterisks() -> None:
     assert not pattern_matches("_XX", "123") and not pattern_matches("*13", "*131")
 
 
-# What agents dial on their phones -> (feature code, argument) acd117 must receive, or the
-# intake for the test call. Agent ids and reason codes have one digit or more.
+# What agents dial on their phones -> (Stasis kind, code, argument) acd117 must receive,
+# or the intake for the test call. Agent ids and reason codes have one digit or more; any
+# other number is the phone's own second call (a consultation: `ari.phone_consults`).
 AGENT_DIALS = {
-    "*11": ("login", ""),
-    "*117": ("login", "7"),
-    "*111001": ("login", "1001"),
-    "*12": ("logout", ""),
-    "*13": ("pause", ""),
-    "*131": ("pause", "1"),
-    "*1312": ("pause", "12"),
-    "*14": ("unpause", ""),
-    "*15": ("wrapup", ""),
-    "117": ("intake", ""),
+    "*11": ("feature", "login", ""),
+    "*117": ("feature", "login", "7"),
+    "*111001": ("feature", "login", "1001"),
+    "*12": ("feature", "logout", ""),
+    "*13": ("feature", "pause", ""),
+    "*131": ("feature", "pause", "1"),
+    "*1312": ("feature", "pause", "12"),
+    "*14": ("feature", "unpause", ""),
+    "*15": ("feature", "wrapup", ""),
+    "117": ("intake", "", ""),
+    "113": ("consult", "113", ""),
+    "3200": ("consult", "3200", ""),
+    "081234567890": ("consult", "081234567890", ""),
 }
 
 
@@ -308,21 +312,33 @@ def with_exten(text: str, dialled: str) -> str:
 def test_every_code_agents_dial_reaches_its_feature_with_its_argument() -> None:
     steps, globals_ = dialplan()
     agents = steps["acd117-agents"]
-    for dialled, (code, argument) in AGENT_DIALS.items():
-        # One extension only, so which one Asterisk prefers among several never matters.
+    for dialled, (kind, code, argument) in AGENT_DIALS.items():
         matching = {s.exten for s in agents if pattern_matches(s.exten, dialled)}
-        assert len(matching) == 1, f"{dialled}: matched by {sorted(matching) or 'nothing'}"
-        [exten] = matching
-        first = next(s for s in agents if s.exten == exten and s.priority == 1)
-        if code == "intake":
+        # A literal extension wins over any pattern (main/pbx.c); among patterns, one only,
+        # so which one Asterisk prefers never matters.
+        literal = {e for e in matching if not e.startswith("_")}
+        assert len(literal or matching) == 1, (
+            f"{dialled}: matched by {sorted(matching) or 'nothing'}")
+        [exten] = literal or matching
+        if kind == "intake":
             assert [t[0] for s in agents if s.exten == exten for t in goto_targets(s)] == [
                 "acd117-intake"]
             continue
-        assert first.app == "Stasis", f"{dialled}: {first}"
-        data = with_exten(resolve(first.data, globals_), dialled)
+        stasis = next(s for s in agents if s.exten == exten and s.app == "Stasis")
+        data = with_exten(resolve(stasis.data, globals_), dialled)
         args = data.split(",")
-        assert args[1:3] == ["feature", code], f"{dialled}: {data}"
+        assert args[1:3] == [kind, code], f"{dialled}: {data}"
         assert [a for a in args[3:] if a] == ([argument] if argument else []), dialled
+
+
+def test_the_phones_second_call_has_its_transfers_handled_by_acd117() -> None:
+    # Without ari-only, the phone's attended REFER would be Asterisk's own transfer, joining
+    # the two calls behind the Stasis app.
+    steps, _ = dialplan()
+    consult = [s for s in steps["acd117-agents"] if s.exten == "_X."]
+    assert [(s.app, s.data) for s in consult][:2] == [
+        ("Set", "PJSIP_TRANSFER_HANDLING()=ari-only"),
+        ("Stasis", "${ACD117_APP},consult,${EXTEN}")]
 
 
 def test_pjsip_contexts_and_templates_exist() -> None:

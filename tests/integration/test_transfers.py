@@ -271,3 +271,31 @@ async def test_a_consultation_cancelled_gives_the_agent_the_caller_back(
     assert (transfer["mode"], transfer["result"]) == ("attended", "cancelled")
     call = await call_row(db, call_id)
     assert (call["outcome"], call["agent_id"]) == ("answered", "1002")
+
+
+async def test_a_second_call_from_the_agents_phone_consults_the_agency_and_hanging_it_up_cancels(
+        acd117, phones, ami, db, migrated_dsn):
+    # The first half of the phone's own attended transfer: the phone holds the 117 call and
+    # dials 113 itself; acd117 makes it a consultation (the caller on music) and puts the
+    # second call through to the agency. (baresip 1.0.0 cannot send the REFER with Replaces
+    # that would complete it: tests/ari/test_phone_transfers.py has that half.)
+    _acd, agency, desk, _token, call_id = await at_the_console_on_a_call(
+        acd117, phones, ami, migrated_dsn)
+    mark, agency_mark, desk_mark = ami.mark(), agency.mark(), desk.mark()
+    await desk.command("hold")
+    await desk.dial("113")
+    await ami.wait_event("MusicOnHoldStart", after=mark, Uniqueid=call_id)
+    await agency.wait_event("CALL_ESTABLISHED", after=agency_mark, timeout=15)
+    await desk.wait_event("CALL_ESTABLISHED", after=desk_mark, timeout=10)
+    assert ami.together(call_id, "PJSIP/1002-", mark) is None, "the caller is on hold"
+    await asyncio.sleep(1.0)  # the agent briefs the fire brigade
+    mark = ami.mark()
+    await desk.hangup()  # the second call (baresip's current one)
+    await agency.wait_event("CALL_CLOSED", after=agency_mark)
+    await ami.rejoined(call_id, "PJSIP/1002-", after=mark)
+    await ami.hang_up_caller(call_id)
+    (transfer,) = await rows(db, "SELECT * FROM call_transfers WHERE call_id = $1", call_id)
+    assert (transfer["mode"], transfer["target"], transfer["result"]) == (
+        "attended", "113", "cancelled")
+    call = await call_row(db, call_id)
+    assert (call["outcome"], call["agent_id"]) == ("answered", "1002")

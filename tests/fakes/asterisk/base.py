@@ -88,6 +88,7 @@ class PeerBase:
         self.events_missed: list[dict[str, Any]] = []
         self.dialplan_exits: list[DialplanExit] = []
         self.transfer_answers: list[tuple[str, str]] = []  # (channel, state) per REFER answer
+        self.refers: dict[str, dict[str, Any]] = {}  # channel -> its last REFER's refer_to
         self.stasis_start_at: dict[str, float] = {}  # channel id -> perf_counter
         self.originate_at: dict[str, float] = {}  # call id (from appArgs) -> perf_counter
         self.endpoints: dict[str, SimEndpoint] = {}

@@ -81,6 +81,8 @@ class ChannelResources(PeerBase):
             args=app_args.split(",") if app_args else [],
             variables={k: str(v) for k, v in (b.get("variables") or {}).items()},
             endpoint=ep,
+            # The SIP Call-ID of a PJSIP channel's dialog (what a REFER's Replaces names).
+            protocol_id=f"{channel_id}@127.0.0.1" if device.startswith("PJSIP/") else "",
         )
         self.channels[ch.id] = ch
         parts = ch.args
@@ -349,7 +351,9 @@ class ChannelResources(PeerBase):
         with that state (res_pjsip_refer's ari_notify after each NOTIFY)."""
         ch = self._stasis_channel(p["id"])
         self.transfer_answers.append((ch.id, q["states"]))
-        self._event("ChannelTransfer", state=q["states"], refer_to={"requested_destination": {}},
+        # The same refer_to as the request's (ari_notify sends the REFER's state again).
+        refer_to = self.refers.get(ch.id, {"requested_destination": {"destination": ""}})
+        self._event("ChannelTransfer", state=q["states"], refer_to=refer_to,
                     referred_by={"source_channel": ch.snapshot()})
         return 204, None
 

@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import quote
 
 from tests.fakes.asterisk.base import PeerBase
@@ -161,10 +162,74 @@ class Controls(PeerBase):
         """The agent presses Transfer and dials `destination` (a blind SIP REFER on a leg
         with PJSIP_TRANSFER_HANDLING=ari-only): a ChannelTransfer without a state."""
         ch = self.channels[channel_id]
-        self._event("ChannelTransfer",
-                    refer_to={"requested_destination": {"destination": destination}},
+        refer_to = self.refers[channel_id] = {
+            "requested_destination": {"destination": destination}}
+        self._event("ChannelTransfer", refer_to=refer_to,
                     referred_by={"source_channel": ch.snapshot()})
         await asyncio.sleep(0)
+
+    async def phone_dials(self, device: str, number: str, call_id: str) -> str | None:
+        """The agent's phone makes a second call (the first on hold): the agents' dialplan
+        sets PJSIP_TRANSFER_HANDLING()=ari-only and sends any number to
+        `Stasis(acd117,consult,<number>)`, not answered (state Ring). `call_id` is its SIP
+        Call-ID (the channel's protocol_id)."""
+        cid = self._new_id()
+        stasis_args = ["consult", number]
+        ch = SimChannel(
+            id=cid, name=self._name(device), state="Ring",
+            caller_number=device.split("/", 1)[1], context="acd117-agents", exten=number,
+            priority=2, app_name="Stasis", app_data=",".join([self.app, *stasis_args]),
+            kind="feature", from_dialplan=True, args=stasis_args, protocol_id=call_id,
+        )
+        if not self.app_active():
+            return None
+        ch.in_stasis = ch.subscribed = True
+        self.channels[cid] = ch
+        self._chan_event("StasisStart", ch, args=stasis_args)
+        await asyncio.sleep(0)
+        return cid
+
+    async def phone_transfers_attended(
+        self, channel_id: str, replaces: str | None, *, call_id: str = "",
+        destination: str = "",
+    ) -> None:
+        """The phone joins its two calls: a REFER on `channel_id` whose Refer-To carries
+        Replaces naming the dialog of the channel `replaces` (or, with None, a dialog that
+        is not this Asterisk's, by `call_id`). The ChannelTransfer as main/refer.c
+        ast_refer_notify_transfer_request and main/stasis_channels.c ari_transfer_to_json
+        build it: `requested_destination` with the Refer-To's user part, the Call-ID to
+        replace (`protocol_id`) and the Replaces tags; `destination_channel` (the named
+        dialog's channel, only when it is Asterisk's), with its `bridge` and, in a
+        two-party bridge, its peer (`connected_channel`); `referred_by` the same for the
+        channel the REFER came on. No `state` (AST_TRANSFER_INVALID)."""
+        ch = self.channels[channel_id]
+        target = self.channels[replaces] if replaces is not None else None
+        requested: dict[str, Any] = {
+            "destination": destination,
+            "protocol_id": target.protocol_id if target is not None else call_id,
+            "additional_protocol_params": [
+                {"parameter_name": "from", "parameter_value": "3af1c2"},
+                {"parameter_name": "to", "parameter_value": "as7d0e4c1b"}]}
+        refer_to: dict[str, Any] = {"requested_destination": requested}
+        if target is not None:
+            refer_to["destination_channel"] = target.snapshot()
+            refer_to.update(self._bridge_side(target))
+        self.refers[channel_id] = refer_to
+        self._event("ChannelTransfer", refer_to=refer_to,
+                    referred_by={"source_channel": ch.snapshot(), **self._bridge_side(ch)})
+        await asyncio.sleep(0)
+
+    def _bridge_side(self, ch: SimChannel) -> dict[str, Any]:
+        """`bridge` and (two-party bridge only: ast_bridge_peer_nolock) `connected_channel`
+        of a channel in a ChannelTransfer."""
+        bridge = self.bridges.get(ch.bridge or "")
+        if bridge is None:
+            return {}
+        side: dict[str, Any] = {"bridge": bridge.snapshot()}
+        others = [c for c in bridge.channels if c != ch.id]
+        if len(others) == 1:
+            side["connected_channel"] = self.channels[others[0]].snapshot()
+        return side
 
     async def caller_hangs_up(self, channel_id: str) -> None:
         """The caller's side hangs up: ChannelHangupRequest (no cause for a SIP BYE [14],

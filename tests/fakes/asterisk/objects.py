@@ -101,13 +101,14 @@ class SimChannel:
     gone: bool = False
     sip_caller: bool = False
     invite_headers: tuple[tuple[str, str], ...] = ()  # what PJSIP_HEADER(read,...) finds
+    protocol_id: str = ""  # a PJSIP channel's SIP Call-ID, where a test needs one
 
     def snapshot(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "name": self.name,
             "state": self.state,
-            "protocol_id": "",
+            "protocol_id": self.protocol_id,
             "caller": {"name": self.caller_name, "number": self.caller_number},
             "connected": {"name": self.caller_name, "number": self.caller_number},
             "accountcode": "",
