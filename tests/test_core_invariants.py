@@ -326,18 +326,21 @@ class CoreMachine(RuleBasedStateMachine):
                                          else None), f"agent {a.id} restored paused wrongly"
         for c in sorted(old.calls.values(), key=lambda c: c.seq):
             agent_ = old.agents.get(c.agent_id or "")
+            connected = c.state is CallState.CONNECTED
+            # A number that answered is in the bridge too; one still ringing is hung up and
+            # its caller waits again, as one whose agent is gone (ari.resync).
+            outside = (c.state is CallState.OUTSIDE and c.outside is not None
+                       and c.outside.connected)
             self._send(ev.CallAdopted(
                 c.id, c.caller, from_region(c.region), c.arrived_at,
                 tier=c.ladder[c.step].tier if c.step >= 0 else None,
                 tier_since=c.hops[-1].at if c.hops else None,
-                # Only a connected call has its agent's leg in its bridge to find; one
-                # handed to a number keeps who had it on the caller's channel.
-                agent_id=c.agent_id if c.state in (CallState.CONNECTED, CallState.OUTSIDE)
-                else None,
-                device=agent_.device if agent_ else None, answered_at=c.answered_at,
-                # A number that answered is in the bridge too; one still ringing is hung up.
-                outside_leg=c.outside.leg_id if c.state is CallState.OUTSIDE
-                and c.outside is not None and c.outside.connected else None))
+                # Only a connected call has its agent's leg (and phone) in its bridge to
+                # find; one handed to a number keeps who had it on the caller's channel.
+                agent_id=c.agent_id if connected or outside else None,
+                device=agent_.device if agent_ and connected else None,
+                answered_at=c.answered_at if connected or outside else None,
+                outside_leg=c.outside.leg_id if outside and c.outside else None))
 
     # --- what must always hold ------------------------------------------------------
 
