@@ -203,19 +203,28 @@ async def agent_unpause(request: web.Request) -> web.Response:
     return web.json_response({"agent_id": agent_id, "paused": None}, status=202)
 
 
-async def agent_me(request: web.Request) -> web.Response:
-    _session, agent_id = await signed_in_agent(request)
-    agent = daemon_of(request).acd.agents.get(agent_id)
+def agent_json(d: Any, agent_id: str) -> dict[str, Any] | None:
+    """What the agent's console shows of their state (None: not in the call flows); the
+    same for `GET /api/agent` and the console's event stream."""
+    agent = d.acd.agents.get(agent_id)
     if agent is None:
-        raise json_error(404, f"agent {agent_id} is not in the call flows")
+        return None
     wrapping_up = agent.state is AgentState.AFTER_CALL_WORK
-    return web.json_response({
+    return {
         "agent_id": agent_id, "state": agent.state.value, "device": agent.device,
         "pause_reason": agent.pause_reason, "call_id": agent.call_id, "pending": agent.pending,
         # Counting down in the console; under a required classification it may reach 0.
-        "wrap_up_left_s": max(0.0, agent.wrap_up_until - daemon_of(request).live.clock())
+        "wrap_up_left_s": max(0.0, agent.wrap_up_until - d.live.clock())
         if wrapping_up else None,
-        "classified": agent.call_id is not None and agent.classified_call == agent.call_id})
+        "classified": agent.call_id is not None and agent.classified_call == agent.call_id}
+
+
+async def agent_me(request: web.Request) -> web.Response:
+    _session, agent_id = await signed_in_agent(request)
+    me = agent_json(daemon_of(request), agent_id)
+    if me is None:
+        raise json_error(404, f"agent {agent_id} is not in the call flows")
+    return web.json_response(me)
 
 
 # --- supervisors -----------------------------------------------------------------------
@@ -226,14 +235,20 @@ async def state(request: web.Request) -> web.Response:
     return web.json_response(ops.state_json(d, d.live.clock()))
 
 
+def alerts_json(d: Any) -> dict[str, Any]:
+    """The core's recent alerts, newest first (`GET /api/alerts` and the supervisors'
+    event stream)."""
+    recent = list(reversed(d.switchboard.alerts))
+    return {"alerts": [
+        {"kind": a.kind, "message": a.message, "at": a.at, "call_id": a.call_id,
+         "centre_id": a.centre_id} for a in recent]}
+
+
 async def alerts(request: web.Request) -> web.Response:
     """The core's recent alerts (a call long at national, a centre unstaffed...), newest
     first."""
     await require(request, "supervisor", "admin")
-    recent = list(reversed(daemon_of(request).switchboard.alerts))
-    return web.json_response({"alerts": [
-        {"kind": a.kind, "message": a.message, "at": a.at, "call_id": a.call_id,
-         "centre_id": a.centre_id} for a in recent]})
+    return web.json_response(alerts_json(daemon_of(request)))
 
 
 async def force_logout(request: web.Request) -> web.Response:

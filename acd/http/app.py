@@ -10,6 +10,7 @@ from acd.domain.core import Acd
 from acd.http import (
     agent_calls,
     api,
+    console_stream,
     consoles,
     nuisance,
     openapi,
@@ -82,6 +83,7 @@ def build_app(daemon: Service) -> web.Application:
     recordings.setup(app)
     users_api.setup(app)
     consoles.setup(app)
+    console_stream.setup(app)
     wrapup.setup(app)
     nuisance.setup(app)
     return app

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from acd.domain.model import CallState
+from acd.domain.model import Call, CallState
 from acd.http.api import own_call
 from acd.http.auth import daemon_of, database_of, json_error
 from acd.http.openapi import EXTRA_PATHS, INT, NUM, STR, _err, _json, _obj, _op
@@ -70,13 +70,17 @@ async def asset(request: web.Request) -> web.Response:
 async def agent_call(request: web.Request) -> web.Response:
     """The agent's own call (ringing, connected or in wrap-up): what the screen pop shows."""
     _session, _agent_id, call = await own_call(request)
-    d = daemon_of(request)
+    return web.json_response({"call": call_json(daemon_of(request), call)})
+
+
+def call_json(d: Any, call: Call | None) -> dict[str, Any] | None:
+    """The screen pop's call: `GET /api/agent/call` and the console's event stream."""
     if call is None:
-        return web.json_response({"call": None})
+        return None
     now = d.live.clock()
     waited = (call.answered_at or now) - call.arrived_at
     names = {c.id: c.name for c in d.acd.flows.centres}
-    return web.json_response({"call": {
+    return {
         "id": call.id, "caller": call.caller, "caller_class": call.caller_class,
         "line_type": call.line_type, "region_source": call.region_source,
         "region": call.region, "region_name": call.region_name, "service": call.service,
@@ -92,7 +96,7 @@ async def agent_call(request: web.Request) -> web.Response:
         "on_hold": call.hold_started is not None,
         "party": None if call.party is None else {
             "code": call.party.code, "mode": call.party.mode,
-            "connected": call.party.connected}}})
+            "connected": call.party.connected}}
 
 
 HISTORY_SQL = """

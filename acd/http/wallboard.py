@@ -4,7 +4,8 @@ default, never more than 3 s). It shows aggregates only (no caller numbers), so 
 no login; put it behind the ops network like /metrics.
 
 Indonesian by default, English with `?lang=en`; `?tier=`, `?province=` (the two-digit
-province code) and `?centre=` narrow it to part of the country (the page filters).
+province code) and `?centre=` narrow it to part of the country (the page filters); centres
+that do not fit the screen turn a page at a time (`?rows=`, `?rotate=`).
 """
 
 from __future__ import annotations

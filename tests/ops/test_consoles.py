@@ -155,6 +155,9 @@ async def test_a_shift_in_the_consoles(tmp_path: Path, migrated_dsn: str) -> Non
                 row = await sup.evaluate(
                     "document.querySelector('#agents tr[data-id=\"1001\"]').textContent")
                 assert "Sedang menelepon" in row and "+6281234567890" in row
+                # Calls answered since the agent logged in: this one.
+                assert await sup.evaluate("document.querySelector('#agents tr[data-id=\"1001\"]"
+                                          " td:nth-child(6)').textContent") == "1"
                 waiting = await sup.evaluate(
                     "document.querySelector('#calls tr[data-id=\"c2\"]').textContent")
                 assert "+6281311112222" in waiting and "Kota Bandung" in waiting

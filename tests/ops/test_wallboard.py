@@ -84,3 +84,30 @@ async def test_chromium_shows_live_numbers_that_change_when_calls_arrive(
             assert int(await page.evaluate("document.body.dataset.updates")) >= 2
             stale = await page.evaluate("document.body.classList.contains('stale')")
             assert stale is False
+
+
+async def test_centres_that_do_not_fit_turn_by_pages_and_an_unstaffed_one_is_on_every_page(
+        tmp_path: Path) -> None:
+    async with serving(settings(tmp_path), simulate=False, telephony=Quiet()) as daemon:
+        # Nobody logged in anywhere: a Kota Bandung caller ends up waiting at national,
+        # where nobody is available.
+        daemon.switchboard.post(ev.CallArrived("lone", "+628110000001", from_region("32.73")))
+        daemon.switchboard.post(ev.PromptFinished("lone", "welcome"))
+        url = daemon.url + "/wallboard?rows=3&rotate=2"
+        async with open_page(url, tmp_path / "chromium") as page:
+            pages: dict[str, list[str]] = {}
+            async with asyncio.timeout(20):
+                while len(pages) < 2:
+                    shown = await page.evaluate(
+                        "[document.getElementById('page')?.textContent,"
+                        " [...document.querySelectorAll('#rows tr.centre')]"
+                        ".map(r => r.dataset.id)]")
+                    if shown[0]:
+                        pages[shown[0]] = shown[1]
+                    await asyncio.sleep(0.1)
+        # Six centres, three rows: the national centre on each page, two others each time.
+        assert set(pages) <= {"Halaman 1/3", "Halaman 2/3", "Halaman 3/3"}
+        for ids in pages.values():
+            assert len(ids) == 3 and "pusdalops-bnpb" in ids
+        first, second = pages.values()
+        assert set(first) & set(second) == {"pusdalops-bnpb"}

@@ -72,7 +72,12 @@ async function users() {
         el("button", {type: "button", onclick: () => userAction(u.username, u.disabled ? "enable" : "disable")},
            t(u.disabled ? "admin.enable" : "admin.disable")),
         el("button", {type: "button", disabled: !u.sessions,
-                      onclick: () => userAction(u.username, "logout")}, t("admin.end_sessions"))))));
+                      onclick: () => userAction(u.username, "logout")}, t("admin.end_sessions")),
+        el("button", {type: "button", dataset: {action: "reset"}, onclick: () => {
+          const f = document.getElementById("reset-password");
+          f.username.value = u.username;
+          f.password.focus();
+        }}, t("admin.new_password"))))));
   } catch (e) { failed(e); }
 }
 
@@ -86,6 +91,21 @@ async function addUser(event) {
   try {
     await api(sess, "POST", "/api/users", body);
     notice(t("admin.added", {user: body.username}));
+    f.reset();
+    await users();
+  } catch (e) { failed(e); }
+}
+
+/** A new password for a user (who forgot theirs): their sessions end with the old one. */
+async function resetPassword(event) {
+  event.preventDefault();
+  problem("error", null);
+  const f = event.target;
+  const username = f.username.value.trim();
+  try {
+    await api(sess, "PATCH", `/api/users/${encodeURIComponent(username)}`,
+              {password: f.password.value});
+    notice(t("admin.done_reset", {user: username}));
     f.reset();
     await users();
   } catch (e) { failed(e); }
@@ -132,5 +152,6 @@ document.getElementById("signout").addEventListener("click", async () => {
 document.getElementById("validate").addEventListener("click", () => flows("/api/config/validate"));
 document.getElementById("reload").addEventListener("click", () => flows("/api/config/reload"));
 document.getElementById("add-user").addEventListener("submit", addUser);
+document.getElementById("reset-password").addEventListener("submit", resetPassword);
 if (sess.token) desk(); else signInForm();
 document.body.dataset.ready = "1";

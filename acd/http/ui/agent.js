@@ -2,11 +2,11 @@
 // the call's buttons: hold, mute, transfer, consult or conference a number or a centre, and the
 // classification of the call at wrap-up.
 "use strict";
-import {api, ApiError, el, every, label, lang, problem, secs, session, show, start, stateLabel,
+import {api, ApiError, el, label, lang, live, problem, secs, session, show, start, stateLabel,
         t, text, tierLabel} from "/consoles/common.js";
 
 const sess = session("agent");
-let poller = null;
+let feed = null, ticker = null;
 
 async function signIn(event) {
   event.preventDefault();
@@ -96,6 +96,12 @@ async function loadDesk() {
   document.getElementById("emergency-type").replaceChildren(
     ...wrapup.emergency_types.map(k => el("option", {value: k.code}, byLang(k))));
   show("wrapup-ready", !wrapup.required);
+  redraw();
+}
+
+/** What was last shown, again: the call flows' labels and codes have come. */
+function redraw() {
+  if (shown) render(shown.me, shown.call, shown.at);
 }
 
 function showWrapUp(call, me) {
@@ -197,6 +203,7 @@ async function loadDestinations() {
     option.textContent = `${d.label} (${d.code})`;
     return option;
   }));
+  redraw();
 }
 
 async function transfer(path, extra) {
@@ -204,9 +211,21 @@ async function transfer(path, extra) {
   if (to) await act(path, {to, ...extra});
 }
 
+/** The state and call now, asked for: after an action, and while the stream is down. */
 async function refresh() {
   let me;
   try { me = await api(sess, "GET", "/api/agent"); } catch (e) { failed(e); return; }
+  let call = null;
+  if (me.call_id) {
+    try { call = (await api(sess, "GET", "/api/agent/call")).call; } catch (e) { failed(e); }
+  }
+  await render(me, call);
+}
+
+let shown = null;  // what was last rendered, and when: the counters run on from it
+
+async function render(me, call, at = performance.now()) {
+  shown = {me, call, at};
   const stateEl = document.getElementById("state");
   stateEl.textContent = stateLabel(me.state);
   stateEl.dataset.state = me.state;
@@ -220,23 +239,44 @@ async function refresh() {
   text("who", t("agent.who", {agent: me.agent_id, device: me.device || "–"}));
   document.getElementById("ready").disabled = me.state !== "paused";
   document.getElementById("pause").disabled = me.state === "paused" || me.state === "logged_out";
-  let call = null;
-  if (me.call_id) {
-    try { call = (await api(sess, "GET", "/api/agent/call")).call; } catch (e) { failed(e); }
-  }
   showCall(call, me);
   await showHistory(call);
   if (me.state === "logged_out") signInForm();
 }
 
+/** Every second between two updates: the wait so far and the wrap-up time left. */
+function tick() {
+  if (!shown) return;
+  const gone = (performance.now() - shown.at) / 1000;
+  const {me, call} = shown;
+  if (call && !call.connected) text("pop-wait", secs(call.waited_s + gone));
+  if (me.state === "after_call_work" && me.wrap_up_left_s !== null) {
+    const left = Math.max(0, me.wrap_up_left_s - gone);
+    text("wrapup-left", secs(left));
+    show("wrapup-required", wrapup.required && !me.classified && left <= 0);
+  }
+}
+
 function desk() {
   show("signin", false);
   show("desk", true);
-  if (poller === null) { poller = every(1000, refresh); loadDestinations(); loadDesk(); }
+  if (feed !== null) return;
+  // Live over the agent's own event stream; polled only while it is down.
+  feed = live(sess, "/api/agent/events", {
+    pollMs: 1000, poll: refresh, onDenied: failed,
+    onEvent: (name, data) => {
+      if (name === "agent" && data.agent) render(data.agent, data.call);
+      else if (name === "signed_out") signInForm();
+    }});
+  ticker = setInterval(tick, 1000);
+  loadDestinations();
+  loadDesk();
 }
 
 function signInForm() {
-  if (poller !== null) { clearInterval(poller); poller = null; }
+  if (feed !== null) { feed.stop(); feed = null; }
+  clearInterval(ticker);
+  shown = null;
   sess.token = null;
   show("desk", false);
   show("signin", true);

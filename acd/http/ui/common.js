@@ -140,3 +140,72 @@ export function label(prefix, value) {
 /** A state's label: "agent_state.on_call" etc. */
 export function stateLabel(state) { return t(`agent_state.${state}`); }
 export function tierLabel(tier) { return tier ? t(`tier.${tier}`) : "–"; }
+
+/** A console's live feed: the server-sent events of `path`, read with fetch so that the
+ *  bearer token goes in a header (EventSource cannot send one). While the stream is down
+ *  (a proxy that buffers, the daemon restarting) `poll` runs every `pollMs` instead and
+ *  the stream is tried again, sooner first; body[data-live] says which: stream or poll.
+ *  `onEvent(name, data)` gets each event; `onDenied(error)` a 401 or 403. */
+export function live(sess, path, {onEvent, poll, pollMs, onDenied}) {
+  let stopped = false, poller = null, controller = null, waitMs = 1000;
+  const polling = on => {
+    if (on && poller === null) poller = every(pollMs, poll);
+    if (!on && poller !== null) { clearInterval(poller); poller = null; }
+    if (!stopped) document.body.dataset.live = on ? "poll" : "stream";
+  };
+  const connect = async () => {
+    while (!stopped) {
+      controller = new AbortController();
+      try {
+        const reply = await fetch(path, {signal: controller.signal, headers: {
+          Accept: "text/event-stream", Authorization: `Bearer ${sess.token}`}});
+        if (reply.status === 401 || reply.status === 403) {
+          onDenied(new ApiError(reply.status, reply.statusText));
+          return;
+        }
+        if (!reply.ok || !reply.body) throw new ApiError(reply.status, reply.statusText);
+        await readEvents(reply.body, (name, data) => {
+          waitMs = 1000;
+          polling(false);
+          onEvent(name, data);
+        });
+      } catch { /* dropped: polled below until the stream is back */ }
+      if (stopped) return;
+      polling(true);
+      await new Promise(resolve => setTimeout(resolve, waitMs));
+      waitMs = Math.min(waitMs * 2, 15000);
+    }
+  };
+  connect();
+  return {
+    stop() {
+      stopped = true;
+      if (controller) controller.abort();
+      if (poller !== null) { clearInterval(poller); poller = null; }
+      delete document.body.dataset.live;
+    },
+  };
+}
+
+/** Server-sent events from a response body: `onEvent(name, JSON data)` per event. */
+async function readEvents(body, onEvent) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  for (;;) {
+    const {value, done} = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let name = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith("event:")) name = line.slice(6).trim();
+        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+      }
+      if (data.length) onEvent(name, JSON.parse(data.join("\n")));
+    }
+  }
+}

@@ -1,12 +1,13 @@
 // The supervisor's console: live agents and waiting calls, alerts, listen/whisper/barge,
 // force logout, recordings, reports and the forecast.
 "use strict";
-import {api, ApiError, download, el, every, fileUrl, label, lang, pct, problem, secs, session,
+import {api, ApiError, download, el, fileUrl, label, lang, live, pct, problem, secs, session,
         show, start, stateLabel, t, text, tierLabel} from "/consoles/common.js";
 
 const sess = session("supervisor");
 const PHONE_KEY = "acd117.supervisor.phone";
-let poller = null, alertPoller = null, centres = new Map();
+let feed = null, centres = new Map();
+let lastState = null, lastAlerts = [];  // shown again when a filter changes
 
 const province = region => String(region || "").split(".")[0];
 
@@ -96,6 +97,7 @@ function renderLive(state) {
          (a.pause_reason ? ` (${label("pause", a.pause_reason)})` : "")),
       el("td", {class: "num"}, a.since ? secs(state.at - a.since) : "–"),
       el("td", {}, call ? `${call.caller || t("call.withheld")} · ${call.region_name || call.region}` : "–"),
+      el("td", {class: "num"}, String(a.calls_answered)),
       el("td", {class: "actions"}, button("listen", () => monitor(a.id, "listen")),
          button("whisper", () => monitor(a.id, "whisper")),
          button("barge", () => monitor(a.id, "barge")),
@@ -105,21 +107,25 @@ function renderLive(state) {
   document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
 }
 
-async function refresh() {
-  try {
-    const state = await api(sess, "GET", "/api/state");
-    fillFilters(state);
-    renderLive(state);
-  } catch (e) { failed(e); }
+function showState(state) {
+  lastState = state;
+  fillFilters(state);
+  renderLive(state);
 }
 
-async function refreshAlerts() {
+function showAlerts(alerts) {
+  lastAlerts = alerts;
+  const list = alerts.filter(a => !a.centre_id || wanted(a.centre_id)).slice(0, 20);
+  document.getElementById("alert-list").replaceChildren(...(list.length ? list.map(a =>
+    el("li", {class: `alert a-${a.kind}`}, el("strong", {}, label("alert", a.kind)), " ",
+       a.message)) : [el("li", {class: "dim"}, t("supervisor.no_alerts"))]));
+}
+
+/** The room and the alerts asked for: only while the event stream is down. */
+async function refresh() {
   try {
-    const {alerts} = await api(sess, "GET", "/api/alerts");
-    const list = alerts.filter(a => !a.centre_id || wanted(a.centre_id)).slice(0, 20);
-    document.getElementById("alert-list").replaceChildren(...(list.length ? list.map(a =>
-      el("li", {class: `alert a-${a.kind}`}, el("strong", {}, label("alert", a.kind)), " ",
-         a.message)) : [el("li", {class: "dim"}, t("supervisor.no_alerts"))]));
+    showState(await api(sess, "GET", "/api/state"));
+    showAlerts((await api(sess, "GET", "/api/alerts")).alerts);
   } catch (e) { failed(e); }
 }
 
@@ -295,9 +301,15 @@ async function desk() {
   show("signin", false);
   show("desk", true);
   show("signout", true);
-  if (poller === null) {
-    poller = every(2000, refresh);
-    alertPoller = every(5000, refreshAlerts);
+  if (feed === null) {
+    // Live over the room's event stream; polled only while it is down.
+    feed = live(sess, "/api/state/events", {
+      pollMs: 2000, poll: refresh, onDenied: failed,
+      onEvent: (name, data) => {
+        if (name === "state") showState(data);
+        else if (name === "alerts") showAlerts(data.alerts);
+        else if (name === "signed_out") signInForm();
+      }});
     loadCodes();
   }
 }
@@ -321,8 +333,8 @@ async function loadCodes() {
 }
 
 function signInForm() {
-  clearInterval(poller); clearInterval(alertPoller);
-  poller = alertPoller = null;
+  if (feed !== null) { feed.stop(); feed = null; }
+  lastState = null;
   sess.token = null;
   show("desk", false);
   show("signout", false);
@@ -349,7 +361,10 @@ document.getElementById("sup-phone").value = localStorage.getItem(PHONE_KEY) || 
 document.getElementById("sup-phone").addEventListener("change", e =>
   localStorage.setItem(PHONE_KEY, e.target.value.trim()));
 for (const id of ["f-tier", "f-province", "f-centre"]) {
-  document.getElementById(id).addEventListener("change", () => { refresh(); refreshAlerts(); });
+  document.getElementById(id).addEventListener("change", () => {
+    if (lastState) renderLive(lastState);
+    showAlerts(lastAlerts);
+  });
 }
 document.getElementById("signin").addEventListener("submit", signIn);
 document.getElementById("signout").addEventListener("click", async () => {
