@@ -213,10 +213,10 @@ async def quiesce(box: Sandbox, timeout: float = 60.0) -> None:
 
 async def ledger(dsn: str, timeline: Timeline, timeout: float = 120.0) -> dict[str, Any]:
     """What acd117 wrote of the run's calls, against what Asterisk showed: every call has
-    its row, answered if it was bridged, abandoned if its caller gave up (`unrecorded`,
-    `misrecorded`); no phone rung for two calls at once, no call ringing two phones at once
-    (the bench's queue rings one agent at a time), no call answered twice
-    (`double_offers`)."""
+    its row, answered if it was bridged, abandoned if its caller gave up (or answered, if
+    an agent picked up as the caller left) (`unrecorded`, `misrecorded`); no phone rung for
+    two calls at once, no call ringing two phones at once (the bench's queue rings one
+    agent at a time), no call answered twice (`double_offers`)."""
     import asyncpg
 
     ids = sorted(timeline.calls)
@@ -230,8 +230,19 @@ async def ledger(dsn: str, timeline: Timeline, timeout: float = 120.0) -> dict[s
                 break
             await asyncio.sleep(1)
         outcome = {r["call_id"]: r["outcome"] for r in rows}
-        wrong = [f"{c}: {outcome[c]}" for c in ids if c in outcome and outcome[c] != (
-            "answered" if c in timeline.bridged else "abandoned")]
+        picked_up = {r["call_id"] for r in await conn.fetch(
+            "SELECT DISTINCT call_id FROM call_offers WHERE call_id = ANY($1)"
+            " AND result = 'answered'", ids)}
+
+        def recorded_right(call: str) -> bool:
+            if call in timeline.bridged:
+                return outcome[call] == "answered"
+            # A caller who gave up as an agent picked up was answered, in acd117's books
+            # as in app_queue's; the agent's answered offer must say so.
+            return outcome[call] == "abandoned" or (
+                outcome[call] == "answered" and call in picked_up)
+
+        wrong = [f"{c}: {outcome[c]}" for c in ids if c in outcome and not recorded_right(c)]
         overlapping = """
             SELECT count(*) FROM call_offers a JOIN call_offers b
               ON a.{same} = b.{same} AND a.offer_id < b.offer_id
