@@ -55,8 +55,21 @@ def queues(acd: Acd) -> list[dict[str, Any]]:
     return out
 
 
+def positions(acd: Acd) -> dict[str, int]:
+    """Each queued call's place in its current queue (the last it joined), 1 for the one
+    served next: the core's order (priority class, then arrival), counted now. A call
+    ringing an agent is out of the queue while it rings: it has none."""
+    out: dict[str, int] = {}
+    for key, q in acd.queues.items():
+        for n, call in enumerate(q.in_order(acd.calls), start=1):
+            if call.queues and call.queues[-1] == key:
+                out[call.id] = n
+    return out
+
+
 def calls(acd: Acd, now: float) -> list[dict[str, Any]]:
     out = []
+    place = positions(acd)
     for c in acd.calls.values():
         out.append({
             "id": c.id, "caller": c.caller, "caller_class": c.caller_class,
@@ -67,6 +80,7 @@ def calls(acd: Acd, now: float) -> list[dict[str, Any]]:
             "tier": c.hops[-1].tier.value if c.hops else None,
             "centre": c.hops[-1].centre_id if c.hops else None,
             "agent_id": c.agent_id, "escalations": max(len(c.hops) - 1, 0),
+            "position": place.get(c.id),
         })
     return out
 

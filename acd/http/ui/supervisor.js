@@ -83,7 +83,9 @@ function renderLive(state) {
     el("td", {}, c.caller || t("call.withheld")), el("td", {}, label("caller_class", c.caller_class)),
     el("td", {}, c.region_name || c.region), el("td", {}, tierLabel(c.tier)),
     el("td", {}, (centres.get(c.centre) || {}).name || c.centre || "–"),
-    el("td", {class: "num"}, secs(c.waited_s)))));
+    el("td", {class: "num"}, secs(c.waited_s)),
+    el("td", {class: "num position"}, c.position ? String(c.position)
+       : c.state === "offered" ? stateLabel("ringing") : "–"))));
   const agents = state.agents.filter(a => a.state !== "logged_out" && wanted(a.centre));
   document.getElementById("agents").replaceChildren(...agents.map(a => {
     const call = a.call_id ? byId.get(a.call_id) : null;
