@@ -87,7 +87,12 @@ LIVE_CALL: Schema = _obj(
               "connected)"})
 LIVE_AGENT: Schema = _obj(
     id=STR, centre=STR, state=STR, device=_NULL_STR, since=_NULL_NUM, call_id=_NULL_STR,
-    pause_reason=_NULL_STR, calls_answered=INT)
+    pause_reason=_NULL_STR,
+    calls_answered={"type": "integer", "description": "answered since this log-in"},
+    calls_today={"type": "integer", "description":
+                 "answered today, local day of the agent's centre: each ring of a 117 call "
+                 "the agent answered (a call handed on to them or a consultation included); "
+                 "kept across log-ins and restarts"})
 
 
 def _json(schema: Schema, description: str = "OK") -> Schema:

@@ -5,6 +5,7 @@ from the core's state; nothing here is kept."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,12 +86,15 @@ def calls(acd: Acd, now: float) -> list[dict[str, Any]]:
     return out
 
 
-def agents(acd: Acd) -> list[dict[str, Any]]:
+def agents(acd: Acd, calls_today: Callable[[str], int]) -> list[dict[str, Any]]:
+    """Each agent now; `calls_today` counts what they answered today (the read model's
+    acd.service.agentday), `calls_answered` since they logged in (the core's)."""
     out = []
     for a in acd.agents.values():
         out.append({
             "id": a.id, "centre": a.centre_id, "state": a.state.value, "device": a.device,
             "since": a.state_since if a.state_since else None, "call_id": a.call_id,
             "pause_reason": a.pause_reason, "calls_answered": a.calls_answered,
+            "calls_today": calls_today(a.id),
         })
     return out

@@ -155,9 +155,9 @@ async def test_a_shift_in_the_consoles(tmp_path: Path, migrated_dsn: str) -> Non
                 row = await sup.evaluate(
                     "document.querySelector('#agents tr[data-id=\"1001\"]').textContent")
                 assert "Sedang menelepon" in row and "+6281234567890" in row
-                # Calls answered since the agent logged in: this one.
+                # Calls the agent answered today: this one.
                 assert await sup.evaluate("document.querySelector('#agents tr[data-id=\"1001\"]"
-                                          " td:nth-child(6)').textContent") == "1"
+                                          " td.calls-today').textContent") == "1"
                 # The caller, the region, ..., and last its position: next in the queue.
                 waiting = await sup.evaluate("[...document.querySelectorAll('#calls"
                                              " tr[data-id=\"c2\"] td')].map(c => c.textContent)")

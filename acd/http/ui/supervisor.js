@@ -99,7 +99,7 @@ function renderLive(state) {
          (a.pause_reason ? ` (${label("pause", a.pause_reason)})` : "")),
       el("td", {class: "num"}, a.since ? secs(state.at - a.since) : "–"),
       el("td", {}, call ? `${call.caller || t("call.withheld")} · ${call.region_name || call.region}` : "–"),
-      el("td", {class: "num"}, String(a.calls_answered)),
+      el("td", {class: "num calls-today"}, String(a.calls_today)),
       el("td", {class: "actions"}, button("listen", () => monitor(a.id, "listen")),
          button("whisper", () => monitor(a.id, "whisper")),
          button("barge", () => monitor(a.id, "barge")),
