@@ -41,6 +41,7 @@ from acd.domain.model import AgentState
 from acd.http.metrics import Metrics
 from acd.people.demo import DemoTraffic, SimulatedTelephony
 from acd.service import nuisance
+from acd.service.agentday import answered_since_midnight
 from acd.service.health import Health, connections_watch
 from acd.service.live import LiveFigures, LiveSink
 from acd.service.ports import Database, Telephony
@@ -204,6 +205,7 @@ class Daemon:
         """Sessions, the nuisance list and logins from before the restart, before anything
         is served or connected. A read failing starts the daemon all the same (logged)."""
         self._nuisance_restored = await self._restore_nuisance_list()
+        await self._restore_answered_today()
         sessions = self.users.load_sessions() if self.users is not None else _nothing()
         if self.logins is None:
             await sessions
@@ -236,6 +238,19 @@ class Daemon:
             self.switchboard.post(ev.NuisanceListed(row["number"], row["until"]))
         log.info("nuisance list restored", numbers=len(listed))
         return True
+
+    async def _restore_answered_today(self) -> None:
+        """The calls each agent answered today before the restart, read once: the consoles'
+        "calls today" go on from there with the records (acd.service.agentday)."""
+        if self.database is None:
+            return
+        try:
+            hours = await answered_since_midnight(await self.database.pool(), self.live.clock())
+        except Exception as exc:  # any database trouble: counted from now on, said so
+            log.warning("calls answered today not restored", error=str(exc))
+            return
+        self.live.answered_today.restore(hours)
+        log.info("calls answered today restored", calls=sum(n for _a, _h, n in hours))
 
     async def _nuisance_list_once_restored(self) -> None:
         """A job while the start could not read the nuisance list: read it when it can."""

@@ -133,5 +133,9 @@ async def _demo_users(daemon: object) -> None:
     ensure = getattr(users, "ensure_demo_users", None)
     if ensure is None:
         return
+    url = getattr(daemon, "url", "")
     for username, role, password in await ensure():
-        print(f"demo account: {username} ({role}) password {password}", flush=True)
+        # Where each signs in; the agent at the phone its simulated namesake sits at.
+        where = f"{url}/{role}" + ("  phone PJSIP/1001" if role == "agent" else "")
+        print(f"demo account: {username} ({role}) password {password}  console {where}",
+              flush=True)

@@ -58,6 +58,13 @@ class QueueState:
             heapq.heappush(heap, entry)
         return found
 
+    def in_order(self, calls: dict[str, Call]) -> list[Call]:
+        """The calls waiting here in the order they are served (priority class, then
+        arrival); one ringing an agent has left the queue. A read: the heap is untouched."""
+        here = [c for i in self.waiting_ids
+                if (c := calls.get(i)) is not None and c.state is CallState.QUEUED]
+        return sorted(here, key=lambda c: (c.priority, c.seq))
+
     # --- available agents ----------------------------------------------------------
 
     def add_agent(self, agent: Agent) -> None:

@@ -74,6 +74,26 @@ SNAPSHOT: Schema = _obj(at=NUM, service_level_s=NUM, total=FIGURES,
                         tiers={"type": "array", "items": FIGURES},
                         centres={"type": "array", "items": FIGURES})
 
+_NULL_STR: Schema = {"type": ["string", "null"]}
+_NULL_NUM: Schema = {"type": ["number", "null"]}
+# GET /api/state's calls and agents one by one (acd.service.corestate).
+LIVE_CALL: Schema = _obj(
+    id=STR, caller=STR, caller_class=STR, region=STR, region_name=STR,
+    service=STR, state=STR, arrived_at=NUM, waited_s=NUM, tier=_NULL_STR, centre=_NULL_STR,
+    agent_id=_NULL_STR, escalations=INT,
+    position={"type": ["integer", "null"], "minimum": 1, "description":
+              "place in the queue it waits in now (the last it joined), 1 = served next: "
+              "priority class first, then arrival; null when not queued (ringing an agent, "
+              "connected)"})
+LIVE_AGENT: Schema = _obj(
+    id=STR, centre=STR, state=STR, device=_NULL_STR, since=_NULL_NUM, call_id=_NULL_STR,
+    pause_reason=_NULL_STR,
+    calls_answered={"type": "integer", "description": "answered since this log-in"},
+    calls_today={"type": "integer", "description":
+                 "answered today, local day of the agent's centre: each ring of a 117 call "
+                 "the agent answered (a call handed on to them or a consultation included); "
+                 "kept across log-ins and restarts"})
+
 
 def _json(schema: Schema, description: str = "OK") -> Schema:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
@@ -213,8 +233,9 @@ def document() -> Schema:
             "live state: centres, tiers, queues, calls and agents (supervisor, admin)",
             "supervisors", {"200": _json(_obj(centres={"type": "array"},
                                               queues={"type": "array"},
-                                              calls={"type": "array"},
-                                              agents={"type": "array"}))}, auth=True)},
+                                              calls={"type": "array", "items": LIVE_CALL},
+                                              agents={"type": "array", "items": LIVE_AGENT}
+                                              ))}, auth=True)},
         "/api/alerts": {"get": _op(
             "the core's recent alerts, newest first (supervisor, admin)", "supervisors",
             {"200": _json(_obj(alerts={"type": "array", "items": _obj(

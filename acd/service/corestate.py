@@ -5,6 +5,7 @@ from the core's state; nothing here is kept."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,8 +56,21 @@ def queues(acd: Acd) -> list[dict[str, Any]]:
     return out
 
 
+def positions(acd: Acd) -> dict[str, int]:
+    """Each queued call's place in its current queue (the last it joined), 1 for the one
+    served next: the core's order (priority class, then arrival), counted now. A call
+    ringing an agent is out of the queue while it rings: it has none."""
+    out: dict[str, int] = {}
+    for key, q in acd.queues.items():
+        for n, call in enumerate(q.in_order(acd.calls), start=1):
+            if call.queues and call.queues[-1] == key:
+                out[call.id] = n
+    return out
+
+
 def calls(acd: Acd, now: float) -> list[dict[str, Any]]:
     out = []
+    place = positions(acd)
     for c in acd.calls.values():
         out.append({
             "id": c.id, "caller": c.caller, "caller_class": c.caller_class,
@@ -67,16 +81,20 @@ def calls(acd: Acd, now: float) -> list[dict[str, Any]]:
             "tier": c.hops[-1].tier.value if c.hops else None,
             "centre": c.hops[-1].centre_id if c.hops else None,
             "agent_id": c.agent_id, "escalations": max(len(c.hops) - 1, 0),
+            "position": place.get(c.id),
         })
     return out
 
 
-def agents(acd: Acd) -> list[dict[str, Any]]:
+def agents(acd: Acd, calls_today: Callable[[str], int]) -> list[dict[str, Any]]:
+    """Each agent now; `calls_today` counts what they answered today (the read model's
+    acd.service.agentday), `calls_answered` since they logged in (the core's)."""
     out = []
     for a in acd.agents.values():
         out.append({
             "id": a.id, "centre": a.centre_id, "state": a.state.value, "device": a.device,
             "since": a.state_since if a.state_since else None, "call_id": a.call_id,
             "pause_reason": a.pause_reason, "calls_answered": a.calls_answered,
+            "calls_today": calls_today(a.id),
         })
     return out

@@ -28,6 +28,7 @@ from acd.domain.core import Acd
 from acd.domain.escalations import Escalations, counts_offered
 from acd.domain.model import AgentState, CallState
 from acd.service import corestate
+from acd.service.agentday import AnsweredToday
 from acd.service.callcounts import CallCounts
 from acd.service.figures import abandon_rate, answered_in_time, service_level, short_abandon
 from acd.service.settings import SERVICE_LEVEL_S, SHORT_ABANDON_S
@@ -140,6 +141,16 @@ class LiveFigures:
         self.records_seen = 0
         self._arrivals: dict[str, float] = {}  # calls in flight: arrival times
         self._counted: set[str] = set()  # calls in flight already counted as answered
+        self.answered_today = AnsweredToday(self._agent_zone)  # per agent, for the consoles
+        self._zones: tuple[object, dict[str, str]] = (None, {})
+
+    def _agent_zone(self, agent_id: str) -> str:
+        """The zone of the agent's centre, from the call flows in force (WIB if gone)."""
+        flows = self.acd.flows
+        if self._zones[0] is not flows:  # built again after a reload only
+            centre = {c.id: c.timezone for c in flows.centres}
+            self._zones = (flows, {a.id: centre.get(a.centre, WIB) for a in flows.agents})
+        return self._zones[1].get(agent_id, WIB)
 
     # --- from the records ------------------------------------------------------------
 
@@ -155,6 +166,7 @@ class LiveFigures:
         elif isinstance(r, rec.CallStarted):
             self._arrivals[r.call_id] = r.arrived_at
         elif isinstance(r, rec.OfferEnded):
+            self.answered_today.observe(r)
             arrived = self._arrivals.get(r.call_id)
             # A transferred call is answered again: counted once, at its first answer.
             if r.result == "answered" and arrived is not None and r.call_id not in self._counted:
@@ -308,7 +320,8 @@ class LiveFigures:
         acd = self.acd
         return {"at": now, "centres": live["centres"], "tiers": live["tiers"],
                 "total": live["total"], "queues": corestate.queues(acd),
-                "calls": corestate.calls(acd, now), "agents": corestate.agents(acd)}
+                "calls": corestate.calls(acd, now),
+                "agents": corestate.agents(acd, lambda a: self.answered_today.today(a, now))}
 
     def centres(self, now: float | None = None) -> list[corestate.CentreNow]:
         return corestate.centres(self.acd, self.clock() if now is None else now)

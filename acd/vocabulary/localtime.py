@@ -43,6 +43,11 @@ def local_day(at: float, zone: str = WIB) -> int:
     return int(local_seconds(at, zone) // DAY_S)
 
 
+def start_of_local_day(at: float, zone: str = WIB) -> float:
+    """The UNIX time of the local midnight that began the day `at` falls in."""
+    return at - local_seconds(at, zone) % DAY_S
+
+
 def local_datetime(at: float, zone: str = WIB) -> datetime:
     return datetime.fromtimestamp(at, zone_of(zone))
 

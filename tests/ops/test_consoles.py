@@ -155,12 +155,14 @@ async def test_a_shift_in_the_consoles(tmp_path: Path, migrated_dsn: str) -> Non
                 row = await sup.evaluate(
                     "document.querySelector('#agents tr[data-id=\"1001\"]').textContent")
                 assert "Sedang menelepon" in row and "+6281234567890" in row
-                # Calls answered since the agent logged in: this one.
+                # Calls the agent answered today: this one.
                 assert await sup.evaluate("document.querySelector('#agents tr[data-id=\"1001\"]"
-                                          " td:nth-child(6)').textContent") == "1"
-                waiting = await sup.evaluate(
-                    "document.querySelector('#calls tr[data-id=\"c2\"]').textContent")
-                assert "+6281311112222" in waiting and "Kota Bandung" in waiting
+                                          " td.calls-today').textContent") == "1"
+                # The caller, the region, ..., and last its position: next in the queue.
+                waiting = await sup.evaluate("[...document.querySelectorAll('#calls"
+                                             " tr[data-id=\"c2\"] td')].map(c => c.textContent)")
+                assert (waiting[0], waiting[2], waiting[-1]) == (
+                    "+6281311112222", "Kota Bandung", "1")
                 await sup.evaluate(
                     "(() => { const p = document.getElementById('sup-phone');"
                     " p.value = 'PJSIP/sup-1'; p.dispatchEvent(new Event('change'));"

@@ -83,7 +83,9 @@ function renderLive(state) {
     el("td", {}, c.caller || t("call.withheld")), el("td", {}, label("caller_class", c.caller_class)),
     el("td", {}, c.region_name || c.region), el("td", {}, tierLabel(c.tier)),
     el("td", {}, (centres.get(c.centre) || {}).name || c.centre || "–"),
-    el("td", {class: "num"}, secs(c.waited_s)))));
+    el("td", {class: "num"}, secs(c.waited_s)),
+    el("td", {class: "num position"}, c.position ? String(c.position)
+       : c.state === "offered" ? stateLabel("ringing") : "–"))));
   const agents = state.agents.filter(a => a.state !== "logged_out" && wanted(a.centre));
   document.getElementById("agents").replaceChildren(...agents.map(a => {
     const call = a.call_id ? byId.get(a.call_id) : null;
@@ -97,7 +99,7 @@ function renderLive(state) {
          (a.pause_reason ? ` (${label("pause", a.pause_reason)})` : "")),
       el("td", {class: "num"}, a.since ? secs(state.at - a.since) : "–"),
       el("td", {}, call ? `${call.caller || t("call.withheld")} · ${call.region_name || call.region}` : "–"),
-      el("td", {class: "num"}, String(a.calls_answered)),
+      el("td", {class: "num calls-today"}, String(a.calls_today)),
       el("td", {class: "actions"}, button("listen", () => monitor(a.id, "listen")),
          button("whisper", () => monitor(a.id, "whisper")),
          button("barge", () => monitor(a.id, "barge")),
