@@ -8,6 +8,7 @@ and the recording's metadata. Seeded, so a failing test can be replayed.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import random
 from collections.abc import Iterator
@@ -263,3 +264,57 @@ def stream(
         yield from call(rng, n, t, agents, prefix)
         t += rng.expovariate(rate_per_s)
     yield from logouts(agents, t + 3600.0)
+
+
+# A fixed start and one answered call at the regency, for the tests of single rows.
+T0 = 1_767_225_600.0  # 2026-01-01 00:00 UTC
+
+
+def ts(epoch: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC)
+
+
+def a_call(call_id: str = "c1", at: float = T0 + 100.0) -> list:  # type: ignore[type-arg]
+    return [
+        CallStarted(
+            call_id,
+            "0812345678",
+            "+62812345678",
+            "standard",
+            "mobile",
+            1,
+            "32.73",
+            "trunk",
+            "117",
+            "telkomsel-1",
+            "117",
+            at,
+        ),
+        TierHop(call_id, Tier.KABKOTA, "bpbd-32.73", "arrival", at),
+        OfferEnded(
+            f"{call_id}-o1",
+            call_id,
+            "ag1",
+            "bpbd-32.73",
+            Tier.KABKOTA,
+            "PJSIP/d1",
+            at + 2,
+            at + 8,
+            "answered",
+        ),
+        CallEnded(
+            call_id,
+            "answered",
+            at,
+            at + 8,
+            at + 128,
+            Tier.KABKOTA,
+            "bpbd-32.73",
+            "ag1",
+            8.0,
+            120.0,
+            10.0,
+            0,
+        ),
+        WrapUpEnded(call_id, "ag1", 30.0, at + 158),
+    ]

@@ -1,20 +1,10 @@
-"""The acd117 daemon: one `bootstrap(settings)` wires everything, nothing connects before
-`start()`.
-
-    config (YAML call flows) -> Acd (the core) -> Switchboard <- telephony (Asterisk
-    adapters, or the simulated callers and agents) ; records -> LiveSink (live figures,
-    metrics) -> StoreWriter (PostgreSQL, spooled) ; HTTP (API, wallboard, /metrics)
+"""The running daemon: what `bootstrap()` wired, started, restored and stopped.
 
 Every task runs under a `Supervisor`: the switchboard, the telephony's own loop (if it has
 one), the event-loop lag watch and the store writer (a supervisor of its own, stopped last
 so the records of the final moments are written). Stopping: the HTTP server closes, the
 event producers stop, commands in flight finish, then the writer drains its backlog (what
 it cannot write in time stays in the spool for the next start).
-
-The telephony seam: `bootstrap(settings, telephony=...)` takes any `Telephony`
-(acd.service.ports): it is given the switchboard's `post` to send events, the supervisor
-runs its `run()`, its `supervision` serves the supervisors' listen/whisper/barge and its
-`connections()` are watched for /ready and the metrics.
 
 Restarting keeps people in: `start()` first reads back the HTTP sessions (acd.service.users) and
 who was logged in where (acd.store.logins), gives the logins to the core as
@@ -28,46 +18,40 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import structlog
 from aiohttp import web
 
+from acd.bootstrap.errors import StartupError
+from acd.bootstrap.http import serve_http
 from acd.domain.core import Acd, Output
 from acd.domain.model import AgentState
 from acd.http.metrics import Metrics
-from acd.people.demo import DemoTraffic, SimulatedTelephony
 from acd.service import nuisance
 from acd.service.agentday import answered_since_midnight
 from acd.service.health import Health, connections_watch
-from acd.service.live import LiveFigures, LiveSink
+from acd.service.live import LiveFigures
 from acd.service.ports import Database, Telephony
 from acd.service.settings import Settings
 from acd.service.supervisor import Supervisor
 from acd.service.switchboard import Switchboard
 from acd.store.logins import LoginKeeper
 from acd.vocabulary import events as ev
-from config.loader import load_flows
 from config.models import CallFlows
-from config.regions import RegionTable, load_regions
+from config.regions import RegionTable
 
 if TYPE_CHECKING:
     from acd.service.supervision import Supervision
     from acd.service.users import Users
     from acd.store.writer import StoreWriter
-    from recording.hooks import Recordings
 
 log = structlog.get_logger("acd117.daemon")
 
 
 NUISANCE_RETRY_S = 5.0  # reading the nuisance list again while the database is away
-
-
-class StartupError(RuntimeError):
-    """The daemon cannot start as configured; the message says why."""
 
 
 @dataclass(eq=False)
@@ -113,8 +97,6 @@ class Daemon:
         return self._task is not None and not self._task.done()
 
     async def start(self) -> None:
-        from acd.http.app import build_app
-
         await self._restore()
         if self.writer is not None:
             from acd.store.spool import SpoolLockedError
@@ -124,19 +106,8 @@ class Daemon:
             except SpoolLockedError as e:
                 raise StartupError(f"{e}: one acd117 per spool folder "
                                    "(ACD117_SPOOL_DIR)") from None
-        self.app = build_app(self)
-        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
-        try:
-            await site.start()
-        except OSError as e:
-            await self._runner.cleanup()
-            raise StartupError(f"cannot listen on {self.settings.http_host}:"
-                               f"{self.settings.http_port}: {e.strerror}") from None
-        addresses = self._runner.addresses
-        if addresses:
-            self._address = (str(addresses[0][0]), int(addresses[0][1]))
+        served = await serve_http(self, self.settings.http_host, self.settings.http_port)
+        self.app, self._runner, self._address = served.app, served.runner, served.address
         if self.users is not None:
             self._tasks.add("users", self.users.run)
             if not self._nuisance_restored:
@@ -276,91 +247,3 @@ async def _cancelled(task: asyncio.Task[None] | None) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-
-def bootstrap(settings: Settings, telephony: Telephony | None = None, *,
-              simulate: bool = False, clock: Callable[[], float] = time.time,
-              time_scale: float = 1.0, seed: int | None = None) -> Daemon:
-    """Build the daemon from its settings; raises `config.loader.ConfigError` for bad call
-    flows and `StartupError` when there is no telephony to run with."""
-    flows = load_flows(settings.config)
-    regions = load_regions()
-    health = Health()
-    acd = Acd(flows, regions, ids=lambda: f"o-{uuid.uuid4().hex}")
-    writer: StoreWriter | None = None
-    users: Users | None = None
-    database: Database | None = None
-    if settings.dsn:
-        from acd.service.users import Users
-        from acd.store.database import PostgresDatabase
-        from acd.store.writer import StoreWriter, WriterConfig
-
-        writer = StoreWriter(WriterConfig(dsn=settings.dsn, spool_dir=settings.spool_dir))
-        database = PostgresDatabase(settings.dsn)
-        users = Users(database, session_ttl_s=settings.session_ttl_s, clock=clock)
-        # The audit trail goes the way of the call records: journalled, then written.
-        users.journal = writer.submit
-    live = LiveFigures(acd, service_level_s=settings.service_level_s,
-                       short_abandon_s=settings.short_abandon_s, clock=clock)
-    metrics = Metrics(live, health, (lambda: writer.stats) if writer is not None else
-                      (lambda: None), clock=clock)
-    if telephony is None and simulate:
-        telephony = SimulatedTelephony(
-            flows, DemoTraffic(calls_per_hour=settings.demo_calls_per_hour), seed=seed,
-            time_scale=time_scale, health=health)
-    elif telephony is None:
-        telephony = _asterisk(settings, flows, acd, writer, metrics)
-    observers = [live.observe, metrics.observe]
-    # Who is logged in where, kept across restarts (the demo's agents log in by themselves).
-    logins = None if simulate else LoginKeeper(settings.spool_dir, settings.dsn)
-    if logins is not None:
-        observers.append(logins.observe)
-    sink = LiveSink(writer, observers)
-    switchboard = Switchboard(acd, telephony, sink, clock=clock, on_alert=metrics.alert)
-    telephony.attach(switchboard.post)
-    supervision = telephony.supervision
-    return Daemon(settings=settings, flows=flows, regions=regions, acd=acd,
-                  switchboard=switchboard, telephony=telephony, health=health, live=live,
-                  metrics=metrics, writer=writer, users=users, database=database,
-                  supervision=supervision,
-                  logins=logins)
-
-
-def _asterisk(settings: Settings, flows: CallFlows, acd: Acd,
-              writer: StoreWriter | None, metrics: Metrics) -> Telephony:
-    """The Asterisk adapters (ARI call control, AMI phone state), from ACD117_ARI_* and
-    ACD117_AMI_*; agents' phone-login PINs are checked against the call flows."""
-    if not settings.asterisk_configured:
-        raise StartupError(
-            "Asterisk is not configured: set ACD117_ARI_URL, ACD117_ARI_USER, "
-            "ACD117_ARI_PASSWORD, ACD117_AMI_HOST, ACD117_AMI_USER and ACD117_AMI_SECRET "
-            "(or run `acd117 run --simulate` for simulated callers and agents)")
-    from acd.service.pins import pin_checker
-    from ari.runtime import AsteriskSettings
-    from ari.telephony import AsteriskTelephony
-
-    asterisk = AsteriskSettings.from_settings(settings)
-
-    def in_force() -> CallFlows:  # a reload reaches the prompts and the PINs at once
-        return acd.flows
-
-    return AsteriskTelephony(asterisk, in_force, verify_pin=pin_checker(in_force),
-                             agent_at_device=acd.agent_at, login_refusal=acd.login_refusal,
-                             wrap_up_refusal=acd.wrap_up_refusal,
-                             pause_reason=lambda typed: in_force().pause_code(typed),
-                             recordings=_recordings(settings, writer, metrics))
-
-
-def _recordings(settings: Settings, writer: StoreWriter | None, metrics: Metrics) -> Recordings:
-    """Recordings are looked for where the settings say Asterisk writes them, the folder
-    the recordings API serves (ACD117_RECORDINGS_DIR; acd117 runs on the Asterisk host).
-    With a database, each finished one is checksummed and stored (acd.store.recordings)."""
-    from recording.hooks import RecordingPolicy, Recordings
-
-    policy = RecordingPolicy(spool_dir=str(settings.recordings_dir.absolute()))
-    if writer is None:
-        return Recordings(policy=policy)
-    from acd.store.recordings import RecordingSink
-
-    sink = RecordingSink(writer, on_unreadable=metrics.recording_unreadable)
-    return Recordings(policy=policy, on_metadata=sink)
