@@ -16,7 +16,6 @@ down by the page between two events, so a quiet call costs nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -24,13 +23,12 @@ from typing import Any
 
 from aiohttp import web
 
-from acd.http import ops
+from acd.http import ops, sse
 from acd.http.api import agent_json, alerts_json, own_call
 from acd.http.auth import daemon_of, require, token_of, users_of
 from acd.http.consoles import call_json
 from acd.http.openapi import EXTRA_PATHS, INT, STR, _obj, _op
 
-CLOSING: web.AppKey[asyncio.Event] = web.AppKey("console_stream_closing")
 ROOM: web.AppKey[dict[str, Any]] = web.AppKey("console_stream_room")
 LOOK_S = 0.25  # how often a stream looks for a change: what "live" means here
 REFRESH_S = 5.0  # sent at least this often: counters resynchronised, proxies kept awake
@@ -40,11 +38,6 @@ REFRESH_S = 5.0  # sent at least this often: counters resynchronised, proxies ke
 ROOM_MIN_S, ROOM_MAX_S = 0.5, 2.0
 
 
-def _sse(event: str, data: Any) -> bytes:
-    return (f"event: {event}\ndata: ".encode()
-            + json.dumps(data, separators=(",", ":")).encode() + b"\n\n")
-
-
 def _still_signed_in(request: web.Request, token: str | None) -> bool:
     return token is not None and users_of(request).session(token) is not None
 
@@ -52,21 +45,15 @@ def _still_signed_in(request: web.Request, token: str | None) -> bool:
 async def _stream(request: web.Request, look: Callable[[], list[bytes]]) -> web.StreamResponse:
     """Every LOOK_S: the events `look` gives are written; ends when the session does."""
     token = token_of(request)
-    closing = request.app[CLOSING]
-    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
-                                       "Cache-Control": "no-store",
-                                       "X-Accel-Buffering": "no"})
-    await resp.prepare(request)
-    await resp.write(b"retry: 2000\n\n")
+    resp = await sse.open_stream(request, 2000)
     try:
-        while not closing.is_set():
+        while not sse.closing(request):
             if not _still_signed_in(request, token):
-                await resp.write(_sse("signed_out", {}))
+                await resp.write(sse.event("signed_out", {}))
                 break
             for chunk in look():
                 await resp.write(chunk)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(closing.wait(), LOOK_S)
+            await sse.pause(request, LOOK_S)
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     return resp
@@ -93,7 +80,7 @@ async def agent_events(request: web.Request) -> web.StreamResponse:
         if key == last["key"] and now - last["at"] < REFRESH_S:
             return []
         last.update(key=key, at=now)
-        return [_sse("agent", {"agent": me, "call": pop})]
+        return [sse.event("agent", {"agent": me, "call": pop})]
 
     return await _stream(request, look)
 
@@ -106,7 +93,7 @@ def _room(app: web.Application, d: Any) -> dict[str, Any]:
     moved = d.switchboard.events_handled != room["events"]
     if not room["data"] or age >= ROOM_MAX_S or (moved and age >= ROOM_MIN_S):
         room["events"] = d.switchboard.events_handled
-        room["data"] = _sse("state", ops.state_json(d, d.live.clock()))
+        room["data"] = sse.event("state", ops.state_json(d, d.live.clock()))
         room["version"] += 1
         room["at"] = now
     return room
@@ -128,14 +115,10 @@ async def room_events(request: web.Request) -> web.StreamResponse:
         # The list is bounded (the oldest dropped): its newest entry tells a new one.
         if newest is not sent["alert"] or sent["alerts"] < 0:
             sent.update(alert=newest, alerts=len(alerts))
-            out.append(_sse("alerts", alerts_json(d)))
+            out.append(sse.event("alerts", alerts_json(d)))
         return out
 
     return await _stream(request, look)
-
-
-async def _on_shutdown(app: web.Application) -> None:
-    app[CLOSING].set()
 
 
 def _events_doc(summary: str, events: list[str]) -> dict[str, Any]:
@@ -162,8 +145,7 @@ EXTRA_PATHS.update({
 
 
 def setup(app: web.Application) -> None:
-    app[CLOSING] = asyncio.Event()
+    sse.setup(app)
     app[ROOM] = {"at": 0.0, "events": -1, "data": b"", "version": 0}
-    app.on_shutdown.append(_on_shutdown)
     app.router.add_get("/api/agent/events", agent_events)
     app.router.add_get("/api/state/events", room_events)

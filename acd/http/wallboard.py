@@ -11,7 +11,6 @@ that do not fit the screen turn a page at a time (`?rows=`, `?rotate=`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from importlib import resources
@@ -19,7 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
-CLOSING: web.AppKey[asyncio.Event] = web.AppKey("wallboard_closing")
+from acd.http import sse
+
 CACHE: web.AppKey[dict[str, Any]] = web.AppKey("wallboard_cache")
 
 
@@ -71,31 +71,20 @@ async def snapshot(request: web.Request) -> web.Response:
 async def events(request: web.Request) -> web.StreamResponse:
     """Server-sent events: one `data:` line of the snapshot JSON every few seconds."""
     d = _daemon(request)
-    closing = request.app[CLOSING]
-    resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
-                                       "Cache-Control": "no-store",
-                                       "X-Accel-Buffering": "no"})
-    await resp.prepare(request)
     every = d.settings.wallboard_every_s
-    await resp.write(f"retry: {int(every * 1000)}\n\n".encode())
+    resp = await sse.open_stream(request, int(every * 1000))
     try:
-        while not closing.is_set():
+        while not sse.closing(request):
             await resp.write(b"event: figures\ndata: " + _figures(request.app, d) + b"\n\n")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(closing.wait(), every)
+            await sse.pause(request, every)
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     return resp
 
 
-async def _on_shutdown(app: web.Application) -> None:
-    app[CLOSING].set()
-
-
 def setup(app: web.Application) -> None:
-    app[CLOSING] = asyncio.Event()
+    sse.setup(app)
     app[CACHE] = {"at": 0.0, "data": b""}
-    app.on_shutdown.append(_on_shutdown)
     app.router.add_get("/wallboard", page)
     app.router.add_get("/wallboard/events", events)
     app.router.add_get("/api/wallboard", snapshot)
