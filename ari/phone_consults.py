@@ -65,10 +65,9 @@ class PhoneConsults:
     def arrived(self, channel: Channel, code: str) -> None:
         """`Stasis(acd117,consult,<code>)`: a number dialled from an agent's phone."""
         agent = self._agent_talking_on(channel.device)
-        why = ("no 117 call is connected on that phone" if agent is None
-               else "a consultation from that phone is already on" if agent.consult
-               else None)
-        if agent is None or why is not None:
+        if agent is None or agent.consult is not None:
+            why = ("no 117 call is connected on that phone" if agent is None
+                   else "a consultation from that phone is already on")
             log.info("second call %s from %s to %r rejected: %s", channel.id, channel.name,
                      code, why)
             self.background.spawn(self.requests.hangup_quietly(channel.id, "rejected"))
